@@ -1,0 +1,195 @@
+"""``knn``: the shared k-nearest-neighbour graph (exact in torch, or pynndescent on big CPU jobs)."""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from embedviz import cache as _cache
+from embedviz.compute.device import resolve_device
+from embedviz.compute.knn_exact import exact_knn, prepare
+from embedviz.compute.knn_graph import KNNGraph
+from embedviz.compute.validate import as_float_matrix, check_k, check_zero_rows, warn_large
+
+__all__ = ["knn", "KNNGraph", "measure_recall"]
+
+METRICS = ("cosine", "euclidean")
+METHODS = ("auto", "exact", "approx")
+# Rough CPU throughput of the exact search (multiply-adds per second) on a 2-core machine,
+# used only for the `auto` choice and the "large job" warning.
+_CPU_MACS_PER_S = 4e10
+_AUTO_EXACT_MAX_S = 20.0
+
+
+def _exact_seconds_cpu(n: int, d: int) -> float:
+    return n * n * d / _CPU_MACS_PER_S
+
+
+def knn(
+    X: Any,
+    *,
+    k: int = 15,
+    metric: str = "cosine",
+    device: str | torch.device = "auto",
+    method: str = "auto",
+    drop_invalid: bool = False,
+    recall_sample: int = 1000,
+    random_state: int | None = 0,
+    progress: bool = True,
+    cache: bool = True,
+) -> KNNGraph:
+    """k nearest neighbours of every row of ``X`` (self excluded), sorted nearest first.
+
+    ``method="exact"`` runs a tiled top-k in torch (``device="auto"``: CUDA, MPS, else CPU)
+    with bounded memory; ``"approx"`` uses pynndescent on the CPU and reports recall measured
+    on ``recall_sample`` random rows against the exact search. ``"auto"`` is exact on a GPU
+    and on CPU jobs estimated under ~20 s, approximate beyond. Cosine distance is
+    ``1 - cos``. Results are cached by content (``cache=False`` to skip).
+    """
+    if metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}; use one of {list(METRICS)}.")
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
+    data = as_float_matrix(X, name="X", drop_invalid=drop_invalid)
+    n, d = data.shape
+    check_k(n, k)
+    if metric == "cosine":
+        check_zero_rows(data)
+    dev = resolve_device(device)
+    chosen = _choose_method(method, n, d, dev)
+    params = {"k": int(k), "metric": metric, "method": chosen}
+    if chosen == "approx":
+        params.update(random_state=random_state, recall_sample=recall_sample)
+
+    def compute() -> dict[str, np.ndarray]:
+        if chosen == "exact":
+            graph = _exact_graph(data, k, metric, dev, progress)
+        else:
+            graph = _approx_graph(data, k, metric, dev, recall_sample, random_state, progress)
+        return _to_arrays(graph)
+
+    arrays = _cache.cached_call("knn", data=[data], params=params, compute=compute, enabled=cache)
+    return _from_arrays(arrays)
+
+
+def _choose_method(method: str, n: int, d: int, dev: torch.device) -> str:
+    estimate = _exact_seconds_cpu(n, d)
+    if method == "auto":
+        return "exact" if dev.type != "cpu" or estimate <= _AUTO_EXACT_MAX_S else "approx"
+    if method == "exact" and dev.type == "cpu":
+        warn_large(
+            f"Exact kNN on {n:,} x {d} points on the CPU",
+            estimate,
+            fix="Pass method='approx' (pynndescent) or run on a GPU (device='cuda').",
+        )
+    return method
+
+
+def _exact_graph(
+    data: np.ndarray, k: int, metric: str, dev: torch.device, progress: bool
+) -> KNNGraph:
+    tensor = prepare(torch.from_numpy(data).to(dev), metric)
+    idx, dist = exact_knn(tensor, k, metric, progress=progress)
+    return KNNGraph(idx.cpu().numpy(), dist.cpu().numpy(), metric=metric, exact=True, recall=None)
+
+
+def _approx_graph(
+    data: np.ndarray,
+    k: int,
+    metric: str,
+    dev: torch.device,
+    recall_sample: int,
+    random_state: int | None,
+    progress: bool,
+) -> KNNGraph:
+    from pynndescent import NNDescent
+
+    n = data.shape[0]
+    warn_large(
+        f"Approximate kNN (pynndescent) on {n:,} points",
+        n * data.shape[1] * 2.5e-6,
+        fix="Run on a GPU (device='cuda') for an exact graph in seconds.",
+    )
+    with tqdm(total=2, desc="knn (pynndescent)", disable=not progress, leave=False) as bar:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            index = NNDescent(
+                data,
+                metric=metric,
+                n_neighbors=min(k + 1, n),
+                random_state=random_state,
+                low_memory=True,
+                n_jobs=-1,
+                verbose=False,
+            )
+            raw_idx, raw_dist = index.neighbor_graph
+        bar.update(1)
+        idx, dist = _drop_self(raw_idx.astype(np.int64), raw_dist.astype(np.float32), k)
+        recall = measure_recall(data, idx, metric=metric, sample=recall_sample,
+                                random_state=random_state, device=dev)
+        bar.update(1)
+    return KNNGraph(idx, dist, metric=metric, exact=False, recall=recall)
+
+
+def _drop_self(idx: np.ndarray, dist: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Remove each row's own id (or, where absent, its farthest candidate), keeping k."""
+    n = idx.shape[0]
+    is_self = idx == np.arange(n)[:, None]
+    missing = ~is_self.any(axis=1)
+    is_self[missing, -1] = True
+    extra = is_self.sum(axis=1) - 1  # a row listing itself twice: drop the later copies too
+    if extra.any():
+        for row in np.flatnonzero(extra):
+            keep = np.flatnonzero(~is_self[row])[:k]
+            is_self[row] = True
+            is_self[row, keep] = False
+    keep = ~is_self
+    out_idx = idx[keep].reshape(n, -1)[:, :k]
+    out_dist = dist[keep].reshape(n, -1)[:, :k]
+    order = np.argsort(out_dist, axis=1, kind="stable")
+    return np.take_along_axis(out_idx, order, 1), np.take_along_axis(out_dist, order, 1)
+
+
+def measure_recall(
+    data: np.ndarray,
+    indices: np.ndarray,
+    *,
+    metric: str = "cosine",
+    sample: int = 1000,
+    random_state: int | None = 0,
+    device: str | torch.device = "cpu",
+) -> float:
+    """Mean fraction of the exact k nearest neighbours found in ``indices``, on sampled rows."""
+    n, k = indices.shape
+    rng = np.random.default_rng(random_state)
+    rows = np.sort(rng.choice(n, size=min(sample, n), replace=False))
+    tensor = prepare(torch.from_numpy(np.ascontiguousarray(data, np.float32)).to(resolve_device(device)), metric)
+    exact_idx, _ = exact_knn(tensor, k, metric, query_rows=torch.from_numpy(rows))
+    exact_idx = exact_idx.cpu().numpy()
+    hits = [np.intersect1d(indices[r], exact_idx[i]).size for i, r in enumerate(rows)]
+    return float(np.sum(hits) / (len(rows) * k))
+
+
+def _to_arrays(graph: KNNGraph) -> dict[str, np.ndarray]:
+    return {
+        "indices": graph.indices,
+        "distances": graph.distances,
+        "metric": np.array(graph.metric),
+        "exact": np.array(graph.exact),
+        "recall": np.array(math.nan if graph.recall is None else graph.recall, dtype=np.float64),
+    }
+
+
+def _from_arrays(arrays: dict[str, np.ndarray]) -> KNNGraph:
+    recall = float(arrays["recall"])
+    return KNNGraph(
+        indices=np.ascontiguousarray(arrays["indices"], dtype=np.int64),
+        distances=np.ascontiguousarray(arrays["distances"], dtype=np.float32),
+        metric=str(arrays["metric"]),
+        exact=bool(arrays["exact"]),
+        recall=None if math.isnan(recall) else recall,
+    )
