@@ -1,0 +1,57 @@
+"""Label colours: a categorical palette for automatic colours and colour validation.
+
+The palette is Tableau 10 followed by the lighter Tableau 20 shades (distinct, colour-blind
+aware for the first ten); past 20 classes colours come from golden-ratio hue steps.
+"""
+from __future__ import annotations
+
+import colorsys
+import re
+from collections.abc import Iterable
+
+PALETTE: tuple[str, ...] = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
+    "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5", "#17becf",
+)
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def next_color(used: Iterable[str]) -> str:
+    """The first palette colour not in ``used``; generated hues once the palette is spent."""
+    taken = {c.lower() for c in used}
+    for color in PALETTE:
+        if color not in taken:
+            return color
+    step = 0
+    while True:
+        hue = (0.11 + 0.618033988749895 * step) % 1.0
+        r, g, b = colorsys.hls_to_rgb(hue, 0.55, 0.6)
+        color = f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+        if color not in taken:
+            return color
+        step += 1
+
+
+def normalize_color(color: object) -> str:
+    """``'#rgb'``, ``'#rrggbb'`` (or a CSS name when matplotlib is installed) -> ``'#rrggbb'``."""
+    if not isinstance(color, str):
+        raise TypeError(f"color must be a string like '#1f77b4', got {type(color).__name__}")
+    match = _HEX.match(color.strip())
+    if match:
+        digits = match.group(1).lower()
+        if len(digits) == 3:
+            digits = "".join(ch * 2 for ch in digits)
+        return "#" + digits
+    try:
+        from matplotlib.colors import to_hex
+    except ImportError:  # pragma: no cover - matplotlib is present in the dev env
+        to_hex = None
+    if to_hex is not None:
+        try:
+            return to_hex(color.strip(), keep_alpha=False)
+        except ValueError:
+            pass
+    raise ValueError(f"Unknown color {color!r}; pass a hex colour like '#1f77b4'")

@@ -1,0 +1,213 @@
+"""Every write operation, its effect on the reads, and the bad-input errors."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embedviz.labels import LabelStore, ReadOnlyError, UnknownLabelError
+from embedviz.labels.palette import PALETTE
+
+
+def test_create_label_uses_palette_and_returns_name(store):
+    assert store.create_label("spam") == "spam"
+    assert store.create_label("ham", color="#ABC") == "ham"
+    assert store.classes == ["spam", "ham"]
+    assert store.colors == {"spam": PALETTE[0], "ham": "#aabbcc"}
+    assert store.create_label("eggs") == "eggs"
+    assert store.colors["eggs"] == PALETTE[1]  # next unused palette colour
+
+
+def test_many_labels_get_distinct_colours(store):
+    for k in range(40):
+        store.create_label(f"c{k}")
+    assert len(set(store.colors.values())) == 40
+
+
+def test_assign_and_reads(store):
+    store.create_label("a")
+    store.create_label("b")
+    first = store.assign(np.array([1, 2, 3], dtype=np.uint32), "a", source="lasso")
+    second = store.assign([3, 4], "b")
+    assert second > first == store.version - 1
+    assert store.codes().tolist() == [-1, 0, 0, 1, 1, -1, -1, -1, -1, -1]
+    assert store.codes().dtype == np.int32
+    series = store.series()
+    assert series.index.tolist() == list(range(10))
+    assert series.iloc[1] == "a" and pd.isna(series.iloc[0])
+    assert store.counts().to_dict() == {"a": 2, "b": 2}
+    assert store.labelled().tolist() == [1, 2, 3, 4]
+
+
+def test_codes_are_read_only_and_cached(store):
+    store.create_label("a")
+    codes = store.codes()
+    with pytest.raises(ValueError):
+        codes[0] = 1
+    assert store.codes() is codes
+    store.assign([0], "a")
+    assert store.codes() is not codes and store.codes()[0] == 0
+
+
+def test_assign_accepts_boolean_mask_and_deduplicates(store):
+    store.create_label("a")
+    mask = np.zeros(10, dtype=bool)
+    mask[[2, 5]] = True
+    store.assign(mask, "a")
+    store.assign([7, 7, 7, 2], "a")
+    assert store.labelled().tolist() == [2, 5, 7]
+    assert store.history()[-1]["n_points"] == 2  # 7 and 2, once each
+
+
+def test_empty_selection_and_no_op_write_no_event(store):
+    store.create_label("a")
+    version = store.version
+    assert store.assign([], "a") is None
+    assert store.assign(np.array([], dtype=np.uint32), "a") is None
+    assert store.unassign([1, 2]) is None  # nothing labelled there
+    store.assign([1], "a")
+    assert store.assign([1], "a") is None  # already labelled so
+    assert store.version == version + 1
+
+
+def test_unknown_label_lists_known(store):
+    store.create_label("ham")
+    store.create_label("spam")
+    with pytest.raises(UnknownLabelError, match=r"Unknown label 'spm'; known labels: \['ham', 'spam'\]"):
+        store.assign([1], "spm")
+    with pytest.raises(KeyError):
+        store.delete_label("nope")
+
+
+def test_assign_create_true_creates_and_undo_removes(store):
+    store.assign([1, 2], "new", create=True)
+    assert store.classes == ["new"]
+    store.undo()
+    assert store.classes == [] and store.labelled().size == 0
+
+
+@pytest.mark.parametrize("bad", [[10], [-1], [0, 99]])
+def test_out_of_range_indices(store, bad):
+    store.create_label("a")
+    with pytest.raises(IndexError, match="out of range for 10 points"):
+        store.assign(bad, "a")
+
+
+@pytest.mark.parametrize("bad, error", [([1.5], TypeError), ([[1, 2]], ValueError), (np.ones(3, bool), ValueError)])
+def test_bad_index_types(store, bad, error):
+    store.create_label("a")
+    with pytest.raises(error):
+        store.assign(bad, "a")
+
+
+@pytest.mark.parametrize("name, error", [("", ValueError), ("   ", ValueError), (" a", ValueError),
+                                         ("a\n", ValueError), (3, TypeError), (None, TypeError)])
+def test_bad_label_names(store, name, error):
+    with pytest.raises(error):
+        store.create_label(name)
+    assert store.classes == []
+
+
+def test_unicode_names_are_nfc_normalised(store):
+    composed = store.create_label("caf\u00e9 \U0001F600 日本")
+    assert store.classes == [composed]
+    with pytest.raises(ValueError, match="already exists"):
+        store.create_label("cafe\u0301 \U0001F600 日本")  # decomposed spelling of the same name
+    store.assign([0], "cafe\u0301 \U0001F600 日本")
+    assert store.series().iloc[0] == composed
+
+
+def test_duplicate_label_and_bad_colour(store):
+    store.create_label("a")
+    with pytest.raises(ValueError, match="already exists"):
+        store.create_label("a")
+    with pytest.raises(ValueError, match="Unknown color"):
+        store.create_label("b", color="not-a-colour")
+
+
+def test_bad_source_round_polygon(store):
+    store.create_label("a")
+    with pytest.raises(ValueError, match="source must be one of"):
+        store.assign([1], "a", source="mouse")
+    with pytest.raises(ValueError, match="round"):
+        store.assign([1], "a", round=-1)
+    with pytest.raises(ValueError, match="polygon"):
+        store.assign([1], "a", polygon=[1, 2, 3])
+    assert store.version == 1
+
+
+def test_rename_recolor(store):
+    store.create_label("a", color="#000000")
+    store.assign([0, 1], "a")
+    store.rename_label("a", "b")
+    store.recolor_label("b", "#fff")
+    assert store.classes == ["b"] and store.colors == {"b": "#ffffff"}
+    assert store.series().iloc[0] == "b"
+    with pytest.raises(UnknownLabelError):
+        store.rename_label("a", "c")
+
+
+def test_merge_into_existing_and_new(store):
+    for name in "abc":
+        store.create_label(name)
+    store.assign([0, 1], "a")
+    store.assign([2], "b")
+    store.assign([3], "c")
+    store.merge_labels(["a", "b"], "c")
+    assert store.classes == ["c"]
+    assert store.labelled().tolist() == [0, 1, 2, 3] and set(store.codes()[:4]) == {0}
+    store.merge_labels(["c"], "d")
+    assert store.classes == ["d"] and store.counts().to_dict() == {"d": 4}
+    with pytest.raises(TypeError):
+        store.merge_labels("d", "e")
+
+
+def test_delete_unlabels_points(store):
+    store.create_label("a")
+    store.create_label("b")
+    store.assign([0, 1], "a")
+    store.assign([2], "b")
+    store.delete_label("a")
+    assert store.classes == ["b"]
+    assert store.codes()[:3].tolist() == [-1, -1, 0]
+
+
+def test_unassign(store):
+    store.create_label("a")
+    store.assign([0, 1, 2], "a")
+    store.unassign([1, 5])
+    assert store.labelled().tolist() == [0, 2]
+
+
+def test_on_change_callbacks(store):
+    seen = []
+    unsubscribe = store.on_change(seen.append)
+    store.create_label("a")
+    store.assign([1], "a")
+    store.undo()
+    unsubscribe()
+    store.redo()
+    assert [c["kind"] for c in seen] == ["create", "assign", "undo"]
+    assert [c["version"] for c in seen] == [1, 2, 3]
+
+
+def test_failing_callback_warns_but_write_stands(store):
+    store.on_change(lambda info: 1 / 0)
+    with pytest.warns(UserWarning, match="callback"):
+        store.create_label("a")
+    assert store.classes == ["a"]
+
+
+def test_closed_store_refuses(store_path):
+    s = LabelStore(store_path, n=3)
+    s.close()
+    s.close()  # idempotent
+    with pytest.raises(ValueError, match="closed"):
+        s.create_label("a")
+
+
+def test_readonly_refuses_writes(store_path):
+    LabelStore(store_path, n=3).close()
+    with LabelStore(store_path, readonly=True) as ro:
+        with pytest.raises(ReadOnlyError, match="readonly=True"):
+            ro.create_label("a")
