@@ -87,7 +87,8 @@ def write(store: LabelStore, path: Path, *, format: str | None = None) -> Path:
     frame = store.to_frame()
     if fmt == "csv":
         frame.to_csv(path)
-    elif fmt == "parquet":
+    elif fmt == "parquet":  # pandas keeps attrs in the file's metadata: the full class list
+        frame.attrs["embedviz_classes"] = [{"name": k, "color": c} for k, c in store.colors.items()]
         frame.to_parquet(path)
     else:
         labelled = frame[frame["label"].notna()]
@@ -134,6 +135,7 @@ def read_labels(path: Path) -> tuple[pd.Series, dict[str, str]]:
     colors: dict[str, str] = {}
     if isinstance(labels.dtype, pd.CategoricalDtype):
         colors = {str(c): "" for c in labels.cat.categories}  # keeps the class order
+    colors.update({c["name"]: c["color"] for c in frame.attrs.get("embedviz_classes", [])})
     if "color" in frame.columns:
         pairs = frame.loc[labels.notna(), ["label", "color"]].astype(object).drop_duplicates("label")
         colors.update({str(k): c for k, c in zip(pairs["label"], pairs["color"]) if isinstance(c, str)})

@@ -1,0 +1,94 @@
+"""One writer, many readers: lock refusal, readers seeing writes, thread safety."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from embedviz.labels import LabelStore, StoreLockedError
+
+
+def test_second_writer_in_same_process_is_refused(store_path):
+    with LabelStore(store_path, n=5) as first:
+        with pytest.raises(StoreLockedError, match=r"readonly=True.*close the other Explorer"):
+            LabelStore(store_path, n=5)
+        first.create_label("a")
+    with LabelStore(store_path) as again:  # released on close
+        assert again.classes == ["a"]
+
+
+def test_second_writer_in_other_process_is_refused(store_path):
+    code = (
+        "import sys\n"
+        "from embedviz.labels import LabelStore, StoreLockedError\n"
+        "try:\n"
+        f"    LabelStore({str(store_path)!r})\n"
+        "except StoreLockedError as exc:\n"
+        "    print('LOCKED', exc); sys.exit(3)\n"
+    )
+    with LabelStore(store_path, n=5) as writer:
+        writer.create_label("a")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 3, done.stderr
+        assert "LOCKED" in done.stdout and "readonly=True" in done.stdout
+        writer.assign([1], "a")
+    with LabelStore(store_path, readonly=True) as reader:
+        assert reader.codes().tolist() == [-1, 0, -1, -1, -1]
+
+
+def test_reader_sees_writer_changes_after_refresh(store_path):
+    with LabelStore(store_path, n=6) as writer, LabelStore(store_path, readonly=True) as reader:
+        seen = []
+        reader.on_change(seen.append)
+        assert reader.refresh() is False
+        writer.create_label("a")
+        writer.assign([0, 1], "a")
+        assert reader.refresh() is True
+        assert reader.codes().tolist() == [0, 0, -1, -1, -1, -1]
+        assert reader.version == writer.version
+        writer.undo()
+        reader.refresh()
+        assert reader.labelled().size == 0 and seen[-1]["kind"] == "refresh"
+        assert reader.refresh() is False
+
+
+def test_reader_of_longer_data_sees_growth(store_path):
+    with LabelStore(store_path, n=3) as writer:
+        writer.assign([2], "a", create=True)
+    with LabelStore(store_path, readonly=True, n=5) as reader:  # more rows, read-only: padded
+        assert reader.codes().tolist() == [-1, -1, 0, -1, -1]
+
+
+def test_background_reads_while_writing(store_path):
+    n = 2000
+    errors: list[BaseException] = []
+    with LabelStore(store_path, n=n) as store:
+        store.create_label("a")
+        store.create_label("b")
+        stop = threading.Event()
+
+        def read_loop() -> None:
+            try:
+                while not stop.is_set():
+                    codes = store.codes()
+                    assert codes.shape == (n,)
+                    counts = store.counts()
+                    assert counts.sum() <= n
+                    store.series()
+                    store.history()
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=read_loop)
+        thread.start()
+        rng = np.random.default_rng(0)
+        for k in range(60):
+            store.assign(rng.integers(0, n, 100), "ab"[k % 2])
+            if k % 7 == 0:
+                store.undo()
+        stop.set()
+        thread.join()
+    assert not errors, errors
