@@ -31,7 +31,23 @@ def as_positions(indices: Any, n: int) -> np.ndarray:
     if lo < 0 or hi >= n:
         bad = lo if lo < 0 else hi
         raise IndexError(f"index {bad} is out of range for {n} points (valid: 0..{n - 1})")
-    return np.unique(arr.astype(np.int64, copy=False))
+    return _sorted_unique(arr.astype(np.int64, copy=False), n)
+
+
+def _sorted_unique(arr: np.ndarray, n: int) -> np.ndarray:
+    """Sorted unique values. Hand-written because ``np.unique`` (numpy 2.4, hash-based) took
+    35 ms for 100k indices here, against ~1 ms for a bitmask over 1M points."""
+    if arr.size < 2 or bool((arr[1:] > arr[:-1]).all()):  # already sorted and unique (lasso output)
+        return arr.copy()  # never keep a reference to the caller's array
+    if n <= 64 * arr.size:
+        mask = np.zeros(n, dtype=bool)
+        mask[arr] = True
+        return np.flatnonzero(mask).astype(np.int64, copy=False)
+    ordered = np.sort(arr)
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def check_name(name: Any) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from embedviz.labels import LabelStore, ReadOnlyError, UnknownLabelError
 from embedviz.labels.palette import PALETTE
+from embedviz.labels.validate import as_positions
 
 
 def test_create_label_uses_palette_and_returns_name(store):
@@ -211,3 +214,12 @@ def test_readonly_refuses_writes(store_path):
     with LabelStore(store_path, readonly=True) as ro:
         with pytest.raises(ReadOnlyError, match="readonly=True"):
             ro.create_label("a")
+
+
+@given(n=st.integers(1, 5000), data=st.data())
+def test_as_positions_is_sorted_unique(n, data):
+    values = data.draw(st.lists(st.integers(0, n - 1), max_size=300))
+    for dtype in (np.int64, np.uint32, np.int32):
+        if n - 1 > np.iinfo(dtype).max:
+            continue
+        assert as_positions(np.asarray(values, dtype=dtype), n).tolist() == sorted(set(values))
