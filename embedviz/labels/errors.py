@@ -23,7 +23,16 @@ class DataMismatchError(LabelStoreError):
 
 
 class UnknownLabelError(LabelStoreError, KeyError):
-    """A label name that is not among the store's classes."""
+    """A label name that is not among the store's classes.
+
+    ``UnknownLabelError(message)`` or ``UnknownLabelError(name, known_names)``; the second form
+    builds the standard message ``Unknown label 'spm'; known labels: ['ham', 'spam']``.
+    """
+
+    def __init__(self, name_or_message: str, known: list[str] | None = None) -> None:
+        if known is not None:
+            name_or_message = f"Unknown label {name_or_message!r}; known labels: {list(known)}"
+        super().__init__(name_or_message)
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0]) if self.args else ""

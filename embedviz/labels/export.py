@@ -53,10 +53,10 @@ def provenance_frame(store: LabelStore) -> pd.DataFrame:
     event_of = np.full(max(n, store._state.n), -1, dtype=np.int64)
     details: dict[int, tuple[float, str | None, int | None]] = {}
     for event in store._active_events():
-        points = event.change.points
+        points, event_id = event.change.points, int(event.id or 0)
         if event.kind in (ev.ASSIGN, ev.IMPORT):
-            event_of[points] = event.id
-            details[int(event.id)] = (event.time, event.info.get("source"), event.info.get("round"))
+            event_of[points] = event_id
+            details[event_id] = (event.time, event.info.get("source"), event.info.get("round"))
         elif event.kind in (ev.UNASSIGN, ev.DELETE):
             event_of[points] = -1
     event_of = event_of[:n]
@@ -67,15 +67,15 @@ def provenance_frame(store: LabelStore) -> pd.DataFrame:
     known = (event_of >= 0)
     events = pd.array(event_of, dtype="Int64")
     events[~known] = pd.NA
-    rounds = keys.map({k: v[2] for k, v in details.items()}).to_numpy(dtype=object)
+    rounds = keys.map({k: v[2] for k, v in details.items()}).astype(float)
     times = keys.map({k: v[0] for k, v in details.items()}).to_numpy(dtype=float)
     frame = pd.DataFrame(index=store.ids.rename("id"))
     frame["label"] = labels
-    frame["color"] = np.array(color_list + [None], dtype=object)[codes]
+    frame["color"] = np.array([*color_list, None], dtype=object)[codes]
     frame["source"] = keys.map({k: v[1] for k, v in details.items()}).to_numpy(dtype=object)
     frame["time"] = pd.to_datetime(times, unit="s", utc=True)
     frame["event"] = events
-    frame["round"] = pd.array([None if r is None or pd.isna(r) else int(r) for r in rounds], dtype="Int64")
+    frame["round"] = rounds.astype("Int64").to_numpy()
     return frame
 
 
@@ -101,7 +101,7 @@ def write(store: LabelStore, path: Path, *, format: str | None = None) -> Path:
                  "time": None if pd.isna(row.time) else row.time.isoformat(),
                  "event": None if pd.isna(row.event) else int(row.event),
                  "round": None if pd.isna(row.round) else int(row.round)}
-                for i, row in zip(labelled.index, labelled.itertuples(index=False))
+                for i, row in zip(labelled.index, labelled.itertuples(index=False), strict=False)
             ],
         }
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -138,7 +138,7 @@ def read_labels(path: Path) -> tuple[pd.Series, dict[str, str]]:
     colors.update({c["name"]: c["color"] for c in frame.attrs.get("embedviz_classes", [])})
     if "color" in frame.columns:
         pairs = frame.loc[labels.notna(), ["label", "color"]].astype(object).drop_duplicates("label")
-        colors.update({str(k): c for k, c in zip(pairs["label"], pairs["color"]) if isinstance(c, str)})
+        colors.update({str(k): c for k, c in zip(pairs["label"], pairs["color"], strict=False) if isinstance(c, str)})
     return labels.astype(object), {k: (v or None) for k, v in colors.items()}  # type: ignore[misc]
 
 

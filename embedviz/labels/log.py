@@ -65,8 +65,12 @@ class EventLog:
         self._write([("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))])
 
     def write_snapshot(self, state: LabelState) -> None:
-        self._write([("INSERT OR REPLACE INTO snapshots(event_id, state, codes) VALUES (?,?,?)",
-                      state.to_snapshot())])
+        """Store ``state`` and drop older snapshots (they are a cache, not part of the log)."""
+        event_id, meta, blob = state.to_snapshot()
+        self._write([
+            ("INSERT OR REPLACE INTO snapshots(event_id, state, codes) VALUES (?,?,?)", (event_id, meta, blob)),
+            ("DELETE FROM snapshots WHERE event_id < ?", (event_id,)),
+        ])
 
     # ---- reading ---------------------------------------------------------------
     def meta(self) -> dict[str, str]:

@@ -47,11 +47,8 @@ def normalize_color(color: object) -> str:
         return "#" + digits
     try:
         from matplotlib.colors import to_hex
-    except ImportError:  # pragma: no cover - matplotlib is present in the dev env
-        to_hex = None
-    if to_hex is not None:
-        try:
-            return to_hex(color.strip(), keep_alpha=False)
-        except ValueError:
-            pass
+
+        return str(to_hex(color.strip(), keep_alpha=False))
+    except (ImportError, ValueError):  # matplotlib is optional: names need it, hex does not
+        pass
     raise ValueError(f"Unknown color {color!r}; pass a hex colour like '#1f77b4'")

@@ -41,7 +41,7 @@ class LabelState:
         for cid, definition in self.classes.items():
             if definition["name"] == name:
                 return cid
-        raise UnknownLabelError(f"Unknown label {name!r}; known labels: {self.names()}")
+        raise UnknownLabelError(name, self.names())
 
     def has(self, name: str) -> bool:
         return any(d["name"] == name for d in self.classes.values())

@@ -29,9 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from embedviz.labels import export, ops
 from embedviz.labels import events as ev
-from embedviz.labels import schema
+from embedviz.labels import export, ops, schema
 from embedviz.labels.errors import DataMismatchError, ReadOnlyError
 from embedviz.labels.events import Change, Event
 from embedviz.labels.ids import PointIds, appended_rows, encode_ids, normalize_ids
@@ -41,7 +40,10 @@ from embedviz.labels.state import LabelState
 from embedviz.labels.validate import as_positions
 
 ChangeCallback = Callable[[dict[str, Any]], None]
+# Snapshot after this many events, or once the points touched since the last snapshot reach
+# this multiple of n, so reopening replays a bounded log (replay: ~1 ms per 100k points).
 _SNAPSHOT_EVERY_EVENTS = 2000
+_SNAPSHOT_EVERY_POINTS = 20
 
 
 class LabelStore:
@@ -122,7 +124,7 @@ class LabelStore:
         self._state = self._log.latest_snapshot() or LabelState(0)
         self._state.grow(max(stored.n, self._ids.n if not self.readonly else 0))
         self._replay_new_events()
-        self._events_since_snapshot = 0
+        self._events_since_snapshot = self._points_since_snapshot = 0
         self._seen_data_version = self._log.data_version()
 
     def _replay_new_events(self) -> int:
@@ -244,57 +246,57 @@ class LabelStore:
                 warnings.warn(f"LabelStore on_change callback {callback!r} failed: {exc!r}", stacklevel=3)
 
     # ---- writing ---------------------------------------------------------------
-    def _commit(self, event: Event | None) -> int | None:
-        """Append ``event`` durably, then apply it; caller holds ``self._lock``."""
-        if event is None:
-            return None
+    def _commit(self, event: Event, load: Callable[[int], Event] | None = None) -> None:
+        """Append ``event`` durably, then apply it in memory; caller holds ``self._lock``."""
         event.id = self._log.append(event, expected_last=self._state.last_event_id)
-        self._state.replay(event, self._log.load)
+        self._state.replay(event, load or self._log.load)
         self._seen_data_version = self._log.data_version()
         self._events_since_snapshot += 1
-        if self._events_since_snapshot >= _SNAPSHOT_EVERY_EVENTS:
+        self._points_since_snapshot += int(event.change.points.size)
+        if (self._events_since_snapshot >= _SNAPSHOT_EVERY_EVENTS
+                or self._points_since_snapshot >= _SNAPSHOT_EVERY_POINTS * max(self._state.n, 100_000)):
             self.snapshot()
-        return event.id
 
-    def _write(self, build: Callable[[], Event | None]) -> int | None:
+    def _write(self, build: Callable[[], Event | None]) -> Event | None:
+        """Build an event from the current state and commit it, then notify; None if no-op."""
         with self._lock:
             self._check_writable()
             event = build()
-            event_id = self._commit(event)
+            if event is not None:
+                self._commit(event)
         if event is not None:
             what = ev.describe(event.kind, event.info)
-            self._notify({"version": event_id, "kind": event.kind, "description": what})
-        return event_id
+            self._notify({"version": event.id, "kind": event.kind, "description": what})
+        return event
+
+    def _write_id(self, build: Callable[[], Event | None]) -> int | None:
+        event = self._write(build)
+        return None if event is None else event.id
 
     def _positions(self, indices: Any) -> np.ndarray:
         return as_positions(indices, self.n)
 
     def create_label(self, name: str, *, color: str | None = None) -> str:
         """Create a label (colour from the palette when None); returns its normalised name."""
-        event: list[Event] = []
-
-        def build() -> Event:
-            event.append(ops.build_create(self._state, name, color))
-            return event[0]
-
-        self._write(build)
-        return event[0].info["label"]
+        event = self._write(lambda: ops.build_create(self._state, name, color))
+        assert event is not None
+        return event.info["label"]
 
     def rename_label(self, old: str, new: str) -> int | None:
         """Rename a label; its points keep it."""
-        return self._write(lambda: ops.build_rename(self._state, old, new))
+        return self._write_id(lambda: ops.build_rename(self._state, old, new))
 
     def recolor_label(self, name: str, color: str) -> int | None:
         """Change a label's colour (``'#rrggbb'``, ``'#rgb'`` or a CSS name)."""
-        return self._write(lambda: ops.build_recolor(self._state, name, color))
+        return self._write_id(lambda: ops.build_recolor(self._state, name, color))
 
     def merge_labels(self, sources: Sequence[str], into: str) -> int | None:
         """Move the points of ``sources`` to ``into`` and delete the sources; ``into`` may be new."""
-        return self._write(lambda: ops.build_merge(self._state, sources, into))
+        return self._write_id(lambda: ops.build_merge(self._state, sources, into))
 
     def delete_label(self, name: str) -> int | None:
         """Delete a label; its points become unlabelled (undo restores both)."""
-        return self._write(lambda: ops.build_delete(self._state, name))
+        return self._write_id(lambda: ops.build_delete(self._state, name))
 
     def assign(self, indices: Any, label: str, *, source: str = "api", polygon: Any = None,
                round: int | None = None, create: bool = False) -> int | None:
@@ -304,14 +306,14 @@ class LabelStore:
         ``create=True``. Returns the event id, or None when nothing changed."""
         with self._lock:
             positions = self._positions(indices)
-        return self._write(lambda: ops.build_assign(self._state, positions, label, source=source,
+        return self._write_id(lambda: ops.build_assign(self._state, positions, label, source=source,
                                                     polygon=polygon, round=round, create=create))
 
     def unassign(self, indices: Any) -> int | None:
         """Remove the labels of the points at ``indices``; None when none was labelled."""
         with self._lock:
             positions = self._positions(indices)
-        return self._write(lambda: ops.build_unassign(self._state, positions))
+        return self._write_id(lambda: ops.build_unassign(self._state, positions))
 
     def import_labels(self, values: Any, *, colors: Mapping[str, str] | None = None) -> int | None:
         """Set labels from a label column: a Series indexed by ids (aligned on them), any
@@ -322,7 +324,7 @@ class LabelStore:
             colors = {**file_colors, **(colors or {})}
         with self._lock:
             positions, names = export.align_labels(values, self.ids, self.n)
-        return self._write(lambda: ops.build_import(self._state, positions, names, colors=colors))
+        return self._write_id(lambda: ops.build_import(self._state, positions, names, colors=colors))
 
     def undo(self) -> str | None:
         """Undo the latest active event; returns what was undone, or None when nothing to undo."""
@@ -341,10 +343,7 @@ class LabelStore:
             target = self._log.load(stack[-1])
             info = {"target": target.id, "what": ev.describe(target.kind, target.info)}
             event = Event(kind, info, Change(), target=target.id)
-            event.id = self._log.append(event, expected_last=self._state.last_event_id)
-            self._state.replay(event, lambda _: target)
-            self._seen_data_version = self._log.data_version()
-            self._events_since_snapshot += 1
+            self._commit(event, load=lambda _: target)
         what = ev.describe(kind, info)
         self._notify({"version": event.id, "kind": kind, "description": what})
         return what
@@ -355,7 +354,7 @@ class LabelStore:
             self._check_writable()
             if self._state.last_event_id:
                 self._log.write_snapshot(self._state)
-            self._events_since_snapshot = 0
+            self._events_since_snapshot = self._points_since_snapshot = 0
 
     # ---- export ----------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:

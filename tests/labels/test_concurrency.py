@@ -1,6 +1,8 @@
 """One writer, many readers: lock refusal, readers seeing writes, thread safety."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 import subprocess
 import sys
 import threading
@@ -92,3 +94,37 @@ def test_background_reads_while_writing(store_path):
         stop.set()
         thread.join()
     assert not errors, errors
+
+
+def _write_in_child(path: str, ready_fd: int, go_fd: int) -> None:  # forked child
+    with LabelStore(path) as writer:
+        os.write(ready_fd, b"r")
+        os.read(go_fd, 1)
+        writer.assign([3, 4], "a", source="lasso")
+        os.write(ready_fd, b"w")
+        os.read(go_fd, 1)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses fork")
+def test_reader_sees_other_process_writes(store_path):
+    with LabelStore(store_path, n=6) as setup:
+        setup.create_label("a")
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    child = multiprocessing.get_context("fork").Process(target=_write_in_child,
+                                                         args=(str(store_path), ready_w, go_r))
+    child.start()
+    try:
+        assert os.read(ready_r, 1) == b"r"
+        with LabelStore(store_path, readonly=True) as reader:
+            assert reader.labelled().size == 0
+            os.write(go_w, b"g")
+            assert os.read(ready_r, 1) == b"w"
+            assert reader.refresh() is True
+            assert reader.labelled().tolist() == [3, 4]
+            os.write(go_w, b"g")
+        child.join(30)
+        assert child.exitcode == 0
+    finally:
+        if child.is_alive():
+            child.kill()

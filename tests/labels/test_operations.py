@@ -211,9 +211,8 @@ def test_closed_store_refuses(store_path):
 
 def test_readonly_refuses_writes(store_path):
     LabelStore(store_path, n=3).close()
-    with LabelStore(store_path, readonly=True) as ro:
-        with pytest.raises(ReadOnlyError, match="readonly=True"):
-            ro.create_label("a")
+    with LabelStore(store_path, readonly=True) as ro, pytest.raises(ReadOnlyError, match="readonly=True"):
+        ro.create_label("a")
 
 
 @given(n=st.integers(1, 5000), data=st.data())
@@ -223,3 +222,56 @@ def test_as_positions_is_sorted_unique(n, data):
         if n - 1 > np.iinfo(dtype).max:
             continue
         assert as_positions(np.asarray(values, dtype=dtype), n).tolist() == sorted(set(values))
+
+
+def test_unknown_label_error_two_argument_form():
+    err = UnknownLabelError("spm", ["ham", "spam"])
+    assert str(err) == "Unknown label 'spm'; known labels: ['ham', 'spam']"
+
+
+def test_history_is_readable(store):
+    store.create_label("a")
+    store.assign([1, 2], "a", source="suggestion", round=3)
+    store.undo()
+    create, assign, undo = store.history()
+    assert assign["description"] == "assign 2 points to 'a' (suggestion, round 3)"
+    assert (assign["source"], assign["round"], assign["n_points"], assign["undone"]) == ("suggestion", 3, 2, True)
+    assert create["undone"] is False and undo["undone"] is None and undo["target"] == assign["id"]
+    assert create["time"].tzinfo is not None and create["time"] <= undo["time"]
+    assert pd.DataFrame(store.history()).shape[0] == 3
+
+
+def test_version_only_increases(store):
+    versions = [store.version]
+    store.create_label("a")
+    versions.append(store.version)
+    store.assign([1], "a")
+    versions.append(store.version)
+    store.undo()
+    versions.append(store.version)
+    store.redo()
+    versions.append(store.version)
+    assert versions == sorted(set(versions))
+
+
+def test_automatic_snapshots_keep_one_and_reopen_equal(store_path, monkeypatch):
+    import sqlite3
+
+    from embedviz.labels import store as store_module
+
+    monkeypatch.setattr(store_module, "_SNAPSHOT_EVERY_EVENTS", 5)
+    rng = np.random.default_rng(0)
+    with LabelStore(store_path, n=50) as s:
+        for k in range(23):
+            s.assign(rng.integers(0, 50, 10), "abc"[k % 3], create=True)
+            if k % 4 == 0:
+                s.undo()
+        expected = s.codes().copy(), s.classes, s.can_redo
+    conn = sqlite3.connect(store_path)
+    assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 1
+    conn.close()
+    with LabelStore(store_path) as s:
+        assert (s.codes().tolist(), s.classes, s.can_redo) == (expected[0].tolist(), expected[1], expected[2])
+        while s.can_undo:
+            s.undo()
+        assert s.labelled().size == 0 and s.classes == []
