@@ -1,0 +1,8 @@
+"""Semi-supervised retraining from lasso labels (scikit-learn style estimators; no widgets)."""
+from __future__ import annotations
+
+from embedviz.learn.jobs import Cancelled, FitJob
+from embedviz.learn.retrain import Retrainer
+from embedviz.learn.suggest import Suggestion
+
+__all__ = ["Retrainer", "FitJob", "Cancelled", "Suggestion"]

@@ -1,0 +1,241 @@
+"""Labeling-loop benchmark for embedviz.Retrainer (issue 5). Runs on the CPU in minutes.
+
+A simulated user lassoes blobs on a 2-D map (PCA or UMAP), one lasso per known class per
+round, 4 rounds, with "random" and "cover" seed policies and a 5% chance of a confusable wrong
+class. After each round every method is refitted on the labels so far and scored on the
+unlabelled points of known classes. Baselines run in the same process on the same labels.
+
+    venv/bin/python bench/bench_learn.py            # full run (a few minutes on 2 cores)
+    venv/bin/python bench/bench_learn.py --quick    # digits only, one seed
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+warnings.filterwarnings("ignore")
+
+from _learn_data import OUT, Dataset, block_knn, digits, synthetic, text_corpus  # noqa: E402
+from _learn_lasso import LassoUser  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import f1_score, roc_auc_score  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier, NearestCentroid  # noqa: E402
+from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier  # noqa: E402
+
+from embedviz.learn import Retrainer  # noqa: E402
+
+ROUNDS = 4
+BASELINES = ("LogReg", "kNN5", "LabelSpreading", "SelfTraining", "NCM")
+
+
+def graph(X: np.ndarray):
+    from embedviz.compute.knn import knn
+
+    return knn(X, k=15, progress=False, cache=False)
+
+
+def two_d(ds: Dataset, kind: str) -> np.ndarray:
+    path = OUT / f"learn_map_{ds.name}_{kind}_{ds.X.shape[0]}.npy"
+    if path.exists():
+        return np.load(path)
+    if kind == "pca":
+        xy = PCA(2, random_state=0).fit_transform(ds.X)
+    else:
+        import umap
+
+        xy = umap.UMAP(n_neighbors=15, metric="cosine", random_state=0).fit_transform(ds.X)
+    OUT.mkdir(parents=True, exist_ok=True)
+    np.save(path, xy.astype(np.float32))
+    return xy
+
+
+def baseline_proba(name: str, X: np.ndarray, yl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted labels, max probability) for every point."""
+    lab = yl >= 0
+    if name == "LabelSpreading":
+        m = LabelSpreading(kernel="knn", n_neighbors=7, max_iter=100).fit(X, yl)
+        p = m.label_distributions_
+        return m.classes_[p.argmax(1)], p.max(1)
+    if name == "SelfTraining":
+        m = SelfTrainingClassifier(LogisticRegression(class_weight="balanced", max_iter=500))
+        m.fit(X, yl)
+    elif name == "LogReg":
+        m = LogisticRegression(class_weight="balanced", max_iter=500).fit(X[lab], yl[lab])
+    elif name == "kNN5":
+        m = KNeighborsClassifier(5).fit(X[lab], yl[lab])
+    elif name == "NCM":
+        m = NearestCentroid().fit(X[lab], yl[lab])
+        return m.predict(X), np.zeros(X.shape[0])
+    p = m.predict_proba(X)
+    return m.classes_[p.argmax(1)], p.max(1)
+
+
+def auroc(pos: np.ndarray, score: np.ndarray) -> float:
+    return float(roc_auc_score(pos, score)) if 0 < pos.sum() < pos.size else float("nan")
+
+
+def run_loop(ds: Dataset, kind: str, policy: str, seed: int, g) -> dict[str, dict]:
+    known = np.setdiff1d(np.unique(ds.y), ds.novel)
+    user = LassoUser(two_d(ds, kind), ds.y, known, policy=policy, seed=seed)
+    oracle_mask = np.isin(ds.y, known)
+    res: dict[str, dict] = {}
+
+    def add(name, r, pred, test, nov=None, noise=None, secs=0.0):
+        d = res.setdefault(name, {"acc": [], "f1": [], "nov": [], "noise": [], "t": []})
+        d["acc"].append(float((pred[test] == ds.y[test]).mean()))
+        d["f1"].append(float(f1_score(ds.y[test], pred[test], labels=known, average="macro")))
+        d["nov"].append(nov if nov is not None else float("nan"))
+        d["noise"].append(noise if noise is not None else float("nan"))
+        d["t"].append(secs)
+
+    oracle = LogisticRegression(class_weight="balanced", max_iter=1000).fit(
+        ds.X[oracle_mask], ds.y[oracle_mask])
+    impurity = []
+    for r in range(ROUNDS):
+        user.round()
+        yl = user.labels.copy()
+        lab = yl >= 0
+        impurity.append(float((yl[lab] != ds.y[lab]).mean()))
+        test = (~lab) & oracle_mask
+        unl = ~lab
+        novel_pos = np.isin(ds.y[unl], ds.novel)
+        t0 = time.perf_counter()
+        model = Retrainer(random_state=seed).fit(ds.X, yl, knn=g, groups=user.groups)
+        secs = time.perf_counter() - t0
+        add("auto", r, model.labels_, test, auroc(novel_pos, model.novelty_[unl]),
+            auroc((yl != ds.y)[lab], model.noise_[lab]), secs)
+        res["auto"].setdefault("chosen", []).append(model.method_)
+        for name in BASELINES:
+            t0 = time.perf_counter()
+            pred, conf = baseline_proba(name, ds.X, yl)
+            nov = auroc(novel_pos, 1 - conf[unl]) if name != "NCM" else None
+            add(name, r, pred, test, nov, None, time.perf_counter() - t0)
+        add("oracle", r, oracle.predict(ds.X), test)
+    res["_impurity"] = {"mean": float(np.mean(impurity))}
+    return res
+
+
+def fmt(x: float) -> str:
+    return "  -  " if x != x else f"{x:5.3f}"
+
+
+def run_benchmark(datasets: list[Dataset], maps: dict[str, list[str]], seeds: list[int]):
+    header = (f"{'dataset':<16}{'map':<5}{'policy':<7}{'method':<15}"
+              + "".join(f"r{r + 1:<5}" for r in range(ROUNDS))
+              + "AULC  F1-AULC novAUC noiseAUC fit_s")
+    targets = []
+    print(header)
+    print("-" * len(header))
+    for ds in datasets:
+        g = graph(ds.X)
+        for kind in maps[ds.name]:
+            for policy in ("random", "cover"):
+                runs = [run_loop(ds, kind, policy, s, g) for s in seeds]
+                summary = {}
+                for name in ("auto",) + BASELINES + ("oracle",):
+                    acc = np.mean([run[name]["acc"] for run in runs], axis=0)
+                    f1 = np.mean([run[name]["f1"] for run in runs], axis=0)
+                    nov = np.nanmean([run[name]["nov"] for run in runs]) if name != "NCM" \
+                        and name != "oracle" else float("nan")
+                    noise = np.nanmean([run[name]["noise"] for run in runs]) \
+                        if name == "auto" else float("nan")
+                    secs = np.mean([run[name]["t"] for run in runs])
+                    summary[name] = (float(acc.mean()), nov, noise)
+                    print(f"{ds.name:<16}{kind:<5}{policy:<7}{name:<15}"
+                          + "".join(f"{a:<6.3f}" for a in acc)
+                          + f"{acc.mean():<6.3f}{f1.mean():<8.3f}{fmt(nov):<7}{fmt(noise):<9}"
+                          + f"{secs:.2f}")
+                imp = np.mean([run["_impurity"]["mean"] for run in runs])
+                chosen = runs[0]["auto"]["chosen"]
+                print(f"{'':<28}lasso impurity {imp:.2f}; auto chose {chosen}")
+                targets.append((ds.name, kind, policy, summary))
+    return targets
+
+
+def print_targets(targets) -> None:
+    print("\nTargets (auto vs best baseline AULC within 0.01; +0.03 over LabelSpreading on "
+          "digits/PCA; novelty AUROC >= 0.85; noise AUROC >= 0.9)")
+    print(f"{'dataset':<16}{'map':<5}{'policy':<7}{'auto':<7}{'best baseline':<22}"
+          f"{'vs LS':<8}{'novAUC':<8}{'noiseAUC':<9}met")
+    for name, kind, policy, s in targets:
+        auto = s["auto"][0]
+        best = max(BASELINES, key=lambda b: s[b][0])
+        ls_gap = auto - s["LabelSpreading"][0]
+        checks = {
+            "aulc": auto >= s[best][0] - 0.01,
+            "nov": s["auto"][1] >= 0.85,
+            "noise": s["auto"][2] >= 0.9,
+        }
+        if name == "digits" and kind == "pca":
+            checks["ls+0.03"] = ls_gap >= 0.03
+        met = "yes" if all(checks.values()) else "MISSED " + ",".join(
+            k for k, v in checks.items() if not v)
+        print(f"{name:<16}{kind:<5}{policy:<7}{auto:<7.3f}{best + f' {s[best][0]:.3f}':<22}"
+              f"{ls_gap:<+8.3f}{s['auto'][1]:<8.3f}{s['auto'][2]:<9.3f}{met}")
+
+
+def timing(sizes: tuple[int, ...]) -> None:
+    print("\nRetrain time (synthetic, d=384, 8 known classes, graph given; kNN not included)")
+    print(f"{'n':>8} {'labelled':>9} {'auto_s':>7} {'propagate_s':>12} {'chosen':<30} target")
+    for n in sizes:
+        ds = synthetic(n=n, seed=1)
+        g = block_knn(ds.X, ds.blocks, 15)
+        rng = np.random.default_rng(0)
+        yl = np.full(n, -1)
+        groups = np.full(n, -1)
+        known = np.setdiff1d(np.unique(ds.y), ds.novel)
+        for c in known:
+            blocks = np.unique(ds.blocks[ds.y == c])
+            for b in rng.choice(blocks, min(3, blocks.size), replace=False):
+                rows = np.flatnonzero(ds.blocks == b)
+                pick = rng.choice(rows, max(5, rows.size // 5), replace=False)
+                yl[pick], groups[pick] = c, b
+        Retrainer(method="propagate").fit(ds.X[:500], yl[:500] if (yl[:500] >= 0).any()
+                                          else np.r_[0, np.full(499, -1)])  # warm-up imports
+        t0 = time.perf_counter()
+        m = Retrainer().fit(ds.X, yl, knn=g, groups=groups)
+        t_auto = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        Retrainer(method="propagate").fit(ds.X, yl, knn=g, groups=groups)
+        t_prop = time.perf_counter() - t0
+        target = ("met" if t_auto <= 5 else "MISSED") + " (<=5 s)" if n >= 100_000 else ""
+        print(f"{n:>8} {int((yl >= 0).sum()):>9} {t_auto:>7.2f} {t_prop:>12.2f} "
+              f"{m.method_:<30} {target}")
+    print("GPU (n = 1e6 within 1 s): not measured - no GPU in this session.")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--no-timing", action="store_true")
+    ap.add_argument("--datasets", default="digits,synthetic,text")
+    args = ap.parse_args()
+    import torch
+
+    torch.manual_seed(0)
+    seeds = list(range(1 if args.quick else args.seeds))
+    makers = {"digits": digits, "synthetic": synthetic, "text": text_corpus}
+    names = ["digits"] if args.quick else args.datasets.split(",")
+    datasets = [makers[n]() for n in names]
+    maps = {ds.name: ["pca", "umap"] for ds in datasets}
+    t0 = time.perf_counter()
+    targets = run_benchmark(datasets, maps, seeds)
+    print_targets(targets)
+    if not args.no_timing:
+        timing((10_000,) if args.quick else (10_000, 100_000))
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

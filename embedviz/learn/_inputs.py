@@ -1,0 +1,116 @@
+"""Validation of the inputs to ``Retrainer.fit``: every bad input names its fix."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from embedviz.compute.knn_graph import KNNGraph
+from embedviz.compute.validate import as_float_matrix, check_zero_rows
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    """Validated training data: unit-norm features, class codes and lasso groups."""
+
+    X: np.ndarray  # (n, d) float32, rows L2-normalised
+    codes: np.ndarray  # (n,) int64 class code 0..C-1, or -1 unlabelled
+    classes: np.ndarray  # (C,) original label values, sorted
+    groups: np.ndarray  # (n,) int64 lasso id of labelled points (-1 unlabelled)
+
+    @property
+    def labelled(self) -> np.ndarray:
+        return np.flatnonzero(self.codes >= 0)
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.classes.size)
+
+
+def normalise_rows(X: np.ndarray) -> np.ndarray:
+    """L2-normalise rows (cosine geometry), leaving all-zero rows as they are."""
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return (X / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def check_features(X: Any, *, name: str = "X") -> np.ndarray:
+    """(n, d) float32 unit-norm rows; NaN/inf/zero rows raise with the fix."""
+    arr = as_float_matrix(X, name=name)
+    check_zero_rows(arr, name=name)
+    return normalise_rows(arr)
+
+
+def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (codes, classes) for labels ``y`` with -1 meaning unlabelled."""
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"y must be 1-D with one label per row of X; got shape {arr.shape}.")
+    if arr.shape[0] != n:
+        raise ValueError(
+            f"y has {arr.shape[0]} entries but X has {n} rows; pass one label per row of X "
+            "(-1 for unlabelled points)."
+        )
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise ValueError("y holds NaN or inf; use -1 for unlabelled points.")
+        if not np.all(arr == np.round(arr)):
+            raise ValueError("y must hold integer class ids (-1 = unlabelled); got fractions.")
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "iub":
+        raise ValueError(
+            f"y must hold integer class ids with -1 for unlabelled points; got dtype {arr.dtype}. "
+            "Map names to integers first (e.g. with LabelStore or np.unique(..., "
+            "return_inverse=True))."
+        )
+    arr = arr.astype(np.int64)
+    bad = np.flatnonzero(arr < -1)
+    if bad.size:
+        raise ValueError(
+            f"y holds negative labels other than -1 (e.g. {int(arr[bad[0]])} at row "
+            f"{int(bad[0])}); only -1 means unlabelled. Relabel these rows."
+        )
+    labelled = arr >= 0
+    if not labelled.any():
+        raise ValueError(
+            "y has no labelled points (all -1); lasso at least one region into a label first."
+        )
+    classes, inverse = np.unique(arr[labelled], return_inverse=True)
+    codes = np.full(n, -1, dtype=np.int64)
+    codes[labelled] = inverse
+    return codes, classes
+
+
+def check_groups(groups: Any, codes: np.ndarray) -> np.ndarray:
+    """Lasso id per labelled point; ``None`` -> one group per (class, local cluster)."""
+    n = codes.shape[0]
+    if groups is None:
+        out = np.where(codes >= 0, codes, -1).astype(np.int64)
+        return out
+    arr = np.asarray(groups)
+    if arr.shape != (n,):
+        raise ValueError(
+            f"groups must have one lasso id per row of X, shape ({n},); got {arr.shape}."
+        )
+    if arr.dtype.kind not in "iub":
+        _, arr = np.unique(arr.astype(str), return_inverse=True)
+    out = np.where(codes >= 0, arr.astype(np.int64), -1)
+    if (out[codes >= 0] < 0).any():
+        raise ValueError("groups must be non-negative lasso ids for labelled points.")
+    return out
+
+
+def check_graph(knn: Any, n: int) -> KNNGraph:
+    """The shared graph must be a KNNGraph over exactly the ``n`` rows of X."""
+    if not isinstance(knn, KNNGraph):
+        raise TypeError(
+            f"knn must be a KNNGraph (from embedviz.knn(X)); got {type(knn).__name__}."
+        )
+    if knn.n != n:
+        raise ValueError(
+            f"knn covers {knn.n} points but X has {n} rows; compute it on the same X with "
+            "embedviz.knn(X)."
+        )
+    if knn.indices.min() < 0 or knn.indices.max() >= n:
+        raise ValueError("knn.indices holds ids outside 0..n-1; recompute the graph.")
+    return knn

@@ -1,0 +1,127 @@
+"""The candidate learners ``Retrainer`` chooses between, all sharing one fitted context.
+
+Each returns an (n, C) class distribution for every point given which labelled points are
+training seeds, so cross-validation and the final fit run the very same code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from embedviz.learn.adapter import Adapter
+from embedviz.learn.head import (
+    LinearHead, PrototypeHead, class_balanced_weights, one_hot,
+)
+from embedviz.learn.propagate import reachability, to_proba
+
+METHODS = ("propagate", "distill", "linear", "prototype", "adapter")
+
+#: Points the distilled head and the adapter train on at most (the rest are predicted).
+MAX_DISTILL_POINTS = 20000
+
+
+@dataclass
+class Context:
+    """Everything the learners share for one ``fit``: features, graph, labels, device."""
+
+    X: np.ndarray  # (n, d) unit-norm rows
+    Z: np.ndarray  # (n, d) standardised rows for the heads
+    W: sp.csr_matrix  # symmetric affinity
+    S: torch.Tensor  # normalised operator on device
+    codes: np.ndarray  # (n,) class code or -1
+    seed_weight: np.ndarray  # (n,) trust in each label (1 - noise), 0 for unlabelled
+    n_classes: int
+    device: torch.device
+    rng: np.random.Generator
+    tick: Callable[[], None]
+    adapter_steps: int = 200
+
+
+def entropy_confidence(proba: np.ndarray) -> np.ndarray:
+    """1 - normalised entropy: 1 for a one-hot row, 0 for a uniform one."""
+    C = proba.shape[1]
+    if C < 2:
+        return np.ones(proba.shape[0], dtype=np.float32)
+    ent = -(proba * np.log(np.clip(proba, 1e-12, 1.0))).sum(axis=1)
+    return (1.0 - ent / np.log(C)).astype(np.float32)
+
+
+def _labelled_fit_data(ctx: Context, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    T = one_hot(ctx.codes[train], ctx.n_classes)
+    return T, class_balanced_weights(T, ctx.seed_weight[train])
+
+
+def run_linear(ctx: Context, train: np.ndarray, l2: float = 1.0) -> LinearHead:
+    T, w = _labelled_fit_data(ctx, train)
+    return LinearHead(l2=l2, device=ctx.device).fit(ctx.Z[train], T, w)
+
+
+def run_prototype(ctx: Context, train: np.ndarray) -> PrototypeHead:
+    T, w = _labelled_fit_data(ctx, train)
+    return PrototypeHead().fit(ctx.X[train], T, w)
+
+
+def distill_weights(prop: np.ndarray, mass: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Pseudo-label trust = reachability x (1 - entropy); the training seeds count fully."""
+    w = reachability(mass, train) * entropy_confidence(prop)
+    w[train] = 1.0
+    return w
+
+
+def run_distill(
+    ctx: Context, train: np.ndarray, prop: np.ndarray, mass: np.ndarray
+) -> LinearHead:
+    """A linear head fitted to propagated labels, weighted by reachability x confidence."""
+    w = distill_weights(prop, mass, train)
+    n = ctx.X.shape[0]
+    rows = np.arange(n)
+    if n > MAX_DISTILL_POINTS:
+        others = np.setdiff1d(rows, train)
+        pick = ctx.rng.choice(others, MAX_DISTILL_POINTS - min(train.size, MAX_DISTILL_POINTS // 2),
+                              replace=False, p=None)
+        rows = np.union1d(train[: MAX_DISTILL_POINTS // 2], pick)
+    T = prop[rows].copy()
+    T[np.isin(rows, train)] = one_hot(ctx.codes[rows[np.isin(rows, train)]], ctx.n_classes)
+    wb = class_balanced_weights(T, w[rows] * np.where(np.isin(rows, train),
+                                                       ctx.seed_weight[rows], 1.0))
+    return LinearHead(l2=1.0, device=ctx.device).fit(ctx.Z[rows], T, wb)
+
+
+def run_adapter(ctx: Context, train: np.ndarray, prop: np.ndarray) -> Adapter:
+    T, w = _labelled_fit_data(ctx, train)
+    return Adapter(steps=ctx.adapter_steps, device=ctx.device,
+                   seed=int(ctx.rng.integers(1 << 30))).fit(
+        ctx.Z, train, T, w, prop, tick=ctx.tick)
+
+
+def all_probas(
+    ctx: Context,
+    train: np.ndarray,
+    F: np.ndarray,
+    names: tuple[str, ...] = METHODS,
+) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """Class distributions for every point from each named method, plus the fitted heads."""
+    prop, mass = to_proba(F)
+    out: dict[str, np.ndarray] = {}
+    models: dict[str, object] = {}
+    if "propagate" in names:
+        out["propagate"] = prop
+    builders: dict[str, Callable[[], object]] = {
+        "linear": lambda: run_linear(ctx, train),
+        "prototype": lambda: run_prototype(ctx, train),
+        "distill": lambda: run_distill(ctx, train, prop, mass),
+        "adapter": lambda: run_adapter(ctx, train, prop),
+    }
+    for name in names:
+        if name == "propagate":
+            continue
+        ctx.tick()
+        model = builders[name]()
+        feats = ctx.X if name == "prototype" else ctx.Z
+        out[name] = model.predict_proba(feats)  # type: ignore[attr-defined]
+        models[name] = model
+    return out, models

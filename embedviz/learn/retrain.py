@@ -1,0 +1,197 @@
+"""``Retrainer``: semi-supervised retraining from lasso labels on the shared kNN graph."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from embedviz.compute.device import resolve_device
+from embedviz.compute.knn_graph import KNNGraph
+from embedviz.learn._inputs import (
+    LabelledData, check_features, check_graph, check_groups, check_labels,
+)
+from embedviz.learn.fitting import FitResult, Settings, fit_pipeline
+from embedviz.learn.jobs import Cancelled, FitJob, Progress, ProgressFn
+from embedviz.learn.methods import METHODS
+from embedviz.learn.novelty import discover_classes
+from embedviz.learn.suggest import Suggestion, suggest_regions
+
+__all__ = ["Retrainer", "Cancelled", "FitJob", "Suggestion"]
+
+
+def default_graph(X: np.ndarray, k: int) -> KNNGraph:
+    """The shared graph when the caller passed none: ``embedviz.knn(X, k=k)``."""
+    try:
+        from embedviz.compute.knn import knn
+    except ImportError:  # compute step not there yet
+        from embedviz.learn._knn_fallback import knn_fallback
+
+        return knn_fallback(X, k)
+    return knn(X, k=min(k, X.shape[0] - 1))
+
+
+class Retrainer:
+    """Learn every point's class from a few lassos (labels -1 = unlabelled).
+
+    ``method``: ``"auto"`` (blend chosen by cross-validation grouped by lasso), or one of
+    ``"propagate"``, ``"distill"``, ``"linear"``, ``"prototype"``, ``"adapter"``.
+    Fitted: ``labels_``, ``proba_``, ``confidence_``, ``novelty_``, ``noise_``, ``classes_``,
+    ``method_`` (the chosen blend) and ``cv_scores_``.
+    """
+
+    def __init__(self, method: str = "auto", *, k: int = 15, alpha: float = 0.99,
+                 n_iter: int = 30, n_folds: int = 3, adapter_steps: int = 200,
+                 refine_weight: float = 0.5, device: str = "auto",
+                 random_state: int = 0) -> None:
+        self.method = method
+        self.k = k
+        self.alpha = alpha
+        self.n_iter = n_iter
+        self.n_folds = n_folds
+        self.adapter_steps = adapter_steps
+        self.refine_weight = refine_weight
+        self.device = device
+        self.random_state = random_state
+
+    # ---------------------------------------------------------------- fitting
+    def _check_params(self) -> None:
+        if self.method != "auto" and self.method not in METHODS:
+            raise ValueError(f"Unknown method {self.method!r}; use 'auto' or one of {METHODS}.")
+        if not 0.0 < self.alpha < 1.0:
+            raise ValueError(f"alpha must be in (0, 1); got {self.alpha}.")
+        if not 0.0 <= self.refine_weight < 1.0:
+            raise ValueError(f"refine_weight must be in [0, 1); got {self.refine_weight}.")
+        if self.n_folds < 2:
+            raise ValueError(f"n_folds must be at least 2; got {self.n_folds}.")
+
+    def _prepare(self, X: Any, y: Any, knn: Any, groups: Any) -> tuple[LabelledData, KNNGraph]:
+        self._check_params()
+        Xn = check_features(X)
+        n = Xn.shape[0]
+        if n < 3:
+            raise ValueError(f"X needs at least 3 rows to build a neighbour graph; got {n}.")
+        codes, classes = check_labels(y, n)
+        grp = check_groups(groups, codes)
+        graph = default_graph(Xn, self.k) if knn is None else check_graph(knn, n)
+        return LabelledData(X=Xn, codes=codes, classes=classes, groups=grp), graph
+
+    def _fit(self, X: Any, y: Any, knn: Any, groups: Any, progress: Progress) -> "Retrainer":
+        progress(0.0, "checking inputs")
+        data, graph = self._prepare(X, y, knn, groups)
+        cfg = Settings(method=self.method, alpha=self.alpha, n_iter=self.n_iter,
+                       n_folds=self.n_folds, adapter_steps=self.adapter_steps,
+                       device=resolve_device(self.device), seed=self.random_state)
+        res = fit_pipeline(data, graph, cfg, progress)
+        self._store(data, graph, res)
+        progress(1.0, "done")
+        return self
+
+    def _store(self, data: LabelledData, graph: KNNGraph, res: FitResult) -> None:
+        self.classes_ = data.classes
+        self.proba_ = res.proba
+        self.labels_ = data.classes[res.proba.argmax(axis=1)]
+        self.confidence_ = res.proba.max(axis=1)
+        self.novelty_ = res.novelty
+        self.noise_ = res.noise
+        self.method_ = res.choice.label
+        self.cv_scores_ = res.choice.scores
+        self.n_features_in_ = data.X.shape[1]
+        self._data, self._graph, self._res = data, graph, res
+
+    def fit(self, X: Any, y: Any, *, knn: KNNGraph | None = None,
+            groups: Any = None) -> "Retrainer":
+        """Fit on features ``X`` (n, d) and labels ``y`` (n,) with -1 for unlabelled.
+
+        ``knn``: the shared graph (``embedviz.knn(X, k=15)`` when None); ``groups``: the lasso
+        id of each labelled point (used to cross-validate without leaking within a lasso).
+        """
+        return self._fit(X, y, knn, groups, Progress())
+
+    def fit_async(self, X: Any, y: Any, *, knn: KNNGraph | None = None, groups: Any = None,
+                  on_progress: ProgressFn | None = None) -> FitJob:
+        """Start ``fit`` in a background thread; returns a ``FitJob`` (cancel/done/result)."""
+        self._check_params()
+        return FitJob(lambda p: self._fit(X, y, knn, groups, p), on_progress=on_progress)
+
+    # ---------------------------------------------------------------- inference
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "proba_"):
+            raise RuntimeError("This Retrainer is not fitted yet; call fit(X, y) first.")
+
+    def _features(self, X: Any) -> np.ndarray:
+        self._check_fitted()
+        Xn = check_features(X)
+        if Xn.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {Xn.shape[1]} features, but the Retrainer was fitted on "
+                             f"{self.n_features_in_}; pass embeddings from the same model.")
+        return Xn
+
+    def _neighbour_proba(self, Xn: np.ndarray) -> np.ndarray:
+        """Propagated distribution of the new points' nearest fitted points (cosine^3)."""
+        train = torch.from_numpy(self._data.X)
+        prop = torch.from_numpy(self._res.extras["propagated"])
+        k = min(self.k, train.shape[0])
+        out = []
+        for s in range(0, Xn.shape[0], 4096):
+            sim = torch.from_numpy(Xn[s:s + 4096]) @ train.T
+            top, idx = sim.topk(k, dim=1)
+            w = top.clamp_min(0) ** 3 + 1e-12
+            out.append(((w[..., None] * prop[idx]).sum(1) / w.sum(1, keepdim=True)).numpy())
+        return np.concatenate(out).astype(np.float32)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class distribution for new points through the inductive heads of the chosen blend."""
+        Xn = self._features(X)
+        res = self._res
+        total = np.zeros((Xn.shape[0], self.classes_.size), dtype=np.float32)
+        for name, w in res.choice.weights.items():
+            if name == "propagate":
+                p = self._neighbour_proba(Xn)
+            elif name == "prototype":
+                p = res.models[name].predict_proba(Xn)  # type: ignore[attr-defined]
+            else:
+                p = res.models[name].predict_proba(res.standardiser(Xn))  # type: ignore
+            total += w * p
+        return total / total.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class label of new points (see ``predict_proba``)."""
+        self._check_fitted()
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Label-aware refined embedding for ``reduce(..., init=previous_xy)``.
+
+        Unit features next to the (sharpened, unit) class distribution, weighted
+        ``refine_weight``: cosine similarity becomes ``(1 - w) cos(x, x') + w p.p'``, so
+        same-class points move together while the structure inside a class is kept.
+        """
+        Xn = self._features(X)
+        same = Xn.shape == self._data.X.shape and np.array_equal(Xn, self._data.X)
+        proba = self.proba_ if same else self.predict_proba(Xn)
+        sharp = proba ** 4
+        sharp /= np.linalg.norm(sharp, axis=1, keepdims=True)
+        w = self.refine_weight
+        return np.hstack([np.sqrt(1.0 - w) * Xn, np.sqrt(w) * sharp]).astype(np.float32)
+
+    # ---------------------------------------------------------------- guidance
+    def discover(self, *, quantile: float = 0.75, max_classes: int = 8,
+                 min_size: int = 5) -> list[np.ndarray]:
+        """Candidate new classes: clusters of the most novel points (indices), most novel
+        first; their count is estimated by silhouette."""
+        self._check_fitted()
+        return discover_classes(self._data.X, self.novelty_, quantile=quantile,
+                                max_classes=max_classes, min_size=min_size,
+                                seed=self.random_state)
+
+    def suggest(self, n_regions: int = 5, *, region_size: int = 50) -> list[Suggestion]:
+        """Where to lasso next: unlabelled clusters and dense uncertain regions."""
+        self._check_fitted()
+        if n_regions < 1 or region_size < 1:
+            raise ValueError("n_regions and region_size must be positive integers.")
+        return suggest_regions(X=self._data.X, neighbours=self._graph.indices,
+                               distances=self._graph.distances, confidence=self.confidence_,
+                               labelled_mask=self._data.codes >= 0,
+                               n_classes=self.classes_.size, n_regions=n_regions,
+                               region_size=region_size, seed=self.random_state)

@@ -1,0 +1,119 @@
+"""Choosing between learners by cross-validation grouped by lasso.
+
+Points of one lasso are near-duplicates of each other, so random splits leak; folds hold out
+whole lassos. A class drawn with a single lasso has that lasso split in two by 2-means in
+feature space (spatial halves), so it can still be held out in part.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+#: Blend weights tried for each pair of learners (the first learner's share).
+PAIR_WEIGHTS = (0.25, 0.5, 0.75)
+#: Scores closer than this count as a tie, settled by the order of ``preference``.
+TIE = 0.003
+
+
+def cv_units(codes: np.ndarray, groups: np.ndarray, X: np.ndarray, seed: int) -> np.ndarray:
+    """A unit id per labelled point (-1 elsewhere): its (class, lasso), or a 2-means half."""
+    units = np.full(codes.shape[0], -1, dtype=np.int64)
+    next_id = 0
+    for c in np.unique(codes[codes >= 0]):
+        idx = np.flatnonzero(codes == c)
+        gs = np.unique(groups[idx])
+        if gs.size >= 2:
+            _, inv = np.unique(groups[idx], return_inverse=True)
+            units[idx] = next_id + inv
+            next_id += gs.size
+        elif idx.size >= 4:
+            km = KMeans(n_clusters=2, n_init=2, random_state=seed).fit(X[idx[:5000]])
+            units[idx] = next_id + (km.predict(X[idx]) if idx.size > 5000 else km.labels_)
+            next_id += 2
+        else:
+            units[idx] = next_id
+            next_id += 1
+    return units
+
+
+def cv_folds(codes: np.ndarray, units: np.ndarray, n_folds: int, seed: int) -> list[np.ndarray]:
+    """Held-out index arrays; every class keeps at least one unit for training in each fold."""
+    rng = np.random.default_rng(seed)
+    fold_of_unit: dict[int, int] = {}
+    for c in np.unique(codes[codes >= 0]):
+        us = np.unique(units[codes == c])
+        if us.size < 2:
+            continue
+        rng.shuffle(us)
+        offset = int(rng.integers(n_folds))
+        for j, u in enumerate(us):
+            fold_of_unit[int(u)] = (offset + j) % n_folds
+    folds = []
+    for f in range(n_folds):
+        held_units = [u for u, g in fold_of_unit.items() if g == f]
+        held = np.flatnonzero(np.isin(units, held_units))
+        if held.size:
+            folds.append(held)
+    return folds
+
+
+def balanced_accuracy(
+    proba: np.ndarray, codes: np.ndarray, weights: np.ndarray
+) -> float:
+    """Mean over classes of the weighted accuracy on the rows given."""
+    pred = proba.argmax(axis=1)
+    accs = []
+    for c in np.unique(codes):
+        m = codes == c
+        w = weights[m]
+        if w.sum() > 0:
+            accs.append(float((w * (pred[m] == c)).sum() / w.sum()))
+    return float(np.mean(accs)) if accs else 0.0
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen blend: learner names with weights, and every candidate's CV score."""
+
+    weights: dict[str, float]
+    scores: dict[str, float]
+
+    @property
+    def label(self) -> str:
+        return "+".join(f"{w:.2f}*{m}" if w < 1 else m for m, w in self.weights.items())
+
+
+def candidate_blends(names: tuple[str, ...]) -> list[dict[str, float]]:
+    blends = [{m: 1.0} for m in names]
+    for a, b in combinations(names, 2):
+        blends += [{a: w, b: 1.0 - w} for w in PAIR_WEIGHTS]
+    return blends
+
+
+def blend(probas: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    return sum(w * probas[m] for m, w in weights.items())  # type: ignore[return-value]
+
+
+def choose(
+    held_probas: list[dict[str, np.ndarray]],
+    held_codes: list[np.ndarray],
+    held_weights: list[np.ndarray],
+    preference: tuple[str, ...],
+) -> Choice:
+    """Best blend by mean grouped-CV balanced accuracy; ties go to the preferred learners."""
+    names = tuple(m for m in preference if all(m in p for p in held_probas))
+    scores: dict[str, float] = {}
+    best: tuple[float, int, dict[str, float]] | None = None
+    for rank, weights in enumerate(candidate_blends(names)):
+        s = float(np.mean([
+            balanced_accuracy(blend(p, weights), c, w)
+            for p, c, w in zip(held_probas, held_codes, held_weights)
+        ]))
+        scores[Choice(weights, {}).label] = s
+        if best is None or s > best[0] + TIE:
+            best = (s, rank, weights)
+    assert best is not None
+    return Choice(best[2], scores)

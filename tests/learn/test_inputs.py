@@ -1,0 +1,118 @@
+"""Bad inputs give clear errors (or correct degenerate answers), never deep tracebacks."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedviz.compute.knn_graph import KNNGraph
+from embedviz.learn import Retrainer
+
+from .conftest import make_blobs
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_blobs(n_per=30)
+    labels = np.full(y.size, -1)
+    labels[[0, 1, 2, 30, 31, 32, 60, 61, 62]] = y[[0, 1, 2, 30, 31, 32, 60, 61, 62]]
+    return X, y, labels
+
+
+def fit(X, labels, **kw):
+    return Retrainer(method="propagate").fit(X, labels, **kw)
+
+
+def test_no_labels(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="no labelled points"):
+        fit(X, np.full(y.size, -1))
+
+
+def test_wrong_length(data):
+    X, y, labels = data
+    with pytest.raises(ValueError, match="one label per row"):
+        fit(X, labels[:-1])
+
+
+def test_nan_in_X(data):
+    X, y, labels = data
+    Xb = X.copy()
+    Xb[5, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fit(Xb, labels)
+
+
+def test_labels_below_minus_one(data):
+    X, y, labels = data
+    bad = labels.copy()
+    bad[10] = -2
+    with pytest.raises(ValueError, match="only -1 means unlabelled"):
+        fit(X, bad)
+
+
+def test_string_labels_name_the_fix(data):
+    X, y, labels = data
+    with pytest.raises(ValueError, match="integer class ids"):
+        fit(X, labels.astype(str))
+
+
+def test_unknown_method(data):
+    X, y, labels = data
+    with pytest.raises(ValueError, match="Unknown method"):
+        Retrainer(method="magic").fit(X, labels)
+
+
+def test_graph_of_other_data(data):
+    X, y, labels = data
+    g = KNNGraph(indices=np.zeros((5, 3), np.int64), distances=np.zeros((5, 3), np.float32))
+    with pytest.raises(ValueError, match="same X"):
+        fit(X, labels, knn=g)
+    with pytest.raises(TypeError, match="KNNGraph"):
+        fit(X, labels, knn=np.zeros((X.shape[0], 3)))
+
+
+def test_groups_wrong_shape(data):
+    X, y, labels = data
+    with pytest.raises(ValueError, match="groups"):
+        fit(X, labels, groups=np.zeros(3))
+
+
+def test_not_fitted():
+    with pytest.raises(RuntimeError, match="fit"):
+        Retrainer().predict(np.zeros((2, 3)))
+
+
+def test_predict_with_other_width(data):
+    X, y, labels = data
+    model = fit(X, labels)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(np.ones((2, X.shape[1] + 1)))
+
+
+def test_single_class_gives_that_class_plus_novelty(data):
+    X, y, _ = data
+    labels = np.full(y.size, -1)
+    labels[:10] = 7
+    model = Retrainer().fit(X, labels)
+    assert set(model.labels_) == {7}
+    unl = labels < 0
+    assert model.novelty_[unl & (y != 0)].mean() > model.novelty_[unl & (y == 0)].mean() + 0.3
+
+
+def test_every_point_labelled(data):
+    X, y, _ = data
+    model = Retrainer(adapter_steps=20).fit(X, y)
+    assert (model.labels_ == y).mean() > 0.95
+    assert model.suggest() == []
+
+
+def test_labels_on_isolated_points(data):
+    """Labels on outliers far from everything still give an answer for every point."""
+    X, y, labels = data
+    rng = np.random.default_rng(0)
+    outliers = rng.normal(size=(4, X.shape[1])).astype(np.float32) * 10
+    X2 = np.vstack([X, outliers])
+    l2 = np.r_[labels, [0, 1, 2, -1]]
+    model = Retrainer(adapter_steps=20).fit(X2, l2)
+    assert model.labels_.shape == (X2.shape[0],)
+    assert np.isfinite(model.proba_).all() and np.isfinite(model.novelty_).all()

@@ -1,0 +1,134 @@
+"""Behaviour of Retrainer on small seeded data (no timing)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import embedviz
+from embedviz.learn import Retrainer
+
+from .conftest import make_blobs
+
+
+@pytest.fixture(scope="module")
+def fitted(lassoed):
+    X, y, labels, groups, wrong = lassoed
+    model = Retrainer(adapter_steps=40, random_state=0).fit(X, labels, groups=groups)
+    return model, lassoed
+
+
+def test_public_name_is_the_learn_class():
+    assert embedviz.Retrainer is Retrainer
+
+
+def test_lassoed_classes_are_recovered(fitted):
+    model, (X, y, labels, groups, wrong) = fitted
+    test = (labels < 0) & (y < 3)
+    assert (model.labels_[test] == y[test]).mean() > 0.95
+    assert model.proba_.shape == (X.shape[0], 3)
+    np.testing.assert_allclose(model.proba_.sum(axis=1), 1.0, atol=1e-4)
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    np.testing.assert_allclose(model.confidence_, model.proba_.max(axis=1))
+
+
+def test_unlassoed_class_gets_high_novelty(fitted):
+    model, (X, y, labels, groups, wrong) = fitted
+    unl = labels < 0
+    novel, known = model.novelty_[unl & (y == 3)], model.novelty_[unl & (y < 3)]
+    # every novel point is more novel than the typical known one; the bulk is well apart
+    assert np.median(novel) > np.quantile(known, 0.95)
+
+
+def test_mislabelled_point_in_a_lasso_gets_high_noise(fitted):
+    model, (X, y, labels, groups, wrong) = fitted
+    others = np.flatnonzero((labels >= 0) & (np.arange(len(y)) != wrong))
+    assert model.noise_[wrong] > 0.5
+    assert model.noise_[wrong] > model.noise_[others].max()
+    assert model.labels_[wrong] == 0  # and the prediction corrects it
+    assert np.all(model.noise_[labels < 0] == 0)
+
+
+def test_predict_new_points_through_the_head(fitted):
+    model, (X, y, labels, groups, wrong) = fitted
+    Xn, yn = make_blobs(seed=0, n_per=80)  # same centres, same seed -> same classes
+    rng = np.random.default_rng(5)
+    Xn = Xn + 0.05 * rng.normal(size=Xn.shape).astype(np.float32)
+    known = yn < 3
+    assert (model.predict(Xn[known]) == yn[known]).mean() > 0.95
+    p = model.predict_proba(Xn[:7])
+    assert p.shape == (7, 3)
+    np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-4)
+
+
+def test_transform_keeps_structure_and_separates_classes(fitted):
+    model, (X, y, labels, groups, wrong) = fitted
+    Z = model.transform(X)
+    assert Z.shape[0] == X.shape[0] and Z.shape[1] == X.shape[1] + 3
+    Zn = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    sim_z, sim_x = Zn @ Zn.T, Xn @ Xn.T
+    same = y[:, None] == y[None, :]
+    known = (y[:, None] < 3) & (y[None, :] < 3)
+    gap_z = sim_z[same & known].mean() - sim_z[~same & known].mean()
+    gap_x = sim_x[same & known].mean() - sim_x[~same & known].mean()
+    assert gap_z > gap_x  # classes pulled apart ...
+    i = np.flatnonzero(y == 0)
+    corr = np.corrcoef(sim_z[np.ix_(i, i)].ravel(), sim_x[np.ix_(i, i)].ravel())[0, 1]
+    assert corr > 0.9  # ... while the structure inside a class is kept
+
+
+def test_discover_finds_the_unlassoed_class(fitted):
+    model, (X, y, labels, groups, wrong) = fitted
+    found = model.discover()
+    assert found, "expected at least one candidate class"
+    top = found[0]
+    assert (y[top] == 3).mean() > 0.8
+
+
+def test_suggest_points_at_the_unlabelled_class(fitted):
+    model, (X, y, labels, groups, wrong) = fitted
+    regions = model.suggest(n_regions=4, region_size=20)
+    assert 1 <= len(regions) <= 4
+    assert all((labels[r.indices] < 0).all() for r in regions)
+    clusters = [r for r in regions if r.reason == "unlabelled cluster"]
+    assert clusters and (y[clusters[0].indices] == 3).mean() > 0.8
+    flat = np.concatenate([r.indices for r in regions])
+    assert flat.size == np.unique(flat).size  # regions do not overlap
+
+
+@pytest.mark.parametrize("method", ["propagate", "distill", "linear", "prototype", "adapter"])
+def test_each_method_recovers_the_classes(lassoed, method):
+    X, y, labels, groups, wrong = lassoed
+    model = Retrainer(method=method, adapter_steps=60).fit(X, labels, groups=groups)
+    test = (labels < 0) & (y < 3)
+    assert (model.labels_[test] == y[test]).mean() > 0.9
+    assert model.method_ == method
+
+
+def test_subclusters_unreached_by_the_graph_go_to_the_linear_side():
+    """Classes made of separate sub-clusters, one lassoed each: auto must not stay with the
+    graph, which cannot reach the other sub-clusters."""
+    rng = np.random.default_rng(3)
+    d = 32
+    X, y, sub = [], [], []
+    for c in range(3):
+        mu = rng.normal(size=d)
+        mu /= np.linalg.norm(mu)
+        for s in range(3):
+            v = rng.normal(size=d)
+            centre = 0.6 * mu + 0.8 * v / np.linalg.norm(v)
+            X.append(centre + 0.03 * rng.normal(size=(40, d)))
+            y += [c] * 40
+            sub += [3 * c + s] * 40
+    X, y, sub = np.vstack(X).astype(np.float32), np.array(y), np.array(sub)
+    labels = np.full(y.size, -1)
+    groups = np.full(y.size, -1)
+    for c in range(3):
+        for s in (0, 1):  # two lassoed sub-clusters per class, the third never
+            rows = np.flatnonzero(sub == 3 * c + s)[:20]
+            labels[rows], groups[rows] = c, 3 * c + s
+    model = Retrainer(adapter_steps=40).fit(X, labels, groups=groups)
+    unseen = np.isin(sub, [2, 5, 8])
+    assert (model.labels_[unseen] == y[unseen]).mean() > 0.9
+    graph_only = Retrainer(method="propagate").fit(X, labels, groups=groups)
+    assert (graph_only.labels_[unseen] == y[unseen]).mean() < 0.7  # the regime auto must fix
