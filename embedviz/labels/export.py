@@ -60,22 +60,22 @@ def provenance_frame(store: LabelStore) -> pd.DataFrame:
         elif event.kind in (ev.UNASSIGN, ev.DELETE):
             event_of[points] = -1
     event_of = event_of[:n]
+    known = event_of >= 0
+    order = sorted(details)  # small per-event tables, gathered per point via ``slot``
+    slot = np.full(n, len(order), dtype=np.int64)
+    slot[known] = np.searchsorted(np.asarray(order, dtype=np.int64), event_of[known])
+    sources = np.array([details[k][1] for k in order] + [None], dtype=object)
+    times = np.array([details[k][0] for k in order] + [np.nan], dtype=float)
+    rounds = np.array([np.nan if details[k][2] is None else details[k][2] for k in order] + [np.nan])[slot]
     codes = store.codes()
-    labels = pd.Categorical.from_codes(codes, categories=pd.Index(store.classes, dtype=object))
-    color_list = [store.colors[name] for name in store.classes]
-    keys = pd.Series(event_of)
-    known = (event_of >= 0)
-    events = pd.array(event_of, dtype="Int64")
-    events[~known] = pd.NA
-    rounds = keys.map({k: v[2] for k, v in details.items()}).astype(float)
-    times = keys.map({k: v[0] for k, v in details.items()}).to_numpy(dtype=float)
+    colors = np.array([*(store.colors[name] for name in store.classes), None], dtype=object)
     frame = pd.DataFrame(index=store.ids.rename("id"))
-    frame["label"] = labels
-    frame["color"] = np.array([*color_list, None], dtype=object)[codes]
-    frame["source"] = keys.map({k: v[1] for k, v in details.items()}).to_numpy(dtype=object)
-    frame["time"] = pd.to_datetime(times, unit="s", utc=True)
-    frame["event"] = events
-    frame["round"] = rounds.astype("Int64").to_numpy()
+    frame["label"] = pd.Categorical.from_codes(codes, categories=pd.Index(store.classes, dtype=object))
+    frame["color"] = colors[codes]
+    frame["source"] = sources[slot]
+    frame["time"] = pd.to_datetime(times[slot], unit="s", utc=True)
+    frame["event"] = pd.arrays.IntegerArray(np.where(known, event_of, 0), ~known)
+    frame["round"] = pd.arrays.IntegerArray(np.nan_to_num(rounds).astype(np.int64), np.isnan(rounds))
     return frame
 
 
@@ -92,24 +92,26 @@ def write(store: LabelStore, path: Path, *, format: str | None = None) -> Path:
         frame.to_parquet(path)
     else:
         labelled = frame[frame["label"].notna()]
+        times = np.datetime_as_string(labelled["time"].dt.tz_convert(None).to_numpy(), unit="us")
         doc = {
             "format": EXPORT_FORMAT,
             "version": 1,
             "classes": [{"name": k, "color": c} for k, c in store.colors.items()],
-            "points": [
-                {"id": _jsonable(i), "label": row.label, "source": row.source,
-                 "time": None if pd.isna(row.time) else row.time.isoformat(),
-                 "event": None if pd.isna(row.event) else int(row.event),
-                 "round": None if pd.isna(row.round) else int(row.round)}
-                for i, row in zip(labelled.index, labelled.itertuples(index=False), strict=False)
-            ],
+            "points": {  # column-wise: one list per field, same order
+                "id": labelled.index.tolist(),
+                "label": labelled["label"].astype(object).tolist(),
+                "source": labelled["source"].tolist(),
+                "time": [None if t == "NaT" else t + "Z" for t in times.tolist()],
+                "event": _nullable_ints(labelled["event"]),
+                "round": _nullable_ints(labelled["round"]),
+            },
         }
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 
 
-def _jsonable(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+def _nullable_ints(column: pd.Series) -> list[int | None]:
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def read_labels(path: Path) -> tuple[pd.Series, dict[str, str]]:
@@ -120,7 +122,7 @@ def read_labels(path: Path) -> tuple[pd.Series, dict[str, str]]:
         if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
             raise ValueError(f"{path} is not an embedviz label export (no 'format': {EXPORT_FORMAT!r})")
         points = doc["points"]
-        labels = pd.Series([p["label"] for p in points], index=[p["id"] for p in points], dtype=object)
+        labels = pd.Series(points["label"], index=points["id"], dtype=object)
         return labels, {c["name"]: c["color"] for c in doc["classes"]}
     if fmt == "csv":
         frame = pd.read_csv(path, dtype={"id": str, "label": object, "color": object}, index_col="id",

@@ -74,6 +74,7 @@ class LabelStore:
             raise TypeError(f"fingerprint must be a string, got {type(fingerprint).__name__}")
         self._lock = threading.RLock()
         self._callbacks: list[ChangeCallback] = []
+        self._pollers: list[threading.Event] = []
         self._codes_cache: tuple[tuple[int, int, int], np.ndarray] | None = None
         self._writer: WriterLock | None = None
         if self.path.exists():
@@ -121,8 +122,11 @@ class LabelStore:
                 self._ids = given
             if extra and not self.readonly:
                 self._log.append_ids(given, stored.n)
+        # Rows of a read-only view beyond the stored ones stay unlabelled: they were never
+        # matched against the ids a writer may append later.
+        self._trusted_n = stored.n if self.readonly else self._ids.n
         self._state = self._log.latest_snapshot() or LabelState(0)
-        self._state.grow(max(stored.n, self._ids.n if not self.readonly else 0))
+        self._state.grow(max(stored.n, self._trusted_n))
         self._replay_new_events()
         self._events_since_snapshot = self._points_since_snapshot = 0
         self._seen_data_version = self._log.data_version()
@@ -167,10 +171,9 @@ class LabelStore:
         with self._lock:
             key = (self._state.last_event_id, self.n, self._state.n)
             if self._codes_cache is None or self._codes_cache[0] != key:
-                codes = self._state.codes()
-                if codes.size < self.n:  # read-only view of data longer than the store
-                    codes = np.concatenate([codes, np.full(self.n - codes.size, -1, np.int32)])
-                codes = codes[: self.n]
+                codes = np.full(self.n, -1, dtype=np.int32)
+                trusted = min(self._trusted_n, self.n)
+                codes[:trusted] = self._state.codes()[:trusted]
                 codes.setflags(write=False)
                 self._codes_cache = (key, codes)
             return self._codes_cache[1]
@@ -222,6 +225,32 @@ class LabelStore:
         if changed:
             self._notify({"version": self.version, "kind": "refresh", "description": "changes from another writer"})
         return changed
+
+    def poll(self, *, every: float = 1.0) -> Callable[[], None]:
+        """Call :meth:`refresh` every ``every`` seconds on a daemon thread, so a reader follows a
+        writer in another process; ``on_change`` callbacks then run on that thread. Returns a
+        function that stops polling; :meth:`close` stops it too."""
+        if not every > 0:
+            raise ValueError(f"every must be a positive number of seconds, got {every!r}")
+        stop = threading.Event()
+        store_ref = weakref.ref(self)
+
+        def loop() -> None:
+            while not stop.wait(every):
+                store = store_ref()
+                if store is None or store.closed:
+                    return
+                try:
+                    store.refresh()
+                except Exception as exc:  # report once and stop rather than spin on a broken file
+                    warnings.warn(f"LabelStore polling of {store.path} stopped: {exc!r}", stacklevel=1)
+                    return
+                del store
+
+        with self._lock:
+            self._pollers.append(stop)
+        threading.Thread(target=loop, name=f"LabelStore.poll({self.path.name})", daemon=True).start()
+        return stop.set
 
     def on_change(self, callback: ChangeCallback) -> Callable[[], None]:
         """Call ``callback({'version', 'kind', 'description'})`` after every change seen by this
@@ -388,6 +417,8 @@ class LabelStore:
         with self._lock:
             if self.closed:
                 return
+            for stop in self._pollers:
+                stop.set()
             if not self.readonly and self._events_since_snapshot:
                 self.snapshot()
             self._finalizer()

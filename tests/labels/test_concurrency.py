@@ -128,3 +128,26 @@ def test_reader_sees_other_process_writes(store_path):
     finally:
         if child.is_alive():
             child.kill()
+
+
+def test_poll_follows_the_writer(store_path):
+    with LabelStore(store_path, n=4) as writer, LabelStore(store_path, readonly=True) as reader:
+        seen = threading.Event()
+        reader.on_change(lambda info: seen.set())
+        stop = reader.poll(every=0.01)
+        writer.assign([1], "a", create=True)
+        assert seen.wait(10), "the polling reader never saw the write"
+        assert reader.codes().tolist() == [-1, 0, -1, -1]
+        stop()
+        with pytest.raises(ValueError, match="positive"):
+            reader.poll(every=0)
+
+
+def test_readonly_rows_beyond_the_store_stay_unlabelled(store_path):
+    with LabelStore(store_path, ids=["a", "b"]) as writer:
+        writer.assign([1], "x", create=True)
+    with LabelStore(store_path, ids=["a", "b", "c"], readonly=True) as reader, \
+            LabelStore(store_path, ids=["a", "b", "zzz"]) as writer:  # appends a different row
+        writer.assign([2], "x")
+        reader.refresh()
+        assert reader.codes().tolist() == [-1, 0, -1]  # 'c' is not 'zzz': not labelled

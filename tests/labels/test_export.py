@@ -40,6 +40,7 @@ def test_series_and_frame(labelled):
     assert (row2.source, row2["round"], row2.event) == ("suggestion", 2, 6)
     assert pd.isna(row0["round"]) and pd.isna(row1.label) and pd.isna(row1.source) and pd.isna(row1.time)
     assert str(frame["time"].dtype) == "datetime64[ns, UTC]"
+    assert str(frame["event"].dtype) == "Int64" and str(frame["round"].dtype) == "Int64"
 
 
 def test_provenance_follows_merge_and_undo(labelled):
@@ -71,8 +72,12 @@ def test_json_document(labelled, tmp_path):
     doc = json.loads(labelled.export(tmp_path / "l.json").read_text(encoding="utf-8"))
     assert doc["format"] == "embedviz-labels-export"
     assert [c["name"] for c in doc["classes"]] == ["ham", "spam", "empty", "é ünï"]
-    assert {p["id"]: p["label"] for p in doc["points"]} == {"id-0": "ham", "id-2": "spam", "id-3": "spam",
-                                                            "id-5": "é ünï"}
+    points = doc["points"]
+    assert dict(zip(points["id"], points["label"], strict=True)) == {"id-0": "ham", "id-2": "spam", "id-3": "spam",
+                                                                     "id-5": "é ünï"}
+    assert points["source"] == ["lasso", "suggestion", "suggestion", "api"]
+    assert points["round"] == [None, 2, 2, None] and points["event"] == [5, 6, 6, 7]
+    assert all(t.endswith("Z") and t.startswith("20") for t in points["time"])
 
 
 def test_import_from_column_of_a_dataframe(store_path):
