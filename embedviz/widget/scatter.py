@@ -1,0 +1,293 @@
+"""``embedviz.Scatter``: an anywidget WebGL scatter plot for millions of points.
+
+Wire design (see DESIGN.md):
+
+* Per-point channels (xy, color, size, opacity, tooltip) are *not* widget state. They
+  travel as custom messages with binary buffers, one message per change, sent when a view
+  asks for them (``{"type": "request_data"}``) or when Python changes a channel. Saving a
+  notebook therefore never writes per-point data into the file.
+* Small state is synced traits: ``selection`` and ``highlight`` (uint32 buffers),
+  ``hovered`` (int), and display options.
+* Front-end events (keys) arrive as custom messages ``{"type": "key", "key": ...}``.
+"""
+from __future__ import annotations
+
+import pathlib
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from embedviz.widget import channels as ch
+from embedviz.widget import codecs
+
+_BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
+
+#: Keys the widget forwards to :meth:`Scatter.on_key` callbacks.
+KEY_EVENTS = tuple(f"digit:{d}" for d in range(1, 10)) + ("undo", "redo", "delete")
+
+_ChannelName = str
+
+
+def _bundle_path() -> pathlib.Path:
+    if not _BUNDLE.is_file():
+        raise RuntimeError(f"embedviz's front-end bundle is missing ({_BUNDLE}); build it with "
+                           "`cd js && npm ci && npm run build` (or reinstall embedviz)")
+    return _BUNDLE
+
+
+class Scatter(anywidget.AnyWidget):
+    """Interactive WebGL scatter plot with lasso/box/click selection.
+
+    Parameters
+    ----------
+    xy : array-like, shape (n, 2)
+        Point coordinates. Rows with NaN/inf are not drawn; their count is ``n_invalid``.
+    color : array-like, shape (n,), optional
+        Integers, strings or bools give categorical colours with a legend; floats give a
+        continuous colour bar (see :meth:`set_color` for ``categories``/``palette``).
+    size, opacity : float or array-like, shape (n,), optional
+        Point size in CSS pixels and opacity in [0, 1], scalar or per point.
+    tooltip : sequence of str, optional
+        One short string per point, shown on hover.
+    height : int
+        Plot height in pixels.
+    """
+
+    _esm = _BUNDLE
+
+    height = traitlets.Int(480).tag(sync=True)
+    point_size = traitlets.Float(0.0, help="base point size in px; 0 picks one from n").tag(sync=True)
+    point_opacity = traitlets.Float(0.0, help="base opacity; 0 picks one from n").tag(sync=True)
+    point_color = traitlets.Unicode("#4e79a7").tag(sync=True)
+    tool = traitlets.Enum(["pan", "lasso", "box"], "pan").tag(sync=True)
+    animation_ms = traitlets.Int(600).tag(sync=True)
+    selection = traitlets.Any(np.zeros(0, np.uint32)).tag(
+        sync=True, echo_update=False, **codecs.INDEX_SERIALIZERS)
+    highlight = traitlets.Any(np.zeros(0, np.uint32)).tag(sync=True, **codecs.INDEX_SERIALIZERS)
+    hovered = traitlets.Int(-1, help="index under the mouse, -1 for none (set by the front end)"
+                            ).tag(sync=True, echo_update=False)
+
+    def __init__(self, xy: Any, *, color: Any = None, size: Any = None, opacity: Any = None,
+                 tooltip: Sequence[str] | None = None, categories: Sequence[Any] | None = None,
+                 palette: Any = None, colormap: str | Sequence[str] = "viridis",
+                 height: int = 480, tool: str = "pan", **kwargs: Any) -> None:
+        if isinstance(type(self)._esm, pathlib.Path):  # bundle was built after import
+            type(self)._esm = _bundle_path().read_text(encoding="utf-8")
+        self._xy, self._n_invalid = ch.validate_xy(xy)
+        n = self._xy.shape[0]
+        self._channels: dict[_ChannelName, ch.Channel] = {"xy": ch.xy_channel(self._xy)}
+        pending = [ch.color_channel(color, n, categories=categories, palette=palette,
+                                    colormap=colormap),
+                   ch.size_channel(size, n), ch.opacity_channel(opacity, n),
+                   ch.tooltip_channel(tooltip, n)]
+        self._channels.update({c.name: c for c in pending if c is not None})
+        scalars = {"point_size": size, "point_opacity": opacity}
+        for key, value in scalars.items():
+            if value is not None and np.ndim(value) == 0:
+                kwargs[key] = float(value)
+        self._version = 0
+        self._select_callbacks: list[Callable[[np.ndarray], Any]] = []
+        self._hover_callbacks: list[Callable[[int], Any]] = []
+        self._key_callbacks: list[Callable[[str], Any]] = []
+        super().__init__(height=height, tool=tool, **kwargs)
+        self.on_msg(self._on_frontend_message)
+        self.observe(self._fire_select, names="selection")
+        self.observe(self._fire_hover, names="hovered")
+        self._warn_invalid()
+
+    # ----- read-only facts -------------------------------------------------------------
+    @property
+    def n_points(self) -> int:
+        """Number of points (rows of ``xy``, drawn or not)."""
+        return int(self._xy.shape[0])
+
+    @property
+    def n_invalid(self) -> int:
+        """Number of points with NaN/inf coordinates (not drawn)."""
+        return self._n_invalid
+
+    @property
+    def xy(self) -> np.ndarray:
+        """Point coordinates as float32 (n, 2); assign to move points (animated)."""
+        view = self._xy.view()
+        view.flags.writeable = False
+        return view
+
+    @xy.setter
+    def xy(self, value: Any) -> None:
+        self.update(xy=value)
+
+    # ----- channel updates ---------------------------------------------------------------
+    def update(self, *, xy: Any = None, color: Any = None, size: Any = None,
+               opacity: Any = None, tooltip: Sequence[str] | None = None,
+               animate: bool = True, **color_options: Any) -> None:
+        """Replace several channels at once; only the given ones are sent.
+
+        Changing ``xy`` to a different number of points requires passing every other
+        per-point channel in the same call (they would not match otherwise).
+        """
+        n = self.n_points
+        new: list[ch.Channel] = []
+        if xy is not None:
+            new_xy, n_invalid = ch.validate_xy(xy)
+            if new_xy.shape[0] != n:
+                given = {"color": color, "size": size, "opacity": opacity, "tooltip": tooltip}
+                stale = [c for c, v in given.items() if c in self._channels and v is None]
+                if stale:
+                    raise ValueError(f"xy changes the number of points from {n} to "
+                                     f"{new_xy.shape[0]}; pass new {stale} in the same "
+                                     "update() call, or drop them first with clear_channel()")
+            n = new_xy.shape[0]
+            new.append(ch.xy_channel(new_xy))
+        color_ch = ch.color_channel(color, n, **color_options)
+        size_ch, opacity_ch = ch.size_channel(size, n), ch.opacity_channel(opacity, n)
+        new += [c for c in (color_ch, size_ch, opacity_ch, ch.tooltip_channel(tooltip, n))
+                if c is not None]
+        if xy is not None:  # commit only after every channel validated
+            if n != self.n_points:
+                self.selection = np.zeros(0, np.uint32)
+                self.highlight = np.zeros(0, np.uint32)
+            self._xy, self._n_invalid = new_xy, n_invalid
+            self._warn_invalid()
+        if size is not None and np.ndim(size) == 0:
+            self.point_size = float(size)
+        if opacity is not None and np.ndim(opacity) == 0:
+            self.point_opacity = float(opacity)
+        for channel in new:
+            self._channels[channel.name] = channel
+        if new:
+            self._send_channels([c.name for c in new], animate=animate)
+
+    def set_color(self, values: Any, *, categories: Sequence[Any] | None = None,
+                  palette: Any = None, colormap: str | Sequence[str] = "viridis",
+                  vmin: float | None = None, vmax: float | None = None) -> None:
+        """Recolour points (positions are not resent).
+
+        ``values``: ints/strings/bools -> categorical with a legend; floats -> colour bar.
+        ``categories``: category names in legend order (ints then index into it).
+        ``palette``: list of hex colours (one per category) or a dict name -> hex.
+        ``colormap``: 'viridis', 'magma', 'cividis', 'coolwarm' or a list of hex stops.
+        ``values=None`` returns to the single ``point_color``.
+        """
+        if values is None:
+            self.clear_channel("color")
+            return
+        self.update(color=values, categories=categories, palette=palette,
+                    colormap=colormap, vmin=vmin, vmax=vmax)
+
+    def set_size(self, values: Any) -> None:
+        """Point size in px: a scalar, or one value per point."""
+        self.update(size=values)
+
+    def set_opacity(self, values: Any) -> None:
+        """Opacity in [0, 1]: a scalar, or one value per point."""
+        self.update(opacity=values)
+
+    def set_tooltip(self, values: Sequence[str] | None) -> None:
+        """One string per point shown on hover, or None for the point index."""
+        if values is None:
+            self.clear_channel("tooltip")
+        else:
+            self.update(tooltip=values)
+
+    def clear_channel(self, name: str) -> None:
+        """Drop a per-point channel ('color', 'size', 'opacity' or 'tooltip')."""
+        if name not in ("color", "size", "opacity", "tooltip"):
+            raise ValueError(f"cannot clear {name!r}; known: color, size, opacity, tooltip")
+        if self._channels.pop(name, None) is not None:
+            self._version += 1
+            self.send({"type": "clear_channel", "name": name, "version": self._version})
+
+    # ----- view commands -----------------------------------------------------------------
+    def zoom_to(self, indices: Any, *, padding: float = 0.15) -> None:
+        """Animate the camera to fit the given points (e.g. ``w.zoom_to(w.selection)``)."""
+        idx = codecs.index_array(indices, self.n_points, name="zoom_to indices")
+        if idx.size == 0:
+            raise ValueError("zoom_to needs at least one index; use reset_view() to see all")
+        self.send({"type": "zoom_to", "padding": float(padding)},
+                  [codecs.indices_to_json(idx)])
+
+    def reset_view(self) -> None:
+        """Animate the camera back to show every point."""
+        self.send({"type": "reset_view"})
+
+    # ----- callbacks ---------------------------------------------------------------------
+    def on_select(self, callback: Callable[[np.ndarray], Any], *, remove: bool = False
+                  ) -> Callable[[np.ndarray], Any]:
+        """Call ``callback(selection)`` whenever the selection changes (usable as decorator)."""
+        return _register(self._select_callbacks, callback, remove)
+
+    def on_hover(self, callback: Callable[[int], Any], *, remove: bool = False
+                 ) -> Callable[[int], Any]:
+        """Call ``callback(index)`` when the hovered point changes (-1: none)."""
+        return _register(self._hover_callbacks, callback, remove)
+
+    def on_key(self, callback: Callable[[str], Any], *, remove: bool = False
+               ) -> Callable[[str], Any]:
+        """Call ``callback(event)`` for keys pressed while the plot has focus.
+
+        Events: ``'digit:1'`` .. ``'digit:9'``, ``'undo'`` (Ctrl/Cmd+Z), ``'redo'``
+        (Ctrl/Cmd+Shift+Z, Ctrl+Y), ``'delete'`` (Delete/Backspace).
+        """
+        return _register(self._key_callbacks, callback, remove)
+
+    # ----- internals ---------------------------------------------------------------------
+    @traitlets.validate("selection", "highlight")
+    def _validate_indices(self, proposal: traitlets.Bunch) -> np.ndarray:
+        name = proposal["trait"].name
+        return codecs.index_array(proposal["value"], self.n_points, name=name)
+
+    def _fire_select(self, change: dict[str, Any]) -> None:
+        for callback in list(self._select_callbacks):
+            callback(change["new"])
+
+    def _fire_hover(self, change: dict[str, Any]) -> None:
+        for callback in list(self._hover_callbacks):
+            callback(int(change["new"]))
+
+    def _on_frontend_message(self, _widget: Any, content: dict[str, Any],
+                           _buffers: list[bytes]) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "request_data":
+            self._send_channels(list(self._channels), animate=False)
+        elif kind == "key" and content.get("key") in KEY_EVENTS:
+            for callback in list(self._key_callbacks):
+                callback(content["key"])
+
+    def _send_channels(self, names: list[str], *, animate: bool) -> None:
+        self._version += 1
+        headers: dict[str, dict[str, Any]] = {}
+        buffers: list[memoryview] = []
+        for name in names:
+            channel = self._channels[name]
+            first = len(buffers)
+            buffers.extend(channel.buffers)
+            headers[name] = {**channel.header,
+                             "buffers": list(range(first, len(buffers)))}
+        self.send({"type": "channels", "version": self._version, "n": self.n_points,
+                   "animate": bool(animate), "channels": headers}, buffers)
+
+    def _warn_invalid(self) -> None:
+        if self._n_invalid:
+            warnings.warn(f"{self._n_invalid} of {self.n_points} points have NaN/inf "
+                          "coordinates and are not drawn (see Scatter.n_invalid)",
+                          UserWarning, stacklevel=3)
+
+    def __repr__(self) -> str:
+        return (f"Scatter(n_points={self.n_points}, n_invalid={self.n_invalid}, "
+                f"selected={len(self.selection)})")
+
+
+def _register(callbacks: list[Any], callback: Any, remove: bool) -> Any:
+    if not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    if remove:
+        if callback in callbacks:
+            callbacks.remove(callback)
+    elif callback not in callbacks:
+        callbacks.append(callback)
+    return callback

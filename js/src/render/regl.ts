@@ -1,0 +1,117 @@
+/**
+ * Renderer backed by regl-scatterplot (WebGL2, built for millions of points).
+ * Only drawing, camera and hover live here; selection geometry is ours (interact/lasso.ts),
+ * so regl-scatterplot's own lasso, click-select and key handling are switched off.
+ */
+import createScatterplot from 'regl-scatterplot';
+import type { EncodedPoints } from './encode';
+import type { DrawOptions, Renderer, RendererCallbacks } from './types';
+
+type Scatterplot = ReturnType<typeof createScatterplot>;
+
+export const BACKGROUND = '#ffffff';
+
+export class ReglRenderer implements Renderer {
+  readonly canvas: HTMLCanvasElement;
+  private plot: Scatterplot;
+  private width: number;
+  private height: number;
+  private drawn = false;
+
+  constructor(canvas: HTMLCanvasElement, width: number, height: number, callbacks: RendererCallbacks) {
+    this.canvas = canvas;
+    this.width = width;
+    this.height = height;
+    this.plot = createScatterplot({
+      canvas,
+      width,
+      height,
+      backgroundColor: BACKGROUND,
+      pointSizeSelected: 2,
+      pointOutlineWidth: 1.5,
+      opacityInactiveScale: 0.35,
+      opacityInactiveMax: 0.5,
+      pointScaleMode: 'asinh',
+      lassoOnLongPress: false,
+      lassoInitiator: false,
+      deselectOnDblClick: false,
+      deselectOnEscape: false,
+      actionKeyMap: {},
+      showReticle: false,
+      colorBy: 'valueA',
+      sizeBy: 'valueB',
+      opacityBy: 'valueB',
+    } as never);
+    this.plot.subscribe('pointOver', (i: number) => callbacks.onHover(i));
+    this.plot.subscribe('pointOut', () => callbacks.onHover(-1));
+    this.plot.subscribe('view', () => callbacks.onView());
+  }
+
+  async draw(points: EncodedPoints, options: DrawOptions): Promise<void> {
+    await this.plot.set({
+      pointColor: points.colors,
+      pointColorActive: points.colors,
+      pointColorHover: points.colors,
+      pointSize: points.sizes,
+      opacity: points.opacities,
+    } as never);
+    const transition = options.animate && this.drawn;
+    await this.plot.draw(
+      { x: points.x, y: points.y, z: points.z, w: points.w },
+      {
+        zDataType: 'categorical',
+        wDataType: 'categorical',
+        transition,
+        transitionDuration: options.durationMs,
+        select: Array.from(options.selection),
+        ...(points.valid ? { filter: points.valid } : {}),
+      },
+    );
+    this.drawn = true;
+  }
+
+  select(indices: Uint32Array): void {
+    if (!this.drawn) return;
+    if (indices.length === 0) this.plot.deselect({ preventEvent: true });
+    else this.plot.select(Array.from(indices), { preventEvent: true });
+  }
+
+  clipMatrix(): Float32Array {
+    const view = this.plot.get('cameraView') as Float32Array;
+    const aspect = this.width / this.height; // projection: scale x by 1/aspect
+    const m = new Float32Array(view);
+    m[0] /= aspect;
+    m[4] /= aspect;
+    m[8] /= aspect;
+    m[12] /= aspect;
+    return m;
+  }
+
+  pointScale(): number {
+    const scaling = (this.plot.get('camera') as { scaling: number[] }).scaling[0];
+    return scaling > 1 ? Math.asinh(scaling) / Math.asinh(1) : Math.max(0.1, scaling);
+  }
+
+  async zoomToPoints(indices: Uint32Array, padding: number): Promise<void> {
+    if (!this.drawn || indices.length === 0) return;
+    await this.plot.zoomToPoints(Array.from(indices), { padding, transition: true, transitionDuration: 500 });
+  }
+
+  async resetView(): Promise<void> {
+    if (!this.drawn) return;
+    // normalised data spans [-0.9, 0.9]; keep it inside a canvas narrower than tall too
+    const distance = Math.max(1, this.height / this.width);
+    await this.plot.zoomToLocation([0, 0], distance, { transition: true, transitionDuration: 500 });
+  }
+
+  resize(width: number, height: number): void {
+    if (width === this.width && height === this.height) return;
+    this.width = width;
+    this.height = height;
+    void this.plot.set({ width, height });
+  }
+
+  destroy(): void {
+    this.plot.destroy();
+  }
+}

@@ -1,0 +1,30 @@
+/** The small interface the widget draws through; no model access behind it. */
+import type { EncodedPoints } from './encode';
+
+export interface DrawOptions {
+  animate: boolean;
+  durationMs: number;
+  selection: Uint32Array;
+}
+
+export interface RendererCallbacks {
+  /** index under the mouse, -1 when none */
+  onHover(index: number): void;
+  /** the camera moved (pan, zoom, animation frame) */
+  onView(): void;
+}
+
+export interface Renderer {
+  readonly canvas: HTMLCanvasElement;
+  draw(points: EncodedPoints, options: DrawOptions): Promise<void>;
+  /** Show `indices` as selected (does not emit events). */
+  select(indices: Uint32Array): void;
+  /** 4x4 column-major matrix from normalised coordinates to clip space. */
+  clipMatrix(): Float32Array;
+  /** Current point size scale factor relative to the configured size. */
+  pointScale(): number;
+  zoomToPoints(indices: Uint32Array, padding: number): Promise<void>;
+  resetView(): Promise<void>;
+  resize(width: number, height: number): void;
+  destroy(): void;
+}

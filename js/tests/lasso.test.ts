@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { Affine } from '../src/interact/camera';
+import { boxPolygon, combine, pickNearest, pointInPolygon, rasterise, selectInPolygon, type Vertex } from '../src/interact/lasso';
+
+const IDENTITY: Affine = { a: 1, b: 0, c: 0, d: 0, e: 1, f: 0 };
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function brute(xy: Float32Array, cam: Affine, poly: Vertex[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < xy.length / 2; i++) {
+    const x = xy[2 * i], y = xy[2 * i + 1];
+    if (pointInPolygon(poly, cam.a * x + cam.b * y + cam.c, cam.d * x + cam.e * y + cam.f)) out.push(i);
+  }
+  return out;
+}
+
+function star(cx: number, cy: number, r: number, spikes: number): Vertex[] {
+  const pts: Vertex[] = [];
+  for (let k = 0; k < 2 * spikes; k++) {
+    const a = (Math.PI * k) / spikes, rr = k % 2 ? r * 0.4 : r;
+    pts.push([cx + rr * Math.cos(a), cy + rr * Math.sin(a)]);
+  }
+  return pts;
+}
+
+describe('pointInPolygon', () => {
+  it('handles convex, concave and self-intersecting polygons (even-odd)', () => {
+    const square: Vertex[] = [[0, 0], [10, 0], [10, 10], [0, 10]];
+    expect(pointInPolygon(square, 5, 5)).toBe(true);
+    expect(pointInPolygon(square, 15, 5)).toBe(false);
+    const bowtie: Vertex[] = [[0, 0], [10, 10], [10, 0], [0, 10]];
+    expect(pointInPolygon(bowtie, 2, 5)).toBe(true); // left lobe
+    expect(pointInPolygon(bowtie, 5, 2)).toBe(false); // between the lobes
+  });
+});
+
+describe('selectInPolygon (mask + exact boundary test)', () => {
+  const rand = rng(42);
+  const n = 50_000;
+  const xy = new Float32Array(2 * n);
+  for (let i = 0; i < 2 * n; i++) xy[i] = rand() * 400;
+
+  const polygons: Record<string, Vertex[]> = {
+    star: star(200, 200, 150, 7),
+    sliver: [[10, 10], [390, 12], [390, 13.5]],
+    freeform: Array.from({ length: 300 }, (_, k) => {
+      const a = (2 * Math.PI * k) / 300;
+      const r = 120 + 60 * Math.sin(5 * a) + 20 * Math.cos(17 * a);
+      return [200 + r * Math.cos(a), 200 + r * Math.sin(a)] as Vertex;
+    }),
+    selfIntersecting: [[50, 50], [350, 350], [350, 50], [50, 350]],
+  };
+
+  for (const [name, poly] of Object.entries(polygons)) {
+    it(`equals the brute-force even-odd answer: ${name}`, () => {
+      expect(Array.from(selectInPolygon(xy, IDENTITY, poly))).toEqual(brute(xy, IDENTITY, poly));
+    });
+  }
+
+  it('applies the camera affine (scale, flip, translate, rotation)', () => {
+    const cam: Affine = { a: 1.7, b: 0.3, c: -40, d: -0.2, e: -1.3, f: 560 };
+    const poly = star(260, 300, 180, 5);
+    const got = Array.from(selectInPolygon(xy, cam, poly));
+    expect(got.length).toBeGreaterThan(100);
+    expect(got).toEqual(brute(xy, cam, poly));
+  });
+
+  it('is exact for points lying right next to an edge', () => {
+    const pts = new Float32Array([10.0001, 5, 9.9999, 5, 5, 0.0001, 5, -0.0001]);
+    const sq: Vertex[] = [[0, 0], [10, 0], [10, 10], [0, 10]];
+    expect(Array.from(selectInPolygon(pts, IDENTITY, sq))).toEqual(brute(pts, IDENTITY, sq));
+  });
+
+  it('never selects NaN/inf points and copes with huge polygons (coarse cells)', () => {
+    const pts = new Float32Array([NaN, 1, 1, Infinity, 5, 5]);
+    const huge: Vertex[] = [[-1e5, -1e5], [1e5, -1e5], [1e5, 1e5], [-1e5, 1e5]];
+    expect(rasterise(huge).cell).toBeGreaterThan(1);
+    expect(Array.from(selectInPolygon(pts, IDENTITY, huge))).toEqual([2]);
+  });
+
+  it('returns nothing for degenerate input', () => {
+    expect(selectInPolygon(xy, IDENTITY, [[0, 0], [1, 1]]).length).toBe(0);
+  });
+});
+
+describe('box, combine, pick', () => {
+  it('box polygon covers the rectangle in either drag direction', () => {
+    const pts = new Float32Array([1, 1, 5, 5, 9, 9]);
+    expect(Array.from(selectInPolygon(pts, IDENTITY, boxPolygon([6, 6], [0, 0])))).toEqual([0, 1]);
+  });
+
+  it('adds and subtracts selections', () => {
+    const cur = Uint32Array.of(1, 5, 9);
+    expect(Array.from(combine(cur, Uint32Array.of(2, 5), 'add'))).toEqual([1, 2, 5, 9]);
+    expect(Array.from(combine(cur, Uint32Array.of(5, 7), 'subtract'))).toEqual([1, 9]);
+    expect(Array.from(combine(cur, Uint32Array.of(7), 'replace'))).toEqual([7]);
+  });
+
+  it('picks the nearest point within a radius', () => {
+    const pts = new Float32Array([0, 0, 10, 0, 20, 0]);
+    expect(pickNearest(pts, IDENTITY, 11, 1, 5)).toBe(1);
+    expect(pickNearest(pts, IDENTITY, 15, 9, 5)).toBe(-1);
+  });
+});

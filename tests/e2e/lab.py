@@ -1,0 +1,100 @@
+"""Helpers for browser tests in real JupyterLab (see tests/e2e/conftest.py for the fixtures).
+
+Everything drives JupyterLab through ``window.jupyterapp`` (the server runs with
+``--LabApp.expose_app_in_browser=True``) and reads answers from the notebook's own kernel.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from playwright.sync_api import Page
+
+#: Flags for Debian's chromium on a machine without a GPU (software WebGL2 via SwiftShader).
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+]
+CHROMIUM = "/usr/bin/chromium"
+
+_WAIT_KERNEL_IDLE = """async (timeoutMs) => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  await nb.context.ready; await nb.sessionContext.ready;
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const k = nb.sessionContext.session && nb.sessionContext.session.kernel;
+    if (k && k.status === 'idle') return 'idle';
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return 'timeout';
+}"""
+
+_ALL_CELLS_RAN = """() => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const code = nb.widgets.filter(c => c.model.type === 'code');
+  return k.status === 'idle' && code.every(c => c.model.executionCount !== null
+      && !c.node.querySelector('.jp-InputArea-prompt').textContent.includes('*'));
+}"""
+
+_EXECUTE = """async ([code, timeoutMs]) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, store_history: false, silent: false});
+  const out = [];
+  let error = null;
+  future.onIOPub = (msg) => {
+    const t = msg.header.msg_type, c = msg.content;
+    if (t === 'stream') out.push(c.text);
+    else if (t === 'execute_result' || t === 'display_data') out.push((c.data || {})['text/plain'] || '');
+    else if (t === 'error') error = c.ename + ': ' + c.evalue;
+  };
+  const timer = new Promise((_, reject) => setTimeout(() => reject(new Error('kernel timeout')), timeoutMs));
+  await Promise.race([future.done, timer]);
+  return {out: out.join(''), error};
+}"""
+
+
+def open_notebook(page: Page, base_url: str, name: str, *, timeout_ms: int = 90_000) -> None:
+    """Open ``name`` (relative to the server's root) in JupyterLab and wait for an idle kernel."""
+    page.goto(f"{base_url}/lab/tree/{name}?reset", wait_until="domcontentloaded")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=timeout_ms)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel; }",
+        timeout=timeout_ms)
+    state = page.evaluate(_WAIT_KERNEL_IDLE, timeout_ms)
+    assert state == "idle", f"kernel did not become idle: {state}"
+
+
+def run_all(page: Page, *, timeout_ms: int = 180_000) -> None:
+    """Run every cell of the current notebook and wait until all have executed."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_timeout(300)
+    page.wait_for_function(_ALL_CELLS_RAN, timeout=timeout_ms, polling=250)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+                          ).filter(has_text="Traceback")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def kernel_exec(page: Page, code: str, *, timeout_ms: int = 60_000) -> str:
+    """Run ``code`` in the current notebook's kernel (not in a cell); return its text output."""
+    result: dict[str, Any] = page.evaluate(_EXECUTE, [code, timeout_ms])
+    if result["error"]:
+        raise AssertionError(f"kernel error: {result['error']}\n--- code ---\n{code}")
+    return str(result["out"])
+
+
+def kernel_json(page: Page, expression: str, *, timeout_ms: int = 60_000) -> Any:
+    """Evaluate a Python expression in the kernel and return it via JSON."""
+    out = kernel_exec(page, f"import json as _j; print('@@' + _j.dumps({expression}))",
+                      timeout_ms=timeout_ms)
+    return json.loads(out.split("@@", 1)[1])
+
+
+def save_notebook(page: Page) -> None:
+    """Save the current notebook (with widget state if the widget manager is set to)."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)

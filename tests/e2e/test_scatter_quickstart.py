@@ -1,0 +1,160 @@
+"""Browser tests of embedviz.Scatter in real JupyterLab, on examples/quickstart.ipynb."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import REPO, LabServer, new_page
+from tests.e2e.lab import kernel_exec, kernel_json, open_notebook, run_all
+
+pytestmark = pytest.mark.browser
+
+ROOT = ".embedviz-scatter"
+SHOTS = REPO / ".tmp" / "shots"
+
+
+def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd rule, vectorised over points (float64)."""
+    x, y = points[:, 0], points[:, 1]
+    inside = np.zeros(len(points), dtype=bool)
+    for (xi, yi), (xj, yj) in zip(polygon, np.roll(polygon, 1, axis=0)):
+        crosses = (yi > y) != (yj > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at = (xj - xi) * (y - yi) / (yj - yi) + xi
+        inside ^= crosses & (x < x_at)
+    return inside
+
+
+def pixels_to_data(camera: dict, px: np.ndarray) -> np.ndarray:
+    """Invert the widget's data -> pixel affine (data-camera attribute)."""
+    m = np.array([[camera["a"], camera["b"]], [camera["d"], camera["e"]]], dtype=np.float64)
+    t = np.array([camera["c"], camera["f"]], dtype=np.float64)
+    return (np.linalg.inv(m) @ (px - t).T).T
+
+
+@pytest.fixture(scope="module")
+def quickstart(browser, lab_server: LabServer):  # noqa: ANN001, ANN201
+    name = lab_server.add_notebook(REPO / "examples" / "quickstart.ipynb")
+    page = new_page(browser)
+    open_notebook(page, lab_server.url, name)
+    run_all(page)
+    page.wait_for_selector(f'{ROOT}[data-ready="1"]', timeout=60_000)
+    yield page
+    page.close()
+
+
+def canvas_png(page) -> np.ndarray:  # noqa: ANN001
+    from PIL import Image
+
+    png = page.locator(f"{ROOT} canvas.ev-canvas").screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+def test_quickstart_renders_and_lasso_selects_exact_points(quickstart) -> None:  # noqa: ANN001
+    page = quickstart
+    root = page.locator(ROOT)
+    assert root.get_attribute("data-npoints") == "1797"
+    assert root.get_attribute("data-ninvalid") == "0"
+    assert page.locator(f"{ROOT} .ev-legend-row").count() == 10  # categorical legend
+    assert canvas_png(page).std() > 5, "canvas looks blank"
+
+    root.scroll_into_view_if_needed()
+    page.locator(f'{ROOT} [data-action="tool-lasso"]').click()
+    box = page.locator(f"{ROOT} canvas.ev-canvas").bounding_box()
+    w, h = box["width"], box["height"]
+    intended = np.array([(0.30, 0.15), (0.70, 0.20), (0.78, 0.60), (0.50, 0.88), (0.22, 0.62)]) * [w, h]
+    x0, y0 = round(box["x"]), round(box["y"])
+    page.mouse.move(x0 + intended[0, 0], y0 + intended[0, 1])
+    page.mouse.down()
+    for x, y in list(intended[1:]) + [intended[0]]:
+        page.mouse.move(x0 + x, y0 + y, steps=12)
+    page.mouse.up()
+    page.wait_for_function(f"() => +document.querySelector('{ROOT}').dataset.nselected > 0",
+                           timeout=10_000)
+    n_js = int(root.get_attribute("data-nselected"))
+    camera = json.loads(root.get_attribute("data-camera"))
+    drawn = np.array(json.loads(root.get_attribute("data-lasso-px")), dtype=np.float64)
+
+    kernel = kernel_json(page, "{'sel': w.selection.tolist(), 'xy': w.xy.tolist()}")
+    selection = np.array(kernel["sel"], dtype=np.int64)
+    xy = np.array(kernel["xy"], dtype=np.float32).astype(np.float64)
+
+    # the lasso the widget recorded follows the mouse path (page coords vs canvas offset)
+    offset = np.array([box["x"] - x0, box["y"] - y0])
+    for vertex in intended:
+        assert np.min(np.linalg.norm(drawn + offset - vertex, axis=1)) < 1.0
+    # expected set: the drawn polygon mapped to data coordinates through the reported camera
+    expected = np.flatnonzero(points_in_polygon(xy, pixels_to_data(camera, drawn)))
+    assert len(selection) == n_js
+    assert np.array_equal(np.sort(selection), expected)
+    # and the intended polygon gives (nearly) the same set: only sub-pixel edge cases differ
+    intended_set = np.flatnonzero(points_in_polygon(xy, pixels_to_data(camera, intended - offset)))
+    # (mouse events carry whole-pixel client coordinates, so edges move by < 1 px)
+    assert len(np.setxor1d(intended_set, expected)) <= 3 + 0.01 * len(expected)
+    assert 0 < len(expected) < 1797
+    assert not page.errors, page.errors
+
+
+def test_selection_from_python_changes_pixels(quickstart) -> None:  # noqa: ANN001
+    page = quickstart
+    root = page.locator(ROOT)
+    kernel_exec(page, "w.selection = []")
+    page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected === '0'")
+    page.wait_for_timeout(300)
+    before = canvas_png(page)
+    n = int(kernel_exec(page, "w.selection = np.flatnonzero(digits.target == 0); print(len(w.selection))"))
+    page.wait_for_function(
+        f"() => document.querySelector('{ROOT}').dataset.nselected === '{n}'", timeout=10_000)
+    page.wait_for_timeout(300)
+    after = canvas_png(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(ROOT).screenshot(path=str(SHOTS / "quickstart_selected.png"))
+    changed = np.abs(after - before).sum(axis=2) > 30
+    assert changed.mean() > 0.005, f"only {changed.mean():.4%} of pixels changed"
+
+    # the change is where the points are: selected points keep their colour, others fade
+    camera = json.loads(root.get_attribute("data-camera"))
+    xy = np.array(kernel_json(page, "w.xy.tolist()"), dtype=np.float64)
+    scale = after.shape[1] / camera["width"]
+    px = np.column_stack([camera["a"] * xy[:, 0] + camera["b"] * xy[:, 1] + camera["c"],
+                          camera["d"] * xy[:, 0] + camera["e"] * xy[:, 1] + camera["f"]]) * scale
+    visible = ((px[:, 0] >= 0) & (px[:, 0] < after.shape[1] - 1)
+               & (px[:, 1] >= 0) & (px[:, 1] < after.shape[0] - 1))
+    rows, cols = px[visible, 1].astype(int), px[visible, 0].astype(int)
+    ink_before = 765 - before.sum(axis=2)[rows, cols]
+    ink_after = 765 - after.sum(axis=2)[rows, cols]
+    is_zero = np.array(kernel_json(page, "(digits.target == 0).tolist()"))[visible]
+    assert is_zero.any() and (~is_zero).any()
+    faded = ink_after < 0.95 * ink_before
+    print("faded others", faded[~is_zero].mean(), "faded selected", faded[is_zero].mean())
+    assert faded[~is_zero].mean() > 0.5, "the unselected points did not fade"
+    assert faded[is_zero].mean() < 0.1, "the selected points faded"
+    kernel_exec(page, "w.selection = []")
+
+
+def test_keys_reach_python_not_jupyterlab(quickstart) -> None:  # noqa: ANN001
+    page = quickstart
+    kernel_exec(page, "_keys = []; w.on_key(_keys.append)")
+    n_markdown = page.locator(".jp-MarkdownCell").count()
+    page.locator(f'{ROOT} [data-action="tool-pan"]').click()
+    page.locator(ROOT).focus()
+    for key in ["3", "Control+z", "Control+Shift+z", "Control+y", "Delete", "Backspace", "9"]:
+        page.keyboard.press(key)
+    page.wait_for_timeout(300)
+    keys = kernel_json(page, "_keys")
+    assert keys == ["digit:3", "undo", "redo", "redo", "delete", "delete", "digit:9"]
+    assert page.locator(".jp-MarkdownCell").count() == n_markdown  # '3' did not make a heading
+    assert page.locator(".jp-Notebook .jp-Cell").count() >= 5  # Delete did not remove cells
+
+
+def test_screenshot_for_users(quickstart) -> None:  # noqa: ANN001
+    page = quickstart
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(ROOT).scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    page.locator(ROOT).screenshot(path=str(SHOTS / "quickstart.png"))
+    assert Path(SHOTS / "quickstart.png").stat().st_size > 10_000
