@@ -1,0 +1,124 @@
+"""``cluster``: k-means in torch (GPU when present) or HDBSCAN (scikit-learn) on the map."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from embedviz import cache as _cache
+from embedviz.compute.device import resolve_device
+from embedviz.compute.kmeans import kmeans
+from embedviz.compute.validate import as_float_matrix
+
+__all__ = ["cluster", "Clustering"]
+
+METHODS = ("kmeans", "hdbscan")
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Cluster labels and a summary of each cluster.
+
+    ``labels``: (n,) int32, cluster id per row, -1 = noise (HDBSCAN only).
+    ``sizes``: (c,) int64 members per cluster; ``centroids``: (c, d) float32 member means;
+    ``exemplars``: (c,) int64 row index of the member nearest its centroid (a representative
+    point to show). Cluster ``j`` is row ``j`` of the summary arrays.
+    """
+
+    labels: np.ndarray
+    sizes: np.ndarray
+    centroids: np.ndarray
+    exemplars: np.ndarray
+    method: str = "kmeans"
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.sizes.shape[0])
+
+    @property
+    def noise(self) -> int:
+        """Number of rows labelled -1."""
+        return int((self.labels < 0).sum())
+
+
+def cluster(
+    X: Any,
+    *,
+    method: str = "kmeans",
+    n_clusters: int = 10,
+    min_cluster_size: int | None = None,
+    min_samples: int | None = None,
+    device: str | torch.device = "auto",
+    random_state: int | None = 0,
+    n_init: int = 3,
+    max_iter: int = 100,
+    drop_invalid: bool = False,
+    cache: bool = True,
+) -> Clustering:
+    """Cluster the rows of ``X`` (usually the 2-D map from :func:`embedviz.reduce`).
+
+    ``method="kmeans"``: ``n_clusters`` clusters, k-means++ starts (``n_init`` of them, best
+    inertia kept), Lloyd iterations in torch on ``device``. ``method="hdbscan"``:
+    scikit-learn's HDBSCAN with ``min_cluster_size`` (default ``max(5, n // 100)``, at most
+    500) and ``min_samples``; rows it leaves out are labelled -1. Cached by content.
+    """
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
+    data = as_float_matrix(X, name="X", drop_invalid=drop_invalid)
+    n, d = data.shape
+    if method == "kmeans":
+        if not isinstance(n_clusters, (int, np.integer)) or n_clusters < 1:
+            raise ValueError(f"n_clusters must be a positive integer; got {n_clusters!r}.")
+        if n_clusters > n:
+            raise ValueError(f"n_clusters={n_clusters} is more than the {n} rows; pass n_clusters<={n}.")
+        dev = resolve_device(device)
+        params: dict[str, Any] = {"n_clusters": int(n_clusters), "random_state": random_state,
+                                  "n_init": n_init, "max_iter": max_iter}
+
+        def run() -> dict[str, np.ndarray]:
+            labels = kmeans(data, int(n_clusters), device=dev, random_state=random_state,
+                            n_init=n_init, max_iter=max_iter)
+            return {"labels": labels}
+    else:
+        size = min_cluster_size if min_cluster_size is not None else max(5, min(n // 100, 500))
+        if size < 2:
+            raise ValueError(f"min_cluster_size must be at least 2; got {size}.")
+        if d > 16:
+            warnings.warn(
+                f"HDBSCAN on {d}-dimensional data is slow and finds little; cluster the 2-D map "
+                "instead: cluster(embedviz.reduce(X), method='hdbscan').", stacklevel=2)
+        params = {"min_cluster_size": int(size), "min_samples": min_samples}
+
+        def run() -> dict[str, np.ndarray]:
+            from sklearn.cluster import HDBSCAN
+
+            model = HDBSCAN(min_cluster_size=int(size), min_samples=min_samples, copy=True)
+            return {"labels": model.fit_predict(data).astype(np.int32)}
+
+    out = _cache.cached_call(f"cluster-{method}", data=[data], params=params,
+                             compute=run, enabled=cache)
+    return summarize(data, out["labels"], method=method)
+
+
+def summarize(data: np.ndarray, labels: np.ndarray, *, method: str) -> Clustering:
+    """Sizes, centroids and exemplars of each cluster id 0..c-1 in ``labels``."""
+    labels = np.ascontiguousarray(labels, dtype=np.int32)
+    n_clusters = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
+    member = labels >= 0
+    sizes = np.bincount(labels[member], minlength=n_clusters).astype(np.int64)
+    rows = np.flatnonzero(member)
+    onehot = sp.csr_matrix((np.ones(rows.size), (labels[rows], rows)), shape=(n_clusters, data.shape[0]))
+    sums = np.asarray(onehot @ data.astype(np.float64))
+    centroids = (sums / np.maximum(sizes, 1)[:, None]).astype(np.float32)
+    exemplars = np.full(n_clusters, -1, dtype=np.int64)
+    if n_clusters:
+        dist = ((data[rows] - centroids[labels[rows]]) ** 2).sum(1)
+        order = np.lexsort((dist, labels[rows]))  # by cluster, then by distance
+        first = np.unique(labels[rows][order], return_index=True)[1]
+        exemplars[labels[rows][order][first]] = rows[order][first]
+    return Clustering(labels=labels, sizes=sizes, centroids=centroids,
+                      exemplars=exemplars, method=method)

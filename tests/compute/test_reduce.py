@@ -1,0 +1,147 @@
+"""reduce: umap-learn on the shared graph, warm start, semi-supervised, the torch UMAP, PCA."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.manifold import trustworthiness
+
+import embedviz
+from embedviz.compute.layout import align_to
+from embedviz.compute.umap_torch import fuzzy_graph
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray, embedviz.KNNGraph]:
+    X, y = load_digits(return_X_y=True)
+    return X.astype(np.float32), y, embedviz.knn(X, k=15, progress=False, cache=False)
+
+
+def _mean_displacement(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance moved, as a fraction of the map's diagonal."""
+    return float(np.linalg.norm(a - b, axis=1).mean() / np.linalg.norm(a.max(0) - a.min(0)))
+
+
+def _class_separation(xy: np.ndarray, labels: np.ndarray) -> float:
+    """Mean within-class spread over mean distance between class centres (lower = apart)."""
+    centres = np.stack([xy[labels == c].mean(0) for c in np.unique(labels)])
+    within = np.mean([np.linalg.norm(xy[labels == c] - centres[i], axis=1).mean()
+                      for i, c in enumerate(np.unique(labels))])
+    between = np.linalg.norm(centres[:, None] - centres[None], axis=-1).sum() / (len(centres) ** 2 - len(centres))
+    return float(within / between)
+
+
+@pytest.fixture(scope="module")
+def learn_layout(digits) -> np.ndarray:
+    X, _, graph = digits
+    return embedviz.reduce(X, knn=graph, method="umap-learn", random_state=0, n_epochs=200,
+                           progress=False, cache=False)
+
+
+def test_umap_learn_on_shared_graph_keeps_neighbourhoods(digits, learn_layout) -> None:
+    X, _, _ = digits
+    assert learn_layout.shape == (len(X), 2) and learn_layout.dtype == np.float32
+    assert trustworthiness(X, learn_layout, n_neighbors=15) > 0.97
+
+
+def test_warm_start_stays_close_to_init(digits, learn_layout) -> None:
+    X, _, graph = digits
+    moved = embedviz.reduce(X, knn=graph, method="umap-learn", init=learn_layout,
+                            random_state=1, progress=False, cache=False)
+    displacement = _mean_displacement(learn_layout, moved)
+    print(f"umap-learn warm start: mean displacement {displacement:.4f} of the map diagonal")
+    assert displacement < 0.08
+    assert trustworthiness(X, moved, n_neighbors=15) > 0.97
+
+
+def test_semi_supervised_layout_separates_labelled_classes(digits, learn_layout) -> None:
+    X, y_true, graph = digits
+    y = np.where(np.random.default_rng(0).random(len(X)) < 0.3, y_true, -1)
+    xy = embedviz.reduce(X, knn=graph, method="umap-learn", y=y, init=learn_layout,
+                         random_state=0, n_epochs=100, progress=False, cache=False)
+    seen = y >= 0
+    assert _class_separation(xy[seen], y[seen]) < _class_separation(learn_layout[seen], y[seen])
+
+
+def test_fuzzy_graph_matches_umap_learn(digits) -> None:
+    from umap.umap_ import fuzzy_simplicial_set
+
+    X, _, graph = digits
+    n = graph.n
+    idx = np.hstack([np.arange(n)[:, None], graph.indices])
+    dist = np.hstack([np.zeros((n, 1), np.float32), graph.distances])
+    ref, _, _ = fuzzy_simplicial_set(X, 16, 0, "cosine", knn_indices=idx, knn_dists=dist)
+    rows, cols, w = fuzzy_graph(torch.from_numpy(graph.indices), torch.from_numpy(graph.distances))
+    ours = np.zeros((n, n), np.float32)
+    ours[rows.numpy(), cols.numpy()] = w.numpy()
+    np.testing.assert_allclose(ours, ref.toarray(), atol=1e-4)
+
+
+def test_torch_umap_quality_close_to_umap_learn(digits, learn_layout) -> None:
+    X, _, graph = digits
+    xy = embedviz.reduce(X, knn=graph, method="umap-torch", random_state=0, progress=False, cache=False)
+    ours = trustworthiness(X, xy, n_neighbors=15)
+    ref = trustworthiness(X, learn_layout, n_neighbors=15)
+    print(f"trustworthiness: umap-torch {ours:.4f}, umap-learn {ref:.4f}")
+    assert ours > ref - 0.01
+    warm = embedviz.reduce(X, knn=graph, method="umap-torch", init=xy, random_state=1,
+                           progress=False, cache=False)
+    displacement = _mean_displacement(xy, warm)
+    print(f"umap-torch warm start: mean displacement {displacement:.4f}")
+    assert displacement < 0.08
+
+
+def test_torch_umap_semi_supervised(digits) -> None:
+    X, y_true, graph = digits
+    y = np.where(np.random.default_rng(0).random(len(X)) < 0.3, y_true, -1)
+    plain = embedviz.reduce(X, knn=graph, method="umap-torch", random_state=0, n_epochs=150,
+                            progress=False, cache=False)
+    semi = embedviz.reduce(X, knn=graph, method="umap-torch", y=y, random_state=0, n_epochs=150,
+                           progress=False, cache=False)
+    seen = y >= 0
+    assert _class_separation(semi[seen], y[seen]) < _class_separation(plain[seen], y[seen])
+
+
+def test_pca_matches_sklearn_up_to_sign(digits) -> None:
+    X, _, _ = digits
+    xy = embedviz.reduce(X, method="pca", progress=False)
+    ref = PCA(n_components=2).fit_transform(X)
+    np.testing.assert_allclose(np.abs(xy), np.abs(ref), rtol=1e-3, atol=1e-2)
+    assert np.array_equal(xy, embedviz.reduce(X, method="pca", progress=False, cache=False))
+
+
+def test_align_to_recovers_scale_and_shift() -> None:
+    ref = np.random.default_rng(0).normal(size=(100, 2)).astype(np.float32)
+    np.testing.assert_allclose(align_to(ref * 3.0 + 7.0, ref), ref, atol=1e-5)
+
+
+def test_reduce_computes_its_own_graph_when_none_given() -> None:
+    X = np.random.default_rng(1).normal(size=(300, 8)).astype(np.float32)
+    xy = embedviz.reduce(X, method="umap-torch", n_neighbors=10, random_state=0, n_epochs=50,
+                         progress=False)
+    assert xy.shape == (300, 2) and np.isfinite(xy).all()
+
+
+def test_bad_inputs_name_the_fix(digits) -> None:
+    X, _, graph = digits
+    with pytest.raises(ValueError, match="Unknown method"):
+        embedviz.reduce(X, method="tsne")
+    with pytest.raises(ValueError, match=r"init must have shape \(1797, 2\)"):
+        embedviz.reduce(X, knn=graph, init=np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="same X"):
+        embedviz.reduce(X[:100], knn=graph)
+    with pytest.raises(TypeError, match="KNNGraph"):
+        embedviz.reduce(X, knn=(graph.indices, graph.distances))
+    with pytest.raises(TypeError, match="factorize"):
+        embedviz.reduce(X, knn=graph, y=np.array(["a"] * len(X)))
+    with pytest.raises(ValueError, match="recompute"):
+        embedviz.reduce(X, knn=graph, n_neighbors=30)
+
+
+@pytest.mark.gpu
+def test_gpu_umap_torch(digits) -> None:
+    X, _, graph = digits
+    xy = embedviz.reduce(X, knn=graph, device="cuda", random_state=0, progress=False, cache=False)
+    assert trustworthiness(X, xy, n_neighbors=15) > 0.97
