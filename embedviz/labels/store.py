@@ -63,11 +63,19 @@ class LabelStore:
     Write methods return the id of the event they appended (``create_label`` returns the
     label's name), or None when the request changed nothing. ``version`` is the id of the
     last event applied, so it only increases.
+
+    Reads (memory only): ``classes``, ``colors``, ``codes()``, ``series()``, ``counts()``,
+    ``labelled()``, ``history()``, ``can_undo``/``can_redo``, ``to_frame()``.
+    Writes (one durable event each): ``create_label``, ``rename_label``, ``recolor_label``,
+    ``merge_labels``, ``delete_label``, ``assign``, ``unassign``, ``import_labels``, ``undo``,
+    ``redo``. Following others: ``refresh()``, ``poll()``, ``on_change()``.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, ids: Any = None, n: int | None = None,
                  fingerprint: str | None = None, readonly: bool = False) -> None:
-        self.path = Path(path).expanduser()
+        self.path = Path(path).expanduser().resolve()
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"the folder {self.path.parent} does not exist; create it first")
         self.readonly = bool(readonly)
         given = normalize_ids(ids, n)
         if fingerprint is not None and not isinstance(fingerprint, str):

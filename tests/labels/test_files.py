@@ -83,3 +83,17 @@ def test_check_passes_on_healthy_store(store_path):
     _make_store(store_path)
     with LabelStore(store_path) as s:
         s.check()
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        LabelStore(tmp_path / "nope" / "s.embedviz.db", n=3)
+
+
+def test_creation_is_atomic_and_leaves_no_temporary_files(store_path):
+    LabelStore(store_path, n=3).close()
+    leftovers = sorted(p.name for p in store_path.parent.iterdir())
+    assert leftovers == ["labels.embedviz.db", "labels.embedviz.db-lock"]
+    conn = sqlite3.connect(store_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()

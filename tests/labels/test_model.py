@@ -153,6 +153,47 @@ class StoreVersusModel(RuleBasedStateMachine):
         result = self.store.assign(points, name, source="lasso")
         assert (result is not None) == changes
 
+    @rule(points=POINTS, name=NAMES)
+    def assign_create(self, points, name):
+        uid = self.model.uid(name)
+        if uid is None:
+            color = next_color(c for _, c in self.model.state.classes.values())
+            new_uid = self.model.new_uid()
+
+            def mutate(s: ModelState) -> None:
+                s.classes[new_uid] = [name, color]
+                s.labels.update({p: new_uid for p in points})
+
+            self.model.change(mutate)
+            changes = True
+        else:
+            changes = any(self.model.state.labels.get(p) != uid for p in points)
+            if changes:
+                self.model.change(lambda s: s.labels.update({p: uid for p in points}))
+        assert (self.store.assign(points, name, create=True) is not None) == changes
+
+    @rule(values=st.lists(st.one_of(st.none(), NAMES), min_size=N, max_size=N))
+    def import_column(self, values):
+        state = self.model.state
+        new_names = [v for v in dict.fromkeys(values) if v is not None and self.model.uid(v) is None]
+        changes = bool(new_names) or any(
+            v is not None and state.labels.get(p) != self.model.uid(v) for p, v in enumerate(values))
+        if changes:
+            used = [c for _, c in state.classes.values()]
+            created = {}
+            for name in new_names:
+                created[name] = (self.model.new_uid(), next_color(used))
+                used.append(created[name][1])
+
+            def mutate(s: ModelState) -> None:
+                for name, (uid, color) in created.items():
+                    s.classes[uid] = [name, color]
+                uids = {nm: u for u, (nm, _) in s.classes.items()}
+                s.labels.update({p: uids[v] for p, v in enumerate(values) if v is not None})
+
+            self.model.change(mutate)
+        assert (self.store.import_labels(values) is not None) == changes
+
     @rule(points=POINTS)
     def unassign(self, points):
         changes = any(p in self.model.state.labels for p in points)
