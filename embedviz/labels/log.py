@@ -89,7 +89,10 @@ class EventLog:
         row = self.conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
             raise NotAStoreError(f"{self.path} is damaged: event #{event_id} is missing")
-        return from_row(row)
+        try:
+            return from_row(row)
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise NotAStoreError(f"{self.path} is damaged: event #{event_id} cannot be read ({exc!r})") from exc
 
     def summaries(self) -> list[tuple[int, float, str, int | None, str]]:
         """(id, time, kind, target, payload) of every event, without the point blobs."""

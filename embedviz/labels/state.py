@@ -73,16 +73,15 @@ class LabelState:
 
     def replay(self, event: Event, load: Callable[[int], Event]) -> None:
         """Advance the state by one logged event; ``load`` fetches an undo/redo target."""
-        if event.kind == UNDO:
-            target = self.undo_stack.pop()
-            assert target == event.target, f"log damaged: undo of #{event.target}, expected #{target}"
-            self.apply(load(target).change, forward=False)
-            self.redo_stack.append(target)
-        elif event.kind == REDO:
-            target = self.redo_stack.pop()
-            assert target == event.target, f"log damaged: redo of #{event.target}, expected #{target}"
-            self.apply(load(target).change, forward=True)
-            self.undo_stack.append(target)
+        if event.kind in (UNDO, REDO):
+            undoing = event.kind == UNDO
+            source, dest = (self.undo_stack, self.redo_stack) if undoing else (self.redo_stack, self.undo_stack)
+            if not source or source[-1] != event.target:
+                expected = f"#{source[-1]}" if source else "nothing"
+                raise ValueError(f"log damaged: event #{event.id} is {event.kind} of #{event.target}, "
+                                 f"expected {expected}")
+            self.apply(load(source[-1]).change, forward=not undoing)
+            dest.append(source.pop())
         else:
             self.apply(event.change, forward=True)
             self.undo_stack.append(int(event.id))  # type: ignore[arg-type]

@@ -19,9 +19,11 @@ Design decisions (see the modules named for details):
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import warnings
 import weakref
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ import pandas as pd
 
 from embedviz.labels import events as ev
 from embedviz.labels import export, ops, schema
-from embedviz.labels.errors import DataMismatchError, ReadOnlyError
+from embedviz.labels.errors import DataMismatchError, NotAStoreError, ReadOnlyError
 from embedviz.labels.events import Change, Event
 from embedviz.labels.ids import PointIds, appended_rows, encode_ids, normalize_ids
 from embedviz.labels.lock import WriterLock
@@ -133,9 +135,14 @@ class LabelStore:
         # Rows of a read-only view beyond the stored ones stay unlabelled: they were never
         # matched against the ids a writer may append later.
         self._trusted_n = stored.n if self.readonly else self._ids.n
-        self._state = self._log.latest_snapshot() or LabelState(0)
-        self._state.grow(max(stored.n, self._trusted_n))
-        self._replay_new_events()
+        try:
+            self._state = self._log.latest_snapshot() or LabelState(0)
+            self._state.grow(max(stored.n, self._trusted_n))
+            self._replay_new_events()
+        except (ValueError, KeyError, TypeError, IndexError, zlib.error,
+                sqlite3.DatabaseError) as exc:
+            raise NotAStoreError(f"{self.path} is damaged ({exc!r}); it was left untouched. "
+                                 "Restore it from a backup or export what LabelStore.check() allows") from exc
         self._events_since_snapshot = self._points_since_snapshot = 0
         self._seen_data_version = self._log.data_version()
 

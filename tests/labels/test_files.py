@@ -14,11 +14,11 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _assert_refused(path: Path, match: str) -> None:
+def _assert_refused(path: Path, match: str, *, n: int | None = 10) -> None:
     before = _digest(path)
     for readonly in (False, True):
         with pytest.raises(NotAStoreError, match=match):
-            LabelStore(path, n=10, readonly=readonly)
+            LabelStore(path, n=n, readonly=readonly)
     assert _digest(path) == before
 
 
@@ -97,3 +97,30 @@ def test_creation_is_atomic_and_leaves_no_temporary_files(store_path):
     conn = sqlite3.connect(store_path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+@pytest.mark.parametrize("column, value", [("payload", "{not json"), ("points", b"\x01\x02\x03"),
+                                           ("kind", "undo")])
+def test_damaged_event_rows(tmp_path, column, value):
+    path = tmp_path / "s.embedviz.db"
+    _make_store(path)
+    conn = sqlite3.connect(path)
+    conn.execute(f"UPDATE events SET {column} = ? WHERE id = 3", (value,))
+    conn.execute("DELETE FROM snapshots")  # make opening replay the damaged event
+    conn.commit()
+    conn.close()
+    _assert_refused(path, "damaged", n=None)
+
+
+def test_damaged_event_behind_a_snapshot_fails_clearly_on_undo(tmp_path):
+    path = tmp_path / "s.embedviz.db"
+    _make_store(path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE events SET payload = '{' WHERE id = 20")
+    conn.commit()
+    conn.close()
+    with LabelStore(path) as store:
+        version = store.version
+        with pytest.raises(NotAStoreError, match="event #20 cannot be read"):
+            store.undo()
+        assert store.version == version  # nothing was appended
