@@ -67,10 +67,14 @@ def main() -> None:
 
         rows.append(("assign 100k indices", _median_ms(assign_next, args.repeats), 50))
         def flip(selection: np.ndarray) -> None:  # relabel so that the first point changes
-            store.assign(selection, "b" if store.codes()[selection[0]] == 0 else "a")
+            assert store.assign(selection, "b" if store.codes()[selection[0]] == 0 else "a") is not None
+
+        def undo() -> None:
+            target = store.version
+            assert store.undo().startswith(f"undo #{target}: assign {SELECTION:,} points")
 
         rows.append(("undo a 100k-point assignment",
-                     _median_ms(store.undo, args.repeats, setup=lambda: flip(selections[0])), 50))
+                     _median_ms(undo, args.repeats, setup=lambda: flip(selections[0])), 50))
         rows.append((f"codes()+series() on an open store ({args.n:,} points)", _median_ms(
             lambda: (store.codes(), store.series()), args.repeats, setup=lambda: flip(selections[1][:10])), None))
         store.close()
