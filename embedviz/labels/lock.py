@@ -4,11 +4,13 @@ Decision: an advisory ``flock`` (``msvcrt.locking`` on Windows) rather than a lo
 database. The OS drops it when the holder exits, even on SIGKILL, so a crashed Explorer never
 leaves a stale lock; and it is per open file, so a second writer in the *same* process is
 refused as well. The lock file holds no data and is never read; deleting it while no store
-is open is harmless.
+is open is harmless. A forked child (multiprocessing, DataLoader workers) closes its copy of
+the descriptor at once, so it never keeps the lock alive after the parent closes the store.
 """
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 
 from embedviz.labels.errors import StoreLockedError
@@ -18,6 +20,20 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
     import msvcrt
+
+
+_HELD: weakref.WeakSet[WriterLock] = weakref.WeakSet()
+
+
+def _drop_in_forked_child() -> None:
+    for held in list(_HELD):
+        if held._fd is not None:
+            os.close(held._fd)  # the parent's descriptor keeps the lock; this copy must not
+            held._fd = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_in_forked_child)
 
 
 def lock_path(path: Path) -> Path:
@@ -42,6 +58,7 @@ class WriterLock:
                 f"open it read-only with LabelStore({str(path)!r}, readonly=True) "
                 f"or close the other Explorer/LabelStore first"
             ) from None
+        _HELD.add(self)
 
     def release(self) -> None:
         if self._fd is not None:

@@ -151,3 +151,26 @@ def test_readonly_rows_beyond_the_store_stay_unlabelled(store_path):
         writer.assign([2], "x")
         reader.refresh()
         assert reader.codes().tolist() == [-1, 0, -1]  # 'c' is not 'zzz': not labelled
+
+
+def _sleep_in_child(ready_fd: int, seconds: float) -> None:
+    import time
+
+    os.write(ready_fd, b"r")
+    time.sleep(seconds)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses fork")
+def test_forked_child_does_not_keep_the_writer_lock(store_path):
+    writer = LabelStore(store_path, n=3)
+    ready_r, ready_w = os.pipe()
+    child = multiprocessing.get_context("fork").Process(target=_sleep_in_child, args=(ready_w, 30))
+    child.start()
+    try:
+        assert os.read(ready_r, 1) == b"r"
+        writer.close()
+        with LabelStore(store_path) as again:  # the sleeping child holds no lock
+            again.create_label("a")
+    finally:
+        child.kill()
+        child.join()
