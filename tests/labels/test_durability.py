@@ -81,6 +81,8 @@ def test_sigkill_never_loses_acknowledged_events(tmp_path):
         assert child.exitcode == -signal.SIGKILL
         acks = _read_acks(ack_path)
         last_id, last_crc = acks[-1]
+        with LabelStore(path, readonly=True) as reader:  # a reader first: it reads the WAL left behind
+            assert reader.version >= last_id
         with LabelStore(path) as store:  # the writer lock died with the child
             logged = {event["id"] for event in store.history()}
             assert {event_id for event_id, _ in acks} <= logged
