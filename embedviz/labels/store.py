@@ -80,6 +80,7 @@ class LabelStore:
             raise FileNotFoundError(f"the folder {self.path.parent} does not exist; create it first")
         self.readonly = bool(readonly)
         given = normalize_ids(ids, n)
+        self._user_index = ids if isinstance(ids, pd.Index) and not isinstance(ids, pd.RangeIndex) else None
         if fingerprint is not None and not isinstance(fingerprint, str):
             raise TypeError(f"fingerprint must be a string, got {type(fingerprint).__name__}")
         self._lock = threading.RLock()
@@ -161,7 +162,10 @@ class LabelStore:
 
     @property
     def ids(self) -> pd.Index:
-        """The point ids (a RangeIndex for positional stores)."""
+        """The point ids: the Index passed as ``ids`` (name and dtype kept), else the stored
+        ids, or a RangeIndex for positional stores."""
+        if self._user_index is not None and len(self._user_index) == self.n:
+            return self._user_index
         return self._ids.as_index()
 
     @property

@@ -15,9 +15,10 @@ def _frame(n: int, *, start: int = 0) -> pd.DataFrame:
 
 def test_string_ids_from_dataframe_index(store_path):
     df = _frame(5)
+    df.index.name = "doc_id"
     with LabelStore(store_path, ids=df.index) as s:
         s.assign([1, 3], "x", create=True)
-        assert s.series().index.equals(df.index)
+        assert s.series().index is df.index  # the caller's own index: name and dtype kept
     with LabelStore(store_path) as s:  # reopened without ids: stored ids index the series
         assert s.series().dropna().index.tolist() == ["doc-1", "doc-3"]
 
