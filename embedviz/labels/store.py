@@ -123,27 +123,25 @@ class LabelStore:
                 f"{self.path} was made for data with fingerprint {stored_fp!r}, not {fingerprint!r}; "
                 "open the store that belongs to this data, or pass a new path"
             )
-        if fingerprint is not None and stored_fp is None and not self.readonly:
-            self._log.set_meta("fingerprint", fingerprint)
-        stored = self._log.ids(meta["id_kind"], int(meta["n"]))
-        self._ids = stored
-        if given is not None:
-            extra = appended_rows(stored, given)
-            if given.kind == stored.kind:
-                self._ids = given
-            if extra and not self.readonly:
-                self._log.append_ids(given, stored.n)
+        try:  # read the whole state before writing anything, so a damaged file stays untouched
+            stored = self._log.ids(meta["id_kind"], int(meta["n"]))
+            self._state = self._log.latest_snapshot() or LabelState(0)
+            self._state.grow(stored.n)
+            self._replay_new_events()
+        except (ValueError, KeyError, TypeError, IndexError, zlib.error, sqlite3.DatabaseError) as exc:
+            raise NotAStoreError(f"{self.path} is damaged ({exc!r}); it was left untouched. "
+                                 "Restore it from a backup, or pass a new path to start a new store") from exc
+        extra = 0 if given is None else appended_rows(stored, given)
+        self._ids = given if given is not None and given.kind == stored.kind else stored
         # Rows of a read-only view beyond the stored ones stay unlabelled: they were never
         # matched against the ids a writer may append later.
         self._trusted_n = stored.n if self.readonly else self._ids.n
-        try:
-            self._state = self._log.latest_snapshot() or LabelState(0)
-            self._state.grow(max(stored.n, self._trusted_n))
-            self._replay_new_events()
-        except (ValueError, KeyError, TypeError, IndexError, zlib.error,
-                sqlite3.DatabaseError) as exc:
-            raise NotAStoreError(f"{self.path} is damaged ({exc!r}); it was left untouched. "
-                                 "Restore it from a backup or export what LabelStore.check() allows") from exc
+        if not self.readonly:
+            if fingerprint is not None and stored_fp is None:
+                self._log.set_meta("fingerprint", fingerprint)
+            if extra:
+                self._log.append_ids(self._ids, stored.n)
+        self._state.grow(max(stored.n, self._trusted_n))
         self._events_since_snapshot = self._points_since_snapshot = 0
         self._seen_data_version = self._log.data_version()
 

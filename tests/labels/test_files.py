@@ -124,3 +124,13 @@ def test_damaged_event_behind_a_snapshot_fails_clearly_on_undo(tmp_path):
         with pytest.raises(NotAStoreError, match="event #20 cannot be read"):
             store.undo()
         assert store.version == version  # nothing was appended
+
+
+def test_damaged_ids(tmp_path):
+    path = tmp_path / "s.embedviz.db"
+    LabelStore(path, ids=["a", "b", "c"]).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE ids SET data = ?", (b"\x00not json",))
+    conn.commit()
+    conn.close()
+    _assert_refused(path, "damaged", n=None)
