@@ -1,6 +1,7 @@
 """A simulated lasso user for bench_learn.py.
 
-The user looks at the 2-D map, picks a seed item of a class they want to label, and drags a
+The user looks at the 2-D map, picks a seed item of a class they want to label where that
+class looks concentrated (map-neighbourhood purity at least the class median), and drags a
 lasso around the seed's neighbours *inside the visual blob it sits in* (HDBSCAN on the map).
 Everything inside the lasso's convex hull gets that class, so points of other classes that
 the map projects into the blob are labelled wrongly, as real boundary errors are. With a
@@ -24,6 +25,10 @@ class LassoUser:
         n = xy.shape[0]
         self.blob = HDBSCAN(min_cluster_size=max(10, n // 200)).fit_predict(xy)
         self.nn = NearestNeighbors().fit(xy)
+        # users lasso where a class looks concentrated: share of a point's 15 map neighbours
+        # that share its class (the user sees items on hover, not the true labels)
+        nbr = self.nn.kneighbors(xy, n_neighbors=16)[1][:, 1:]
+        self.purity = (y_true[nbr] == y_true[:, None]).mean(1)
         cents = np.stack([xy[y_true == c].mean(0) for c in known])
         dist = ((cents[:, None] - cents[None]) ** 2).sum(-1)
         np.fill_diagonal(dist, np.inf)
@@ -36,6 +41,8 @@ class LassoUser:
         cand = np.flatnonzero((self.y == c) & (self.labels < 0))
         if cand.size == 0:
             cand = np.flatnonzero(self.y == c)
+        cand = cand[self.purity[cand] >= np.median(self.purity[self.y == c])] if (
+            self.purity[cand] >= np.median(self.purity[self.y == c])).any() else cand
         if self.policy == "random" or (self.labels >= 0).sum() == 0:
             return int(self.rng.choice(cand))
         # cover: the unlabelled item of class c farthest (on the map) from every label so far

@@ -21,9 +21,9 @@ class Adapter:
     def __init__(
         self,
         *,
-        hidden: int = 256,
+        hidden: int = 128,
         steps: int = 200,
-        batch_size: int = 256,
+        batch_size: int = 128,
         lr: float = 3e-3,
         threshold: float = 0.8,
         input_dropout: float = 0.2,

@@ -11,9 +11,9 @@ from embedviz.learn._inputs import LabelledData
 from embedviz.learn.head import PrototypeHead, Standardiser, one_hot
 from embedviz.learn.jobs import Progress
 from embedviz.learn.methods import METHODS, Context, all_probas
-from embedviz.learn.novelty import label_noise, novelty_score
+from embedviz.learn.novelty import SCORERS, choose_scorer, combine, label_noise, novelty_views
 from embedviz.learn.propagate import (
-    balanced_seeds, normalised_operator, reachability, spread, symmetric_affinity, to_proba,
+    balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
 )
 from embedviz.learn.select import Choice, blend, choose, cv_folds, cv_units
 
@@ -38,6 +38,8 @@ class FitResult:
     models: dict[str, object]
     standardiser: Standardiser
     extras: dict[str, np.ndarray] = field(default_factory=dict)
+    novelty_scorer: str = ""
+    novelty_scores: dict[str, float] = field(default_factory=dict)
 
 
 def learners_for(method: str, n_classes: int) -> tuple[str, ...]:
@@ -83,18 +85,11 @@ def fit_pipeline(
                    tick=progress.tick)
     F_sets = [F_all[:, i * C:(i + 1) * C] for i in range(len(seed_sets))]
 
-    if folds:
-        held_p, held_c, held_w = [], [], []
-        for f, held in enumerate(folds):
-            progress(0.2 + 0.5 * f / len(folds), f"cross-validating fold {f + 1}/{len(folds)}")
-            train = np.setdiff1d(lab, held)
-            probas, _ = all_probas(ctx, train, F_sets[f + 1], names)
-            keep = np.isin(codes[held], np.unique(codes[train]))
-            rows = held[keep]
-            held_p.append({m: p[rows] for m, p in probas.items()})
-            held_c.append(codes[rows])
-            held_w.append(ctx.seed_weight[rows])
-        choice = choose(held_p, held_c, held_w, names)
+    records = _cross_validate(ctx, lab, folds, F_sets, names, progress)
+    if records:
+        choice = choose([r.probas for r in records], [codes[r.rows] for r in records],
+                        [ctx.seed_weight[r.rows] for r in records], names)
+        noise = _combined_noise(noise, records, choice, codes)
     else:
         choice = Choice({names[0]: 1.0}, {})
 
@@ -105,11 +100,79 @@ def fit_pipeline(
     proba /= proba.sum(axis=1, keepdims=True)
 
     progress(0.92, "scoring novelty")
-    prop, mass = to_proba(F_sets[0])
-    reach = reachability(mass, lab)
-    proto = PrototypeHead().fit(data.X[lab], one_hot(codes[lab], C), ctx.seed_weight[lab])
-    novelty = novelty_score(reach=reach, graph_conf=prop.max(axis=1),
-                            prototype_sim=proto.similarity(data.X), labelled=lab)
+    scorer, scorer_scores = (SCORERS[0], {})
+    if records and C > 2:
+        scorer, scorer_scores = choose_scorer(_novelty_trials(ctx, records, choice, F_sets))
+    proto = _prototypes(ctx, lab)
+    views = novelty_views(F_sets[0], lab, proto.similarity(data.X), proba)
+    if C < 2:
+        scorer = ("reach", "proto")
+    novelty = combine(views, scorer)
+    novelty[lab] = 0.0
     models.setdefault("prototype", proto)
+    prop, mass = to_proba(F_sets[0])
     return FitResult(proba=proba, noise=noise, novelty=novelty, choice=choice, models=models,
-                     standardiser=stand, extras={"reach": reach, "propagated": prop})
+                     standardiser=stand, extras={"reach": 1.0 - views["reach"],
+                                                 "propagated": prop},
+                     novelty_scorer="+".join(scorer), novelty_scores=scorer_scores)
+
+
+@dataclass
+class FoldRecord:
+    """One grouped-CV fold: its training seeds, scored held-out rows, and their probas."""
+
+    index: int
+    train: np.ndarray
+    rows: np.ndarray
+    probas: dict[str, np.ndarray]
+
+
+def _prototypes(ctx: Context, train: np.ndarray) -> PrototypeHead:
+    return PrototypeHead().fit(ctx.X[train], one_hot(ctx.codes[train], ctx.n_classes),
+                               ctx.seed_weight[train])
+
+
+def _cross_validate(ctx: Context, lab: np.ndarray, folds: list[np.ndarray],
+                    F_sets: list[np.ndarray], names: tuple[str, ...],
+                    progress: Progress) -> list[FoldRecord]:
+    records = []
+    for f, held in enumerate(folds):
+        progress(0.2 + 0.5 * f / len(folds), f"cross-validating fold {f + 1}/{len(folds)}")
+        train = np.setdiff1d(lab, held)
+        probas, _ = all_probas(ctx, train, F_sets[f + 1], names)
+        rows = held[np.isin(ctx.codes[held], np.unique(ctx.codes[train]))]
+        if rows.size:
+            records.append(FoldRecord(f + 1, train, rows, {m: p[rows] for m, p in
+                                                           probas.items()}))
+    return records
+
+
+def _combined_noise(graph_noise: np.ndarray, records: list[FoldRecord], choice: Choice,
+                    codes: np.ndarray) -> np.ndarray:
+    """Average the graph's disagreement with 1 - the out-of-fold probability of the label."""
+    noise = graph_noise.copy()
+    for r in records:
+        p = blend(r.probas, choice.weights)
+        p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        oof = 1.0 - p[np.arange(r.rows.size), codes[r.rows]]
+        noise[r.rows] = 0.5 * (graph_noise[r.rows] + oof)
+    return noise.astype(np.float32)
+
+
+def _novelty_trials(ctx: Context, records: list[FoldRecord], choice: Choice,
+                    F_sets: list[np.ndarray]) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
+    """Leave-one-class-out trials on the held-out lassos of each fold."""
+    trials = []
+    for r in records:
+        proto_sim = np.zeros((ctx.X.shape[0], ctx.n_classes), np.float32)
+        proto_sim[r.rows] = _prototypes(ctx, r.train).similarity(ctx.X[r.rows])
+        proba = np.zeros_like(proto_sim)
+        proba[r.rows] = blend(r.probas, choice.weights)
+        codes = ctx.codes[r.rows]
+        for c in np.unique(codes):
+            if np.unique(codes).size < 2:
+                break
+            seeds = r.train[ctx.codes[r.train] != c]
+            views = novelty_views(F_sets[r.index], seeds, proto_sim, proba, rows=r.rows, drop=c)
+            trials.append((views, codes == c))
+    return trials

@@ -5,9 +5,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import roc_auc_score, silhouette_score
 
-from embedviz.learn.propagate import neighbour_vote
+from embedviz.learn.propagate import neighbour_vote, reachability
 
 
 def label_noise(W: sp.csr_matrix, proba: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -19,29 +19,59 @@ def label_noise(W: sp.csr_matrix, proba: np.ndarray, codes: np.ndarray) -> np.nd
     return np.clip(noise, 0.0, 1.0)
 
 
+#: Novelty scorers: rank-averages of views ("reach": the labels reach the point weakly on the
+#: graph; "proto": far from every class prototype; "conf": the final blend is unsure).
+SCORERS: tuple[tuple[str, ...], ...] = (
+    ("reach", "proto", "conf"), ("reach", "proto"), ("reach", "conf"), ("proto", "conf"),
+    ("reach",), ("proto",), ("conf",),
+)
+
+
 def _rank01(x: np.ndarray) -> np.ndarray:
     return ((rankdata(x) - 1) / max(x.size - 1, 1)).astype(np.float32)
 
 
-def novelty_score(
-    *,
-    reach: np.ndarray,
-    graph_conf: np.ndarray,
-    prototype_sim: np.ndarray,
-    labelled: np.ndarray,
-) -> np.ndarray:
-    """How unlike every labelled class a point is, in [0, 1].
+def novelty_views(
+    F: np.ndarray, seeds: np.ndarray, proto_sim: np.ndarray, proba: np.ndarray,
+    rows: np.ndarray | None = None, drop: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Raw novelty views for ``rows`` (all if None); ``drop`` removes one class as if it had
+    never been lassoed (for validating the scorers on held-out lassos)."""
+    keep = np.arange(F.shape[1]) if drop is None else np.delete(np.arange(F.shape[1]), drop)
+    mass = F[:, keep].sum(axis=1)
+    reach = reachability(mass, seeds)
+    rows = np.arange(F.shape[0]) if rows is None else rows
+    p = proba[rows][:, keep]
+    p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+    return {
+        "reach": 1.0 - reach[rows],
+        "proto": 1.0 - proto_sim[rows][:, keep].max(axis=1),
+        "conf": 1.0 - p.max(axis=1),
+    }
 
-    Averages two views by rank: the graph (1 - reachability x confidence of propagation: the
-    labels reach it weakly or ambiguously) and the features (1 - cosine similarity to the
-    nearest class prototype: unseen sub-clusters of a known class still point towards it).
-    Labelled points get 0.
-    """
-    graph = 1.0 - reach * graph_conf
-    feature = 1.0 - prototype_sim.max(axis=1)
-    score = 0.5 * (_rank01(graph) + _rank01(feature))
-    score[labelled] = 0.0
-    return score.astype(np.float32)
+
+def combine(views: dict[str, np.ndarray], scorer: tuple[str, ...]) -> np.ndarray:
+    return np.mean([_rank01(views[v]) for v in scorer], axis=0).astype(np.float32)
+
+
+def choose_scorer(trials: list[tuple[dict[str, np.ndarray], np.ndarray]]) -> tuple[
+        tuple[str, ...], dict[str, float]]:
+    """Pick the scorer with the best mean AUROC over (views, is_dropped_class) trials.
+
+    Each trial holds one class out as if never lassoed and asks whether its held-out points
+    rank above held-out points of the classes that stay; ties go to the earlier scorer."""
+    scores: dict[str, float] = {}
+    best: tuple[float, tuple[str, ...]] = (-1.0, SCORERS[0])
+    for scorer in SCORERS:
+        aucs = [roc_auc_score(pos, combine(views, scorer)) for views, pos in trials
+                if 0 < pos.sum() < pos.size]
+        if not aucs:
+            return SCORERS[0], {}
+        s = float(np.mean(aucs))
+        scores["+".join(scorer)] = s
+        if s > best[0] + 0.005:
+            best = (s, scorer)
+    return best[1], scores
 
 
 def discover_classes(

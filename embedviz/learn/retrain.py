@@ -41,7 +41,7 @@ class Retrainer:
     """
 
     def __init__(self, method: str = "auto", *, k: int = 15, alpha: float = 0.99,
-                 n_iter: int = 30, n_folds: int = 3, adapter_steps: int = 200,
+                 n_iter: int = 30, n_folds: int = 3, adapter_steps: int = 150,
                  refine_weight: float = 0.5, device: str = "auto",
                  random_state: int = 0) -> None:
         self.method = method
@@ -96,6 +96,7 @@ class Retrainer:
         self.noise_ = res.noise
         self.method_ = res.choice.label
         self.cv_scores_ = res.choice.scores
+        self.novelty_scorer_ = res.novelty_scorer
         self.n_features_in_ = data.X.shape[1]
         self._data, self._graph, self._res = data, graph, res
 
