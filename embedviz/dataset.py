@@ -1,0 +1,131 @@
+"""Resolve what a user hands the Explorer (a DataFrame or arrays) into validated parts.
+
+No widgets and no compute here: this module only checks shapes and names and says how to
+fix them, so every bad input fails before any expensive work starts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ExplorerData:
+    """The validated inputs of an Explorer.
+
+    ``frame``: the user's rows (a DataFrame; arrays are wrapped); ``embedding``: (n, d) float32
+    or None when it must be computed from ``text_column`` / ``image_column``.
+    """
+
+    frame: pd.DataFrame
+    embedding: np.ndarray | None
+    text_column: str | None
+    image_column: str | None
+
+    @property
+    def n(self) -> int:
+        return len(self.frame)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Stable point ids: the DataFrame index."""
+        return self.frame.index.to_numpy()
+
+    def texts(self) -> list[str] | None:
+        if self.text_column is None:
+            return None
+        return ["" if v is None else str(v) for v in self.frame[self.text_column].tolist()]
+
+
+def _frame_from(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pd.Series):
+        return data.to_frame()
+    if isinstance(data, dict):
+        lengths = {k: len(v) for k, v in data.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                f"The columns passed as a dict have different lengths {lengths}; "
+                "every column needs one value per point."
+            )
+        return pd.DataFrame(data)
+    if isinstance(data, (np.ndarray, list)):
+        arr = np.asarray(data)
+        if arr.ndim == 2:
+            return pd.DataFrame(index=pd.RangeIndex(arr.shape[0]))
+        if arr.ndim == 1:
+            return pd.DataFrame({"item": arr})
+    raise TypeError(
+        f"Explorer data must be a pandas DataFrame, a dict of columns or an (n, d) array; "
+        f"got {type(data).__name__}."
+    )
+
+
+def _check_column(frame: pd.DataFrame, name: str, role: str) -> str:
+    if name not in frame.columns:
+        raise KeyError(
+            f"Unknown {role} column {name!r}; the data has columns {list(map(str, frame.columns))}."
+        )
+    return name
+
+
+def _stack_column(column: pd.Series, name: str) -> np.ndarray:
+    """Stack a column of per-row vectors into (n, d); ragged rows are an error."""
+    rows = [np.asarray(v, dtype=np.float32).ravel() for v in column.tolist()]
+    lengths = {r.shape[0] for r in rows}
+    if len(lengths) > 1:
+        counts = pd.Series([r.shape[0] for r in rows]).value_counts().to_dict()
+        raise ValueError(
+            f"The embedding column {name!r} is ragged: vector lengths {counts} (length: rows). "
+            "Every row needs a vector of the same length; fix or drop the odd rows."
+        )
+    return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+
+
+def _as_embedding(value: Any, frame: pd.DataFrame) -> np.ndarray:
+    if isinstance(value, str):
+        col = _check_column(frame, value, "embedding")
+        return _stack_column(frame[col], col)
+    try:
+        arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            "embedding must be a column name or an (n, d) numeric array; "
+            f"could not read {type(value).__name__} as numbers ({exc})."
+        ) from exc
+    if arr.ndim != 2:
+        raise ValueError(f"embedding must be 2-D (n, d); got shape {arr.shape}.")
+    if arr.shape[0] != len(frame):
+        raise ValueError(
+            f"embedding has {arr.shape[0]} rows but the data has {len(frame)}; "
+            "pass one embedding row per data row."
+        )
+    return arr
+
+
+def resolve_data(
+    data: Any,
+    *,
+    embedding: Any = None,
+    text: str | None = None,
+    image: str | None = None,
+) -> ExplorerData:
+    """Validate the Explorer's inputs; errors list the available columns or the mismatch."""
+    frame = _frame_from(data)
+    if len(frame) == 0:
+        raise ValueError("The data is empty; the Explorer needs at least 2 points.")
+    text_col = _check_column(frame, text, "text") if text is not None else None
+    image_col = _check_column(frame, image, "image") if image is not None else None
+    if embedding is None and isinstance(data, np.ndarray) and data.ndim == 2:
+        embedding = data
+    emb = _as_embedding(embedding, frame) if embedding is not None else None
+    if emb is None and text_col is None and image_col is None:
+        raise ValueError(
+            "Nothing to map: pass embedding= (a column name or an (n, d) array), "
+            "or text= (a text column to embed with MiniLM), or image= with an image model."
+        )
+    return ExplorerData(frame=frame, embedding=emb, text_column=text_col, image_column=image_col)

@@ -1,0 +1,477 @@
+"""The Explorer: the whole loop in one cell — map, lasso, label, retrain, the map updates.
+
+This is the only module that wires the four sides together: compute (embed / knn / reduce /
+cluster), the LabelStore, the Retrainer and the widgets. Each side stays usable alone.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any, Callable
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+
+from .widget.colouring import colour_options, colour_spec
+from .dataset import ExplorerData, resolve_data
+from .widget.charts import SideCharts
+from .widget.controls import Controls
+from .widget.label_bar import LabelBar
+from .widget.panels import ItemRow, PreviewPanel, SelectionPanel
+from .widget.styles import style_widget
+
+
+# The Explorer holding each label file in this kernel. Re-running the cell that makes an
+# Explorer must not fail on the single-writer lock: the newer Explorer takes the file over.
+_HOLDERS: "weakref.WeakValueDictionary[str, Explorer]" = weakref.WeakValueDictionary()
+
+
+def _open_store(path: str, ids: np.ndarray, owner: "Explorer") -> Any:
+    from .labels.store import LabelStore
+
+    key = str(Path(path).expanduser().resolve())
+    previous = _HOLDERS.get(key)
+    if previous is not None and previous is not owner:
+        previous._detach()
+    store = LabelStore(path, ids=ids)
+    _HOLDERS[key] = owner
+    return store
+
+
+class Explorer:
+    """Explore ``data`` on a 2-D map, lasso points into labels and retrain in place.
+
+    ``embedding``: a column name, an (n, d) array, or None to embed ``text`` (MiniLM) or
+    ``image`` (with ``model=``). ``labels``: the SQLite label file (created if missing;
+    reopening restores every label). The Python API equals the UI: ``selection``,
+    ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``predictions``,
+    ``suggestions``, ``on_label()``.
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        embedding: Any = None,
+        text: str | None = None,
+        image: str | None = None,
+        labels: str = "labels.embedviz.db",
+        model: Any = None,
+        k: int = 15,
+        map_method: str = "umap",
+        color_by: str | None = None,
+        random_state: int | None = 0,
+        device: str = "auto",
+        progress: bool = True,
+        height: int = 520,
+    ) -> None:
+        from .compute.cluster import cluster
+        from .compute.knn import knn
+        from .compute.reduce import reduce
+        self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image)
+        self._X = self._embedding(model=model, device=device, progress=progress)
+        self._graph = knn(self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
+        self._xy = reduce(self._X, method=map_method, knn=self._graph, device=device,
+                          random_state=random_state)
+        self._clusters = cluster(self._xy, method="hdbscan").labels
+        self._store = _open_store(labels, self._data.ids, self)
+        self._random_state = random_state
+        self._device = device
+        self._model: Any = None
+        self._model_class_names: list[str] = []
+        self._suggestions: list[np.ndarray] = []
+        self._finish_event = threading.Event()
+        self._job: Any = None
+        self._round = 0
+        self._label_callbacks: list[Callable[[dict], None]] = []
+        self._active: str | None = self._store.classes[0] if self._store.classes else None
+        self._lock = threading.RLock()
+        self._build_ui(height=height, color_by=color_by)
+
+    # ---- construction -------------------------------------------------------------
+    def _embedding(self, *, model: Any, device: str, progress: bool) -> np.ndarray:
+        if self._data.embedding is not None:
+            return self._data.embedding
+        from .compute.embed import embed
+
+        if self._data.text_column is not None:
+            return embed(self._data.texts(), model=model, device=device, progress=progress)
+        if model is None:
+            raise ValueError(
+                "Embedding images needs a model: pass model=(torch module, transform) or a "
+                "callable, or pass embedding= with precomputed vectors."
+            )
+        images = self._data.frame[self._data.image_column].tolist()
+        return embed(images, model=model, device=device, progress=progress)
+
+    def _build_ui(self, *, height: int, color_by: str | None) -> None:
+        from .widget.scatter import Scatter
+
+        self.scatter = Scatter(self._xy, height=height)
+        self.scatter.on_select(lambda _sel: self._on_selection())
+        self.scatter.on_hover(self._on_hover)
+        self.scatter.on_key(self._on_key)
+        self.bar = LabelBar(on_create=self._ui_create, on_pick=self._ui_pick,
+                            on_assign=self._ui_assign, on_unassign=self._ui_unassign,
+                            on_undo=self.undo, on_redo=self.redo)
+        self.controls = Controls(
+            color_options=colour_options(self._data.frame),
+            on_color_by=lambda _v: self._recolour(), on_search=self._ui_search,
+            on_similar=self._ui_similar, on_retrain=self._ui_retrain,
+            on_cancel=self._ui_cancel, search_enabled=self._data.text_column is not None,
+        )
+        self.preview = PreviewPanel()
+        self.selected = SelectionPanel()
+        self.charts = SideCharts()
+        side = W.VBox([self.preview.widget, self.selected.widget, self.charts.counts,
+                       self.charts.rounds, self.charts.confidence],
+                      layout=W.Layout(width="330px", min_width="280px", overflow="auto",
+                                      max_height=f"{height + 40}px"))
+        side.add_class("ev-side")
+        main = W.HBox([W.Box([self.scatter], layout=W.Layout(flex="1 1 auto", min_width="0")), side],
+                      layout=W.Layout(align_items="flex-start"))
+        main.add_class("ev-gap10")
+        self.widget = W.VBox([style_widget(), self.bar.widget, self.controls.widget, main])
+        self.widget.add_class("ev-explorer")
+        default = color_by or ("label" if self._store.classes else "cluster")
+        self.controls.color_by.value = default if default in self.controls.color_by.options else "cluster"
+        self._refresh_labels()
+        self._recolour()
+        self.controls.say(self._summary())
+
+    def _summary(self) -> str:
+        n_lab = int((self._store.codes() >= 0).sum())
+        return (f"{self._data.n:,} points · {len(self._store.classes)} labels · "
+                f"{n_lab:,} labelled · lasso points, press 1-9 to label them")
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    # ---- public API ---------------------------------------------------------------
+    @property
+    def selection(self) -> np.ndarray:
+        """Indices (positions) of the selected points."""
+        return np.asarray(self.scatter.selection, dtype=np.int64)
+
+    @selection.setter
+    def selection(self, indices: Any) -> None:
+        self.scatter.selection = np.asarray(indices, dtype=np.uint32)
+
+    @property
+    def labels(self) -> pd.Series:
+        """The current label of every point (None when unlabelled), indexed by the data's index."""
+        return self._store.series()
+
+    @property
+    def store(self) -> Any:
+        return self._store
+
+    @property
+    def xy(self) -> np.ndarray:
+        return self._xy
+
+    @property
+    def graph(self) -> Any:
+        return self._graph
+
+    def label(self, indices: Any, name: str, *, create: bool = True, source: str = "api") -> None:
+        """Give ``name`` to the points at ``indices`` (creating the label when ``create``)."""
+        name = self._ensure_label(name, create=create)
+        idx = np.asarray(indices, dtype=np.int64).ravel()
+        with self._lock:
+            self._store.assign(idx, name, source=source, round=self._round)
+        self._active = name
+        self._after_label_change({"kind": "assign", "label": name, "n": int(np.unique(idx).size)})
+
+    def unlabel(self, indices: Any) -> None:
+        """Remove the labels of the points at ``indices``."""
+        with self._lock:
+            self._store.unassign(np.asarray(indices, dtype=np.int64).ravel())
+        self._after_label_change({"kind": "unassign"})
+
+    def undo(self) -> Any:
+        with self._lock:
+            done = self._store.undo()
+        self._after_label_change({"kind": "undo", "what": done})
+        return done
+
+    def redo(self) -> Any:
+        with self._lock:
+            done = self._store.redo()
+        self._after_label_change({"kind": "redo", "what": done})
+        return done
+
+    def on_label(self, callback: Callable[[dict], None]) -> None:
+        """Call ``callback(event_dict)`` after every label change (UI or API)."""
+        self._label_callbacks.append(callback)
+
+    @property
+    def predictions(self) -> pd.DataFrame | None:
+        """After a retrain: predicted label, confidence, novelty per point (None before)."""
+        m = self._model
+        if m is None:
+            return None
+        names = [str(c) for c in self._model_class_names]
+        return pd.DataFrame(
+            {"label": [names[i] for i in m.labels_], "confidence": m.confidence_,
+             "novelty": m.novelty_},
+            index=self._data.frame.index,
+        )
+
+    @property
+    def suggestions(self) -> list[np.ndarray]:
+        """After a retrain: where to lasso next, as groups of point positions."""
+        return list(self._suggestions) if self._model is not None else []
+
+    def retrain(self, *, wait: bool = True, timeout: float | None = None) -> "Explorer":
+        """Learn from the labels, then update predictions, colours and the map.
+
+        ``wait=False`` returns at once (the UI's Retrain button does this); the map updates
+        when the work ends, and ``cancel_retrain()`` stops it.
+        """
+        job = self._start_retrain()
+        if wait and job is not None:
+            job.result(timeout=timeout)
+            self._finish_event.wait(timeout)
+        return self
+
+    def cancel_retrain(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    def _detach(self) -> None:
+        """A newer Explorer took this label file over: close ours, say so in the widget."""
+        self.cancel_retrain()
+        self._store.close()
+        if hasattr(self, "controls"):
+            self.controls.say("This Explorer was replaced by a newer one on the same label "
+                              "file; use the newer one (labels are safe on disk).", kind="warn")
+
+    # ---- label helpers ------------------------------------------------------------
+    def _ensure_label(self, name: str, *, create: bool) -> str:
+        clean = str(name).strip()
+        if clean in self._store.classes:
+            return clean
+        if not create:
+            from .labels.errors import UnknownLabelError
+
+            raise UnknownLabelError(clean, self._store.classes)
+        with self._lock:
+            self._store.create_label(clean)
+        return clean
+
+    def _after_label_change(self, event: dict) -> None:
+        self._refresh_labels()
+        if self.controls.color_by.value == "label":
+            self._recolour()
+        self._on_selection()
+        for cb in list(self._label_callbacks):
+            cb(event)
+
+    def _refresh_labels(self) -> None:
+        classes = self._store.classes
+        if self._active not in classes:
+            self._active = classes[0] if classes else None
+        counts = self._store.counts()
+        self.bar.update(classes, self._store.colors, counts, self._active,
+                        can_undo=self._store.can_undo, can_redo=self._store.can_redo)
+        self.charts.show_counts(classes, [int(counts.get(c, 0)) for c in classes],
+                                [self._store.colors[c] for c in classes])
+
+    # ---- UI handlers (each catches its errors into the status line) ----------------
+    def _guard(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # shown to the user instead of a traceback in the log
+            self.controls.say(str(exc), kind="error")
+            return None
+
+    def _ui_create(self, name: str) -> None:
+        def run() -> None:
+            self._active = self._ensure_label(name, create=True)
+            self.bar.new_name.value = ""
+            self._refresh_labels()
+            self.controls.say(f"Label '{self._active}' is active: lasso points, then press "
+                              f"{self._store.classes.index(self._active) + 1} or Assign.")
+        self._guard(run)
+
+    def _ui_pick(self, name: str) -> None:
+        self._active = name
+        self._refresh_labels()
+        if len(self.selection):
+            self._ui_assign()
+
+    def _ui_assign(self, name: str | None = None) -> None:
+        def run() -> None:
+            target = name or self._active
+            if target is None:
+                raise ValueError("No label yet: type a name in 'new label…' and press Add.")
+            sel = self.selection
+            if sel.size == 0:
+                raise ValueError("Nothing selected: lasso points on the map first.")
+            self.label(sel, target, create=False, source="lasso")
+            self.controls.say(f"{sel.size:,} points → '{target}'", kind="ok")
+        self._guard(run)
+
+    def _ui_unassign(self) -> None:
+        def run() -> None:
+            sel = self.selection
+            if sel.size == 0:
+                raise ValueError("Nothing selected: lasso the points to unlabel first.")
+            self.unlabel(sel)
+            self.controls.say(f"labels removed from {sel.size:,} points", kind="ok")
+        self._guard(run)
+
+    def _on_key(self, key: str) -> None:
+        if key.startswith("digit:"):
+            i = int(key.split(":", 1)[1]) - 1
+            classes = self._store.classes
+            if i >= len(classes):
+                self.controls.say(f"No label {i + 1} yet: create one with 'new label…'.", kind="warn")
+                return
+            self._active = classes[i]
+            self._ui_assign(classes[i])
+        elif key == "undo":
+            self._guard(self.undo)
+        elif key == "redo":
+            self._guard(self.redo)
+        elif key == "delete":
+            self._ui_unassign()
+
+    def _ui_search(self, query: str) -> None:
+        texts = self._data.texts()
+        if texts is None or not query.strip():
+            return
+        q = query.lower()
+        hits = np.array([i for i, t in enumerate(texts) if q in t.lower()], dtype=np.uint32)
+        self.selection = hits
+        self.controls.say(f"{hits.size:,} items contain '{query}'", kind="ok" if hits.size else "warn")
+
+    def _ui_similar(self) -> None:
+        sel = self.selection
+        if sel.size == 0:
+            self.controls.say("Select some points first; 'Similar' adds their graph neighbours.", kind="warn")
+            return
+        grown = np.union1d(sel, self._graph.indices[sel].ravel()).astype(np.uint32)
+        self.selection = grown
+        self.controls.say(f"{grown.size - sel.size:,} similar points added", kind="ok")
+
+    # ---- rows for panels ----------------------------------------------------------
+    def _row(self, i: int) -> ItemRow:
+        codes = self._store.codes()
+        classes = self._store.classes
+        label = classes[codes[i]] if codes[i] >= 0 else None
+        d = self._data
+        extra = None
+        if self._model is not None:
+            pred = self._model_class_names[int(self._model.labels_[i])]
+            extra = f"pred: {pred} ({self._model.confidence_[i]:.2f})"
+        return ItemRow(
+            index=int(i), label=label, color=self._store.colors.get(label) if label else None,
+            text=d.frame[d.text_column].iat[i] if d.text_column else None,
+            image=d.frame[d.image_column].iat[i] if d.image_column else None, extra=extra,
+        )
+
+    def _on_hover(self, index: int) -> None:
+        self.preview.show(self._row(index) if 0 <= index < self._data.n else None)
+
+    def _on_selection(self) -> None:
+        sel = self.selection
+        self.selected.show([self._row(int(i)) for i in sel[: self.selected.limit]], int(sel.size))
+
+    # ---- colours ------------------------------------------------------------------
+    def _recolour(self) -> None:
+        m = self._model
+        spec = colour_spec(
+            self.controls.color_by.value, self._data.frame,
+            label_codes=self._store.codes(), label_names=self._store.classes,
+            label_colors=self._store.colors, clusters=self._clusters,
+            pred_codes=None if m is None else np.asarray(m.labels_),
+            pred_names=None if m is None else self._model_class_names,
+            confidence=None if m is None else np.asarray(m.confidence_),
+        )
+        self.scatter.set_color(spec.values, categories=spec.categories, palette=spec.palette)
+
+    # ---- retraining ---------------------------------------------------------------
+    def _ui_retrain(self) -> None:
+        self._guard(self._start_retrain)
+
+    def _ui_cancel(self) -> None:
+        self.cancel_retrain()
+        self.controls.say("cancelling…", kind="warn")
+
+    def _on_progress(self, fraction: float, message: str = "") -> None:
+        self.controls.progress.value = max(0.0, min(1.0, float(fraction)))
+        if message:
+            self.controls.say(message)
+
+    def _start_retrain(self) -> Any:
+        from .learn.retrain import Retrainer
+
+        if self._job is not None and not self._job.done():
+            self.controls.say("A retrain is already running (Cancel stops it).", kind="warn")
+            return self._job
+        y = self._store.codes().astype(np.int64)
+        if not (y >= 0).any():
+            raise ValueError("No labels yet: lasso points and press 1-9 (or call "
+                             "ex.label(indices, name)) before retraining.")
+        names = list(self._store.classes)
+        self._finish_event = threading.Event()
+        self.controls.set_busy(True)
+        self.controls.say("retraining…")
+        started = time.perf_counter()
+        model = Retrainer(method="auto", random_state=self._random_state)
+        self._job = model.fit_async(self._X, y, knn=self._graph, groups=self._store_groups(),
+                                    on_progress=self._on_progress)
+        self._job.add_done_callback(lambda job: self._finish_retrain(job, names, started))
+        return self._job
+
+    def _store_groups(self) -> np.ndarray:
+        """The lasso (event id) that gave each point its label; -1 for unlabelled points."""
+        event = self._store.to_frame()["event"]
+        return event.fillna(-1).to_numpy(dtype=np.int64)
+
+    def _finish_retrain(self, job: Any, names: list[str], started: float) -> None:
+        """Runs in the worker thread: re-project, then update map, colours and charts."""
+        from .compute.reduce import reduce
+
+        try:
+            model = job.result()
+            self._on_progress(0.9, "updating the map…")
+            refined = model.transform(self._X)
+            new_xy = reduce(refined, init=self._xy, random_state=self._random_state,
+                            device=self._device)
+        except Exception as exc:  # cancelled or failed: the labels are untouched
+            cancelled = type(exc).__name__ == "Cancelled"
+            self.controls.say("Retrain cancelled; labels and map unchanged." if cancelled
+                              else f"Retrain failed: {exc}", kind="warn" if cancelled else "error")
+            self.controls.set_busy(False)
+            self._finish_event.set()
+            return
+        self._apply_model(model, names, new_xy, time.perf_counter() - started)
+
+    def _apply_model(self, model: Any, names: list[str], new_xy: np.ndarray, seconds: float) -> None:
+        with self._lock:
+            self._model = model
+            self._model_class_names = names  # model.labels_ are positions in the store's classes
+            self._suggestions = [np.asarray(s.indices, dtype=np.int64) for s in model.suggest(n_regions=5)]
+            self._round += 1
+            self._xy = np.asarray(new_xy, dtype=np.float32)
+        self.scatter.xy = self._xy
+        self.controls.color_by.value = "prediction"
+        self._recolour()
+        hl = np.unique(np.concatenate(self._suggestions)) if self._suggestions else np.zeros(0)
+        self.scatter.highlight = hl.astype(np.uint32)
+        score = float(getattr(model, "cv_score_", np.nan))
+        labelled = float((self._store.codes() >= 0).mean())
+        self.charts.add_round(self._round, score if np.isfinite(score) else labelled, labelled)
+        self.charts.show_confidence(model.confidence_)
+        self.controls.set_busy(False)
+        self.controls.say(f"Round {self._round}: retrained in {seconds:.1f} s · predictions shown · "
+                          f"{len(self._suggestions)} regions to label next are highlighted", kind="ok")
+        self._finish_event.set()

@@ -1,0 +1,64 @@
+"""The Explorer's second toolbar: colour-by, search, retrain with progress and cancel, status."""
+from __future__ import annotations
+
+from typing import Callable
+
+import ipywidgets as W
+
+Callback = Callable[..., None]
+
+
+class Controls:
+    """Colour-by dropdown, search box, "similar" button, Retrain/Cancel, progress, status line."""
+
+    def __init__(
+        self,
+        *,
+        color_options: list[str],
+        on_color_by: Callback,
+        on_search: Callback,
+        on_similar: Callback,
+        on_retrain: Callback,
+        on_cancel: Callback,
+        search_enabled: bool,
+    ) -> None:
+        self.color_by = W.Dropdown(options=color_options, description="Colour by",
+                                   layout=W.Layout(width="230px"),
+                                   style={"description_width": "70px"})
+        self.color_by.observe(lambda ch: on_color_by(ch["new"]), names="value")
+        self.search = W.Text(placeholder="search text…" if search_enabled else "no text column",
+                             disabled=not search_enabled, continuous_update=False,
+                             layout=W.Layout(width="190px"))
+        self.search.observe(lambda ch: on_search(ch["new"]), names="value")
+        self.similar = W.Button(description="Similar", icon="search",
+                                tooltip="Select the graph neighbours of the selection",
+                                layout=W.Layout(width="90px"))
+        self.similar.on_click(lambda _: on_similar())
+        self.retrain = W.Button(description="Retrain", icon="refresh", button_style="primary",
+                                tooltip="Learn from the labels; the map and predictions update")
+        self.retrain.on_click(lambda _: on_retrain())
+        self.cancel = W.Button(description="Cancel", icon="stop", layout=W.Layout(width="90px", display="none"))
+        self.cancel.on_click(lambda _: on_cancel())
+        self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0,
+                                        layout=W.Layout(width="140px", visibility="hidden"))
+        self.status = W.HTML("", layout=W.Layout(flex="1 1 auto"))
+        self.status.add_class("ev-status")
+        self.widget = W.HBox(
+            [self.color_by, self.search, self.similar, self.retrain, self.cancel, self.progress, self.status],
+            layout=W.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        self.widget.add_class("ev-controls")
+
+    def set_busy(self, busy: bool) -> None:
+        """Show progress + Cancel while retraining; Retrain is disabled meanwhile."""
+        self.retrain.disabled = busy
+        self.cancel.layout.display = "" if busy else "none"
+        self.progress.layout.visibility = "visible" if busy else "hidden"
+        if not busy:
+            self.progress.value = 0.0
+
+    def say(self, message: str, *, kind: str = "info") -> None:
+        """One status line; ``kind`` is info, ok, warn or error."""
+        import html
+
+        self.status.value = f'<span class="ev-msg ev-{kind}">{html.escape(message)}</span>'

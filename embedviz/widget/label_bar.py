@@ -1,0 +1,97 @@
+"""The label bar: one coloured chip per label (click = make active), a box to create
+labels, and assign / unassign / undo / redo buttons.
+
+Plain ipywidgets with callbacks; it knows nothing about the store or the map.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import ipywidgets as W
+
+Callback = Callable[..., None]
+
+
+def _text_color(hex_color: str) -> str:
+    """Black or white, whichever reads better on ``hex_color``."""
+    h = hex_color.lstrip("#")
+    if len(h) != 6:
+        return "#111"
+    r, g, b = (int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 0.6 else "#fff"
+
+
+class LabelBar:
+    """Chips for labels 1..N (hotkeys 1-9 pick the same ones) plus label actions."""
+
+    def __init__(
+        self,
+        *,
+        on_create: Callback,
+        on_pick: Callback,
+        on_assign: Callback,
+        on_unassign: Callback,
+        on_undo: Callback,
+        on_redo: Callback,
+    ) -> None:
+        self._on_pick = on_pick
+        self.chips = W.HBox(layout=W.Layout(flex_flow="row wrap"))
+        self.chips.add_class("ev-chips")
+        self.new_name = W.Text(placeholder="new label…", layout=W.Layout(width="140px"))
+        add = W.Button(description="Add", icon="plus", layout=W.Layout(width="70px"),
+                       tooltip="Create a label (Enter)")
+        self.assign_btn = W.Button(description="Assign", icon="tag", tooltip="Assign the selection to the active label (or press its number)")
+        self.unassign_btn = W.Button(description="Unassign", icon="eraser", tooltip="Remove labels from the selection (Delete)")
+        self.undo_btn = W.Button(icon="undo", tooltip="Undo (Ctrl+Z)", layout=W.Layout(width="40px"))
+        self.redo_btn = W.Button(icon="repeat", tooltip="Redo (Ctrl+Shift+Z)", layout=W.Layout(width="40px"))
+
+        def create(_: object = None) -> None:
+            name = self.new_name.value
+            if name.strip():
+                on_create(name)
+
+        add.on_click(create)
+        self.new_name.continuous_update = False  # value arrives on Enter (or leaving the box)
+        self.new_name.observe(create, names="value")
+        self.assign_btn.on_click(lambda _: on_assign())
+        self.unassign_btn.on_click(lambda _: on_unassign())
+        self.undo_btn.on_click(lambda _: on_undo())
+        self.redo_btn.on_click(lambda _: on_redo())
+        title = W.HTML("<b>Labels</b>", layout=W.Layout(width="52px"))
+        actions = W.HBox([self.assign_btn, self.unassign_btn, self.undo_btn, self.redo_btn],
+                         layout=W.Layout())
+        self.widget = W.HBox(
+            [title, self.chips, W.HBox([self.new_name, add]), actions],
+            layout=W.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        self.widget.add_class("ev-label-bar")
+
+    def update(
+        self,
+        classes: list[str],
+        colors: dict[str, str],
+        counts: dict[str, int],
+        active: str | None,
+        *,
+        can_undo: bool,
+        can_redo: bool,
+    ) -> None:
+        """Redraw the chips; the ``active`` label's chip is outlined."""
+        chips = []
+        for i, name in enumerate(classes):
+            key = f"{i + 1} · " if i < 9 else ""
+            btn = W.Button(description=f"{key}{name} ({counts.get(name, 0)})",
+                           tooltip=f"Make '{name}' the active label" + (f" (key {i + 1})" if i < 9 else ""),
+                           layout=W.Layout(width="auto"))
+            btn.style.button_color = colors.get(name, "#888888")
+            btn.style.text_color = _text_color(colors.get(name, "#888888"))
+            btn.add_class("ev-chip")
+            if name == active:
+                btn.add_class("ev-chip-active")
+            btn.on_click(lambda _, n=name: self._on_pick(n))
+            chips.append(btn)
+        if not chips:
+            chips = [W.HTML('<span class="ev-muted">no labels yet — type a name and press Add</span>')]
+        self.chips.children = chips
+        self.undo_btn.disabled = not can_undo
+        self.redo_btn.disabled = not can_redo

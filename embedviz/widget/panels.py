@@ -1,0 +1,89 @@
+"""Side panels of the Explorer: the hovered item's preview and the selected items' list.
+
+They receive ready-made rows (index, label, colour, text, image) and render HTML; where the
+rows come from is the Explorer's business.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as W
+
+from .preview import snippet, thumbnail_html
+
+
+@dataclass
+class ItemRow:
+    """What a panel shows of one point."""
+
+    index: int
+    label: str | None = None
+    color: str | None = None
+    text: str | None = None
+    image: Any = None
+    extra: str | None = None  # e.g. "pred: cat (0.93)"
+
+
+def _label_chip(row: ItemRow) -> str:
+    if not row.label:
+        return '<span class="ev-chip-s ev-unlabelled">unlabelled</span>'
+    return (f'<span class="ev-chip-s" style="background:{row.color or "#888"}">'
+            f"{html.escape(row.label)}</span>")
+
+
+def _row_html(row: ItemRow, *, thumb: int) -> tuple[str, bool]:
+    ok = True
+    parts = [f'<div class="ev-item"><div class="ev-item-head"><b>#{row.index}</b> {_label_chip(row)}']
+    if row.extra:
+        parts.append(f' <span class="ev-muted">{html.escape(row.extra)}</span>')
+    parts.append("</div>")
+    if row.image is not None:
+        img, ok = thumbnail_html(row.image, size=thumb)
+        parts.append(img)
+    if row.text:
+        parts.append(f'<div class="ev-text">{snippet(row.text)}</div>')
+    parts.append("</div>")
+    return "".join(parts), ok
+
+
+class PreviewPanel:
+    """The item under the mouse (or the last one clicked)."""
+
+    def __init__(self) -> None:
+        self.widget = W.HTML(self._empty(), layout=W.Layout(min_height="60px"))
+        self.widget.add_class("ev-preview")
+        self.failed_images = 0
+
+    @staticmethod
+    def _empty() -> str:
+        return '<div class="ev-panel-title">Preview</div><div class="ev-muted">hover a point</div>'
+
+    def show(self, row: ItemRow | None) -> None:
+        if row is None:
+            self.widget.value = self._empty()
+            return
+        body, ok = _row_html(row, thumb=96)
+        self.failed_images += 0 if ok else 1
+        self.widget.value = f'<div class="ev-panel-title">Preview</div>{body}'
+
+
+class SelectionPanel:
+    """The first ``limit`` selected items with their labels."""
+
+    def __init__(self, *, limit: int = 8) -> None:
+        self.limit = limit
+        self.widget = W.HTML(self._render([], 0), layout=W.Layout(max_height="340px", overflow="auto"))
+        self.widget.add_class("ev-selection")
+
+    def _render(self, rows: list[ItemRow], total: int) -> str:
+        head = f'<div class="ev-panel-title">Selection <span class="ev-muted">({total:,} points)</span></div>'
+        if not rows:
+            return head + '<div class="ev-muted">lasso points on the map (drag), Shift adds, Ctrl/Alt removes</div>'
+        body = "".join(_row_html(r, thumb=40)[0] for r in rows)
+        more = f'<div class="ev-muted">… and {total - len(rows):,} more</div>' if total > len(rows) else ""
+        return head + f'<div class="ev-items">{body}</div>' + more
+
+    def show(self, rows: list[ItemRow], total: int) -> None:
+        self.widget.value = self._render(rows[: self.limit], total)

@@ -1,0 +1,71 @@
+"""HTML previews of single items (text snippets, image thumbnails), rendered on demand.
+
+Previews are made when a point is hovered or selected, never shipped up front, so a
+million-row frame costs nothing until someone looks at a row.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+THUMB_PX = 96
+PLACEHOLDER = (
+    '<div class="ev-thumb ev-thumb-missing" title="{why}">image<br>unavailable</div>'
+)
+
+
+def _to_pil(value: Any):  # -> PIL.Image.Image
+    from PIL import Image
+
+    if isinstance(value, Image.Image):
+        return value
+    if isinstance(value, (str, Path)):
+        with Image.open(value) as img:
+            img.load()
+            return img.copy()
+    arr = np.asarray(value)
+    if arr.dtype == object or arr.ndim not in (2, 3):
+        raise ValueError(f"cannot read an image from an array of shape {arr.shape}")
+    if arr.dtype != np.uint8:
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        arr = np.zeros(arr.shape, np.uint8) if hi <= lo else ((arr - lo) / (hi - lo) * 255)
+        arr = np.nan_to_num(arr).astype(np.uint8)
+    return Image.fromarray(arr)
+
+
+def image_data_uri(value: Any, *, size: int = THUMB_PX) -> str:
+    """A PNG ``data:`` URI thumbnail; small images are scaled up with crisp pixels."""
+    from PIL import Image
+
+    img = _to_pil(value)
+    if img.mode not in ("RGB", "RGBA", "L"):
+        img = img.convert("RGB")
+    scale = size / max(img.size)
+    resample = Image.NEAREST if scale > 1 else Image.LANCZOS
+    img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), resample)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def thumbnail_html(value: Any, *, size: int = THUMB_PX) -> tuple[str, bool]:
+    """(html, ok): an <img> thumbnail, or a placeholder when the image fails to load."""
+    try:
+        uri = image_data_uri(value, size=size)
+    except Exception as exc:  # any unreadable image becomes a placeholder, never a crash
+        return PLACEHOLDER.format(why=html.escape(f"{type(exc).__name__}: {exc}")), False
+    return f'<img class="ev-thumb" src="{uri}" width="{size}" height="{size}">', True
+
+
+def snippet(text: str, *, limit: int = 280) -> str:
+    """Escaped text, cut at ``limit`` characters on a word boundary."""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        cut = text[:limit].rsplit(" ", 1)[0]
+        text = cut + " …"
+    return html.escape(text)

@@ -1,0 +1,101 @@
+"""The Explorer's loop without a browser: the widgets get exactly the messages a browser sends."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import embedviz as ev
+
+from .conftest import blob, front_end_hovers, front_end_key, front_end_selects
+
+
+@pytest.fixture()
+def ex(digits, tmp_path):
+    return ev.Explorer(digits, embedding="pixels", image="image", labels=str(tmp_path / "l.embedviz.db"),
+                       progress=False)
+
+
+def test_lasso_hotkey_labels_and_undo(ex, digits):
+    ex.bar.new_name.value = "zero"            # type a name, press Enter
+    ex.bar.new_name.value = ""
+    ex.bar.new_name.value = "one"
+    pts = blob(digits, 0)
+    front_end_selects(ex.scatter, pts)
+    np.testing.assert_array_equal(np.sort(ex.selection), pts)
+    front_end_key(ex.scatter, "digit:1")
+    assert ex.labels.iloc[pts].eq("zero").all()
+    assert ex.labels.notna().sum() == len(pts)
+    front_end_key(ex.scatter, "undo")
+    assert ex.labels.notna().sum() == 0
+    front_end_key(ex.scatter, "redo")
+    assert ex.labels.iloc[pts].eq("zero").all()
+    front_end_key(ex.scatter, "delete")
+    assert ex.labels.notna().sum() == 0
+
+
+def test_hotkey_without_label_says_how_to_fix(ex, digits):
+    front_end_selects(ex.scatter, blob(digits, 3))
+    front_end_key(ex.scatter, "digit:4")
+    assert "No label 4" in ex.controls.status.value
+    assert ex.labels.notna().sum() == 0
+
+
+def test_api_equals_ui_and_on_label(ex, digits):
+    seen = []
+    ex.on_label(seen.append)
+    ex.label(blob(digits, 1), "one")
+    assert seen and seen[-1]["kind"] == "assign" and seen[-1]["label"] == "one"
+    assert ex.labels.value_counts().to_dict() == {"one": 40}
+    ex.selection = blob(digits, 2)
+    assert "40 points" in ex.selected.widget.value
+
+
+def test_hover_preview_fetches_thumbnail_on_demand(ex):
+    front_end_hovers(ex.scatter, 5)
+    assert "data:image/png;base64," in ex.preview.widget.value
+    assert "#5" in ex.preview.widget.value
+
+
+def test_retrain_without_labels_is_a_message_not_a_traceback(ex):
+    ex.controls.retrain.click()
+    assert "No labels yet" in ex.controls.status.value
+
+
+def test_retrain_updates_predictions_map_and_suggestions(ex, digits):
+    for d in (0, 1, 7):
+        ex.label(blob(digits, d, 25, seed=d), f"d{d}")
+    before = ex.xy.copy()
+    ex.retrain()
+    pred = ex.predictions
+    assert list(pred.columns) == ["label", "confidence", "novelty"]
+    known = digits.digit.isin([0, 1, 7]).to_numpy()
+    truth = "d" + digits.digit.astype(str)
+    assert (pred.label[known] == truth[known]).mean() > 0.85
+    assert pred.novelty[~known].mean() > pred.novelty[known].mean()
+    assert not np.allclose(before, ex.xy)                      # the map moved
+    assert ex.controls.color_by.value == "prediction"
+    assert len(ex.suggestions) > 0 and len(ex.scatter.highlight) > 0
+
+
+def test_labels_survive_a_new_explorer_on_the_same_file(digits, tmp_path):
+    path = str(tmp_path / "keep.embedviz.db")
+    first = ev.Explorer(digits, embedding="pixels", labels=path, progress=False)
+    first.label(blob(digits, 4), "four")
+    first.store.close()
+    again = ev.Explorer(digits, embedding="pixels", labels=path, progress=False)
+    assert again.labels.iloc[blob(digits, 4)].eq("four").all()
+    assert again.controls.color_by.value == "label"
+
+
+def test_bad_inputs_name_the_fix(digits, tmp_path):
+    db = str(tmp_path / "x.embedviz.db")
+    with pytest.raises(KeyError, match="columns"):
+        ev.Explorer(digits, embedding="pixel", labels=db)
+    with pytest.raises(ValueError, match="rows"):
+        ev.Explorer(digits, embedding=np.zeros((10, 4)), labels=db)
+    ragged = pd.DataFrame({"v": [[1.0, 2.0], [1.0, 2.0, 3.0], [0.0, 1.0]]})
+    with pytest.raises(ValueError, match="ragged"):
+        ev.Explorer(ragged, embedding="v", labels=db)
+    with pytest.raises(ValueError, match="Nothing to map"):
+        ev.Explorer(pd.DataFrame({"a": [1, 2, 3]}), labels=db)
