@@ -8,7 +8,11 @@ Wire design (see DESIGN.md):
   notebook therefore never writes per-point data into the file.
 * Small state is synced traits: ``selection`` and ``highlight`` (uint32 buffers),
   ``hovered`` (int), and display options.
-* Front-end events (keys) arrive as custom messages ``{"type": "key", "key": ...}``.
+* Front-end events arrive as custom messages: ``{"type": "select"}`` + one uint32 buffer,
+  ``{"type": "hover", "index": i}`` and ``{"type": "key", "key": ...}``. Selection and
+  hover are applied with ``set_state`` exactly like a front-end trait update (no echo);
+  custom messages skip ipywidgets' one-update-in-flight throttle, which at 1M points
+  delayed the selection by seconds while the browser was busy drawing.
 """
 from __future__ import annotations
 
@@ -242,6 +246,8 @@ class Scatter(anywidget.AnyWidget):
         return codecs.index_array(proposal["value"], self.n_points, name=name)
 
     def _fire_select(self, change: dict[str, Any]) -> None:
+        if np.array_equal(change["old"], change["new"]):
+            return  # e.g. a front end re-sending the selection it already sent
         for callback in list(self._select_callbacks):
             callback(change["new"])
 
@@ -254,6 +260,14 @@ class Scatter(anywidget.AnyWidget):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "request_data":
             self._send_channels(list(self._channels), animate=False)
+        elif kind == "select":  # JS-owned: applied like a front-end state update, no echo
+            raw = _buffers[0] if _buffers else content.get("indices", [])
+            indices = codecs.index_array(codecs.indices_from_json(raw), self.n_points,
+                                         name="selection")
+            # lock on the validated (sorted) value so set_state sends nothing back
+            self.set_state({"selection": codecs.indices_to_json(indices)})
+        elif kind == "hover":
+            self.set_state({"hovered": int(content.get("index", -1))})
         elif kind == "key" and content.get("key") in KEY_EVENTS:
             for callback in list(self._key_callbacks):
                 callback(content["key"])

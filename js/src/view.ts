@@ -4,6 +4,7 @@
  */
 import { apply, dataToPixels, ndcToPixels, type Affine } from './interact/camera';
 import { mapKey, type KeyEvent } from './interact/hotkeys';
+import { buildGrid, selectInPolygonGrid, type PointGrid } from './interact/grid';
 import { combine, pickNearest, selectInPolygon, type Vertex } from './interact/lasso';
 import { autoSize, encodePoints, type EncodedPoints, type StyleOptions } from './render/encode';
 import { ReglRenderer } from './render/regl';
@@ -45,6 +46,7 @@ export class ScatterView {
   private renderer: Renderer | null = null;
   private data: PointData | null = null;
   private encoded: EncodedPoints | null = null;
+  private grid: PointGrid | null = null; // spatial index for lasso, built after each new xy
   private selection: Uint32Array = new Uint32Array(0);
   private highlight: Uint32Array = new Uint32Array(0);
   private drawing: Promise<void> = Promise.resolve();
@@ -82,6 +84,7 @@ export class ScatterView {
 
   // ----- inputs from the model ------------------------------------------------------------
   setData(data: PointData, animate: boolean): void {
+    if (data.xy !== this.data?.xy) this.grid = null;
     this.data = data;
     if (this.selection.length && this.selection[this.selection.length - 1] >= data.n) this.selection = new Uint32Array(0);
     this.message.textContent = '';
@@ -126,7 +129,7 @@ export class ScatterView {
   }
 
   resetView(): void {
-    void this.renderer?.resetView();
+    void this.renderer?.resetView(true);
   }
 
   destroy(): void {
@@ -169,12 +172,15 @@ export class ScatterView {
     this.encoded = encoded;
     this.drawing = this.drawing.then(async () => {
       await renderer.draw(encoded, { animate, durationMs: this.options.animationMs, selection: this.selection });
-      if (first) await renderer.resetView();
+      if (first) await renderer.resetView(false);
       this.root.dataset.npoints = String(encoded.n);
       this.root.dataset.ninvalid = String(encoded.nInvalid);
       this.updateStatus();
       this.scheduleOverlay();
-      requestAnimationFrame(() => requestAnimationFrame(() => { this.root.dataset.ready = '1'; }));
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        this.root.dataset.ready = '1';
+        if (!this.grid && this.data) this.grid = buildGrid(this.data.xy); // after the first paint
+      }));
     }).catch((err) => { this.message.textContent = `embedviz: drawing failed: ${String(err)}`; });
   }
 
@@ -201,9 +207,12 @@ export class ScatterView {
   private lassoCommit(polygon: Vertex[], mode: SelectMode, mouseUpTime: number): void {
     const cam = this.camera();
     if (!cam || !this.data) return;
-    const hits = selectInPolygon(this.data.xy, cam, polygon);
-    this.commitSelection(combine(this.selection, hits, mode));
-    this.root.dataset.lassoMs = (performance.now() - mouseUpTime).toFixed(2);
+    const grid = this.grid;
+    const hits = grid ? selectInPolygonGrid(this.data.xy, grid, cam, polygon) : selectInPolygon(this.data.xy, cam, polygon);
+    const selection = combine(this.selection, hits, mode);
+    this.root.dataset.lassoMs = (performance.now() - mouseUpTime).toFixed(2); // selection known in JS
+    this.commitSelection(selection);
+    this.root.dataset.commitMs = (performance.now() - mouseUpTime).toFixed(2); // drawn state + model set
     this.root.dataset.lassoPx = JSON.stringify(polygon.map(([x, y]) => [+x.toFixed(3), +y.toFixed(3)]));
   }
 
@@ -221,8 +230,8 @@ export class ScatterView {
   }
 
   private commitSelection(selection: Uint32Array): void {
+    this.cb.onSelection(selection); // to the kernel first: the renderer's update is the slow part
     this.setSelection(selection);
-    this.cb.onSelection(selection);
   }
 
   private command(command: Command): void {

@@ -60,16 +60,18 @@ function createWidget() {
   };
 
   const render: Render<ScatterModel> = ({ model, el }) => {
-    let sentSelection: unknown = null;
-    const hover = debounce<number>((index) => {
-      model.set('hovered', index);
-      model.save_changes();
-    }, HOVER_DEBOUNCE_MS);
+    // Selection and hover go to the kernel as custom messages, not model.save_changes():
+    // ipywidgets holds back a state update until the kernel has answered the previous one,
+    // and at 1M points the page's main thread is busy drawing, so replies wait for seconds.
+    // The kernel applies them with set_state (JS-owned traits, no echo).
+    const hover = debounce<number>((index) => model.send({ type: 'hover', index }), HOVER_DEBOUNCE_MS);
     const view = new ScatterView(viewOptions(model), {
       onSelection(selection) {
-        sentSelection = encodeIndices(selection);
-        model.set('selection', sentSelection);
-        model.save_changes();
+        const encoded = encodeIndices(selection);
+        model.send({ type: 'select' }, undefined, [encoded]);
+        // keep this model's copy current (not saved: the kernel already has it), so that a
+        // later kernel-side assignment, even of the previous value, registers as a change
+        model.set('selection', encoded);
       },
       onHover: (index) => hover.call(index),
       onKey(event: KeyEvent) {
@@ -92,10 +94,7 @@ function createWidget() {
     });
     const restyle = () => view.setStyle(viewOptions(model));
     const listeners: [string, () => void][] = [
-      ['change:selection', () => {
-        const value = model.get('selection');
-        if (value !== sentSelection) view.setSelection(decodeIndices(value));
-      }],
+      ['change:selection', () => view.setSelection(decodeIndices(model.get('selection')))],
       ['change:highlight', () => view.setHighlight(decodeIndices(model.get('highlight')))],
       ['change:height', () => view.setHeight(model.get('height'))],
       ['change:tool', () => view.setTool(model.get('tool'))],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Affine } from '../src/interact/camera';
+import { buildGrid, selectInPolygonGrid } from '../src/interact/grid';
 import { boxPolygon, combine, pickNearest, pointInPolygon, rasterise, selectInPolygon, type Vertex } from '../src/interact/lasso';
 
 const IDENTITY: Affine = { a: 1, b: 0, c: 0, d: 0, e: 1, f: 0 };
@@ -104,5 +105,38 @@ describe('box, combine, pick', () => {
     const pts = new Float32Array([0, 0, 10, 0, 20, 0]);
     expect(pickNearest(pts, IDENTITY, 11, 1, 5)).toBe(1);
     expect(pickNearest(pts, IDENTITY, 15, 9, 5)).toBe(-1);
+  });
+});
+
+describe('selectInPolygonGrid', () => {
+  it('matches brute force for many polygons, cameras and grid sizes (incl. NaN points)', () => {
+    const rand = rng(7);
+    const n = 20_000;
+    const xy = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const cluster = i % 3;
+      xy[2 * i] = cluster * 3 + rand() * 2 - 1 + (rand() < 0.01 ? NaN : 0);
+      xy[2 * i + 1] = Math.sin(cluster) * 2 + rand() * 2 - 1;
+    }
+    const cams: Affine[] = [
+      { a: 60, b: 0, c: 100, d: 0, e: -60, f: 300 },
+      { a: 400, b: 0, c: -500, d: 0, e: -400, f: 600 }, // zoomed in: cells span many pixels
+      { a: 5, b: 1, c: 200, d: -1, e: -5, f: 200 }, // zoomed out and rotated
+    ];
+    for (const size of [1, 16, 256]) {
+      const grid = buildGrid(xy, size);
+      for (const cam of cams) {
+        for (const poly of [star(320, 260, 200, 6), boxPolygon([150, 120], [600, 420]), star(250, 180, 40, 3)]) {
+          expect(Array.from(selectInPolygonGrid(xy, grid, cam, poly)).sort((p, q) => p - q)).toEqual(brute(xy, cam, poly));
+        }
+      }
+    }
+  });
+
+  it('handles a single point and all-identical points', () => {
+    const xy = new Float32Array([2, 2, 2, 2, 2, 2]);
+    const grid = buildGrid(xy);
+    expect(Array.from(selectInPolygonGrid(xy, grid, IDENTITY, boxPolygon([0, 0], [5, 5])))).toEqual([0, 1, 2]);
+    expect(selectInPolygonGrid(xy, grid, IDENTITY, boxPolygon([3, 3], [5, 5])).length).toBe(0);
   });
 });

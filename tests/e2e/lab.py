@@ -5,7 +5,20 @@ Everything drives JupyterLab through ``window.jupyterapp`` (the server runs with
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
@@ -17,6 +30,93 @@ CHROMIUM_ARGS = [
     "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
 ]
 CHROMIUM = "/usr/bin/chromium"
+
+#: Quiet JupyterLab user settings: no news, no update checks, no autosave; widget state is
+#: saved into notebooks (the harshest case for notebook size).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
+}
+
+
+@dataclass
+class LabServer:
+    url: str
+    notebook_dir: Path
+    pid: int
+
+    def add_notebook(self, source: str | Path, name: str | None = None) -> str:
+        """Copy a notebook into the server's root; returns its name for ``open_notebook``."""
+        target = self.notebook_dir / (name or Path(source).name)
+        shutil.copyfile(source, target)
+        return target.name
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server we started, by its PID: SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_lab(repo: Path, *, startup_s: float = 90) -> Iterator[LabServer]:
+    """Start a quiet JupyterLab on a free 127.0.0.1 port serving a temp folder under
+    ``repo/.tmp``; HOME, TMPDIR, settings and workspaces live there too."""
+    (repo / ".tmp").mkdir(exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="lab-", dir=repo / ".tmp"))
+    notebooks, settings, home = base / "notebooks", base / "settings", base / "home"
+    for d in (notebooks, settings, home, base / "tmp", base / "workspaces"):
+        d.mkdir()
+    for rel, value in LAB_SETTINGS.items():
+        path = settings / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(base / "tmp"),
+           "JUPYTERLAB_SETTINGS_DIR": str(settings),
+           "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+           "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    port = _free_port()
+    with open(base / "lab.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip", "127.0.0.1",
+             "--port", str(port), "--ServerApp.port_retries=0", "--ServerApp.token=",
+             "--ServerApp.password=", "--ServerApp.allow_root=True",
+             f"--ServerApp.root_dir={notebooks}", "--LabApp.expose_app_in_browser=True",
+             "--LabApp.news_url=None",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(base))
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + startup_s
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"jupyter lab exited early; see {base / 'lab.log'}")
+                try:
+                    urllib.request.urlopen(f"{url}/api/status", timeout=2).read()
+                    break
+                except OSError:
+                    if time.time() > deadline:
+                        raise RuntimeError(f"jupyter lab did not start; see {base / 'lab.log'}") from None
+                    time.sleep(0.3)
+            yield LabServer(url=url, notebook_dir=notebooks, pid=proc.pid)
+        finally:
+            _stop(proc)
+
 
 _WAIT_KERNEL_IDLE = """async (timeoutMs) => {
   const nb = window.jupyterapp.shell.currentWidget;

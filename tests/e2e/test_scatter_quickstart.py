@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import REPO, LabServer, new_page
-from tests.e2e.lab import kernel_exec, kernel_json, open_notebook, run_all
+from tests.e2e.conftest import REPO, new_page
+from tests.e2e.lab import LabServer, kernel_exec, kernel_json, open_notebook, run_all
 
 pytestmark = pytest.mark.browser
 

@@ -30,9 +30,10 @@ def frontend_update(widget: Scatter, state: dict[str, Any], buffer_paths: list[l
                         "buffers": buffers or []})
 
 
-def frontend_custom(widget: Scatter, content: dict[str, Any]) -> None:
-    """Deliver a front-end ``model.send(content)``."""
-    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
+def frontend_custom(widget: Scatter, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+    """Deliver a front-end ``model.send(content, callbacks, buffers)``."""
+    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}},
+                        "buffers": buffers or []})
 
 
 @pytest.fixture()

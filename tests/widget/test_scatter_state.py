@@ -45,6 +45,23 @@ def test_selection_from_frontend_json_list_and_binary(xy: np.ndarray) -> None:
     assert [s.tolist() for s in seen] == [[1, 3, 5], [7, 8]]
 
 
+def test_selection_and_hover_as_custom_messages_apply_without_echo(xy: np.ndarray) -> None:
+    """What the front end really sends after a lasso: one uint32 buffer, no state echo."""
+    w = Scatter(xy)
+    seen, hovers, synced = [], [], []
+    w.on_select(seen.append)
+    w.on_hover(hovers.append)
+    w._send = lambda msg, buffers=None: synced.append(msg)  # state sync messages to the front end
+    frontend_custom(w, {"type": "select"}, [np.array([4, 2, 9], dtype="<u4").tobytes()])
+    frontend_custom(w, {"type": "hover", "index": 17})
+    np.testing.assert_array_equal(w.selection, [2, 4, 9])
+    assert w.hovered == 17 and hovers == [17]
+    assert [s.tolist() for s in seen] == [[2, 4, 9]]
+    assert synced == [], "a front-end owned change must not be echoed back"
+    w.selection = [1]  # a Python-side change is synced
+    assert synced and synced[-1]["method"] == "update"
+
+
 def test_selection_from_python_is_validated_and_synced(xy: np.ndarray) -> None:
     w = Scatter(xy)
     w.selection = [9, 2, 2]

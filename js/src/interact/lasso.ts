@@ -17,11 +17,27 @@ const MAX_CELLS = 4_000_000;
 
 /** Even-odd test of one point against a closed polygon (exact reference). */
 export function pointInPolygon(polygon: readonly Vertex[], x: number, y: number): boolean {
+  const { xs, ys } = flatten(polygon);
+  return inFlatPolygon(xs, ys, x, y);
+}
+
+export interface FlatPolygon {
+  xs: Float64Array;
+  ys: Float64Array;
+}
+
+// Flat coordinate arrays: destructuring [x, y] pairs in the hot loops cost ~10x (measured).
+export function flatten(polygon: readonly Vertex[]): FlatPolygon {
+  const xs = new Float64Array(polygon.length), ys = new Float64Array(polygon.length);
+  polygon.forEach((v, i) => { xs[i] = v[0]; ys[i] = v[1]; });
+  return { xs, ys };
+}
+
+function inFlatPolygon(xs: Float64Array, ys: Float64Array, x: number, y: number): boolean {
   let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i];
-    const [xj, yj] = polygon[j];
-    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) {
+    const yi = ys[i], yj = ys[j];
+    if ((yi > y) !== (yj > y) && x < ((xs[j] - xs[i]) * (y - yi)) / (yj - yi) + xs[i]) inside = !inside;
   }
   return inside;
 }
@@ -37,85 +53,91 @@ export interface Mask {
 
 /** Rasterise a polygon (pixel coordinates) into an inside/outside/boundary mask. */
 export function rasterise(polygon: readonly Vertex[]): Mask {
+  return rasteriseFlat(flatten(polygon));
+}
+
+export function rasteriseFlat(poly: FlatPolygon): Mask {
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const [x, y] of polygon) {
-    x0 = Math.min(x0, x); x1 = Math.max(x1, x);
-    y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+  for (let i = 0; i < poly.xs.length; i++) {
+    x0 = Math.min(x0, poly.xs[i]); x1 = Math.max(x1, poly.xs[i]);
+    y0 = Math.min(y0, poly.ys[i]); y1 = Math.max(y1, poly.ys[i]);
   }
   x0 = Math.floor(x0) - 1; y0 = Math.floor(y0) - 1;
   const area = (Math.ceil(x1) + 2 - x0) * (Math.ceil(y1) + 2 - y0);
   const cell = Math.max(1, Math.ceil(Math.sqrt(area / MAX_CELLS)));
   const cols = Math.ceil((Math.ceil(x1) + 2 - x0) / cell);
   const rows = Math.ceil((Math.ceil(y1) + 2 - y0) / cell);
-  const cells = new Uint8Array(cols * rows);
-  const mask: Mask = { x0, y0, cell, cols, rows, cells };
-  fillScanlines(polygon, mask);
-  markEdges(polygon, mask);
+  const mask: Mask = { x0, y0, cell, cols, rows, cells: new Uint8Array(cols * rows) };
+  fillScanlines(poly, mask);
+  markEdges(poly, mask);
   return mask;
 }
 
-function fillScanlines(polygon: readonly Vertex[], m: Mask): void {
-  const xs: number[] = [];
+function fillScanlines({ xs, ys }: FlatPolygon, m: Mask): void {
+  const hits = new Float64Array(xs.length);
   for (let r = 0; r < m.rows; r++) {
     const y = m.y0 + (r + 0.5) * m.cell;
-    xs.length = 0;
-    for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-      const [xi, yi] = polygon[i];
-      const [xj, yj] = polygon[j];
-      if ((yi > y) !== (yj > y)) xs.push(((xj - xi) * (y - yi)) / (yj - yi) + xi);
+    let count = 0;
+    for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) {
+      const yi = ys[i], yj = ys[j];
+      if ((yi > y) !== (yj > y)) hits[count++] = ((xs[j] - xs[i]) * (y - yi)) / (yj - yi) + xs[i];
     }
-    xs.sort((a, b) => a - b);
-    for (let k = 0; k + 1 < xs.length; k += 2) {
-      // cells whose centre lies in [xs[k], xs[k+1])
-      const c0 = Math.max(0, Math.ceil((xs[k] - m.x0) / m.cell - 0.5));
-      const c1 = Math.min(m.cols - 1, Math.ceil((xs[k + 1] - m.x0) / m.cell - 0.5) - 1);
+    const row = hits.subarray(0, count).sort();
+    for (let k = 0; k + 1 < count; k += 2) {
+      // cells whose centre lies in [row[k], row[k+1])
+      const c0 = Math.max(0, Math.ceil((row[k] - m.x0) / m.cell - 0.5));
+      const c1 = Math.min(m.cols - 1, Math.ceil((row[k + 1] - m.x0) / m.cell - 0.5) - 1);
       if (c1 >= c0) m.cells.fill(INSIDE, r * m.cols + c0, r * m.cols + c1 + 1);
     }
   }
 }
 
-function markEdges(polygon: readonly Vertex[], m: Mask): void {
+function markEdges({ xs, ys }: FlatPolygon, m: Mask): void {
   const step = m.cell / 2;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xa, ya] = polygon[j];
-    const [xb, yb] = polygon[i];
-    const steps = Math.max(1, Math.ceil(Math.hypot(xb - xa, yb - ya) / step));
+  for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) {
+    const xa = xs[j], ya = ys[j], dx = xs[i] - xa, dy = ys[i] - ya;
+    const steps = Math.max(1, Math.ceil(Math.hypot(dx, dy) / step));
     for (let s = 0; s <= steps; s++) {
-      const t = s / steps;
-      const c = Math.floor((xa + (xb - xa) * t - m.x0) / m.cell);
-      const r = Math.floor((ya + (yb - ya) * t - m.y0) / m.cell);
-      for (let dr = -1; dr <= 1; dr++) {
-        const rr = r + dr;
-        if (rr < 0 || rr >= m.rows) continue;
-        for (let dc = -1; dc <= 1; dc++) {
-          const cc = c + dc;
-          if (cc >= 0 && cc < m.cols) m.cells[rr * m.cols + cc] = BOUNDARY;
-        }
+      const c = Math.floor((xa + (dx * s) / steps - m.x0) / m.cell);
+      const r = Math.floor((ya + (dy * s) / steps - m.y0) / m.cell);
+      for (let rr = Math.max(0, r - 1); rr <= Math.min(m.rows - 1, r + 1); rr++) {
+        const c0 = Math.max(0, c - 1), c1 = Math.min(m.cols - 1, c + 1);
+        if (c1 >= c0) m.cells.fill(BOUNDARY, rr * m.cols + c0, rr * m.cols + c1 + 1);
       }
     }
   }
+}
+
+/** Is the pixel (px, py) inside the polygon? Mask lookup; exact test near edges. */
+export function classifyPoint(m: Mask, poly: FlatPolygon, px: number, py: number): boolean {
+  const u = px - m.x0, v = py - m.y0;
+  if (!(u >= 0 && u < m.cols * m.cell && v >= 0 && v < m.rows * m.cell)) return false;
+  const state = m.cells[((v / m.cell) | 0) * m.cols + ((u / m.cell) | 0)];
+  return state === INSIDE || (state === BOUNDARY && inFlatPolygon(poly.xs, poly.ys, px, py));
 }
 
 /**
  * Indices of points (data coordinates, interleaved xy) whose projection through `toPixels`
  * lies inside `polygon` (pixel coordinates). Non-finite points are never selected.
  */
-export function selectInPolygon(xy: ArrayLike<number>, toPixels: Affine,
+export function selectInPolygon(xy: Float32Array | Float64Array, toPixels: Affine,
                                 polygon: readonly Vertex[]): Uint32Array {
   if (polygon.length < 3) return new Uint32Array(0);
-  const m = rasterise(polygon);
+  const poly = flatten(polygon);
+  const m = rasteriseFlat(poly);
   const { a, b, c, d, e, f } = toPixels;
-  const inv = 1 / m.cell;
+  const inv = 1 / m.cell, cols = m.cols, cells = m.cells;
+  const w = cols * m.cell, h = m.rows * m.cell, x0 = m.x0, y0 = m.y0;
   const n = xy.length >> 1;
   let out = new Uint32Array(Math.min(n, 1 << 16));
   let count = 0;
   for (let i = 0; i < n; i++) {
     const x = xy[2 * i], y = xy[2 * i + 1];
-    const px = a * x + b * y + c, py = d * x + e * y + f;
-    const col = Math.floor((px - m.x0) * inv), row = Math.floor((py - m.y0) * inv);
-    if (!(col >= 0 && col < m.cols && row >= 0 && row < m.rows)) continue; // NaN lands here
-    const state = m.cells[row * m.cols + col];
-    if (state === OUTSIDE || (state === BOUNDARY && !pointInPolygon(polygon, px, py))) continue;
+    const u = a * x + b * y + c - x0, v = d * x + e * y + f - y0;
+    if (!(u >= 0 && u < w && v >= 0 && v < h)) continue; // outside the box; NaN lands here
+    const state = cells[((v * inv) | 0) * cols + ((u * inv) | 0)];
+    if (state === OUTSIDE) continue;
+    if (state === BOUNDARY && !inFlatPolygon(poly.xs, poly.ys, u + x0, v + y0)) continue;
     if (count === out.length) {
       const grown = new Uint32Array(Math.min(n, out.length * 2));
       grown.set(out);
@@ -142,7 +164,7 @@ export function combine(current: Uint32Array, next: Uint32Array,
 }
 
 /** Nearest point to (px, py) within `radius` pixels, or -1. */
-export function pickNearest(xy: ArrayLike<number>, toPixels: Affine, px: number, py: number,
+export function pickNearest(xy: Float32Array | Float64Array, toPixels: Affine, px: number, py: number,
                             radius: number): number {
   const { a, b, c, d, e, f } = toPixels;
   let best = -1, bestD = radius * radius;

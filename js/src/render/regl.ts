@@ -97,11 +97,11 @@ export class ReglRenderer implements Renderer {
     await this.plot.zoomToPoints(Array.from(indices), { padding, transition: true, transitionDuration: 500 });
   }
 
-  async resetView(): Promise<void> {
+  async resetView(animate: boolean): Promise<void> {
     if (!this.drawn) return;
     // normalised data spans [-0.9, 0.9]; keep it inside a canvas narrower than tall too
     const distance = Math.max(1, this.height / this.width);
-    await this.plot.zoomToLocation([0, 0], distance, { transition: true, transitionDuration: 500 });
+    await this.plot.zoomToLocation([0, 0], distance, { transition: animate, transitionDuration: 500 });
   }
 
   resize(width: number, height: number): void {

@@ -24,7 +24,7 @@ export interface Renderer {
   /** Current point size scale factor relative to the configured size. */
   pointScale(): number;
   zoomToPoints(indices: Uint32Array, padding: number): Promise<void>;
-  resetView(): Promise<void>;
+  resetView(animate: boolean): Promise<void>;
   resize(width: number, height: number): void;
   destroy(): void;
 }

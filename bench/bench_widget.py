@@ -1,0 +1,236 @@
+"""Scatter widget benchmark: embedviz.Scatter vs jupyter-scatter on the same 1,000,000 points.
+
+Both run in real JupyterLab in the same headless Debian chromium (SwiftShader software GL:
+compare ratios, not absolute numbers), one fresh notebook each, and are measured the same
+way from the page:
+
+* first paint: from "run cell" to the first frame with points in the plot's canvas;
+* lasso -> browser: from mouse-up to the first frame that differs from the canvas at
+  mouse-up (the selection drawn); embedviz also reports its own lasso commit time: mouse-up to
+  the selected indices known in JS (data-lasso-ms), and that plus the renderer's selection
+  update and the model sync (data-commit-ms);
+* lasso -> Python: from mouse-up (browser wall clock) to the kernel's selection observer
+  firing (kernel wall clock; same machine, same clock).
+
+Run:  venv/bin/python bench/bench_widget.py [--n 1000000] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.lab import (  # noqa: E402
+    CHROMIUM, CHROMIUM_ARGS, kernel_json, open_notebook, running_lab,
+)
+
+DATA_CELL = """import time, numpy as np
+rng = np.random.default_rng(0)
+N = {n}
+centers = rng.normal(0, 6, size=(10, 2))
+cat = rng.integers(0, 10, N)
+xy = (centers[cat] + rng.normal(0, 1, size=(N, 2))).astype(np.float32)
+T = []"""
+
+WIDGET_CELLS = {
+    "embedviz": """import embedviz
+w = embedviz.Scatter(xy, color=cat, tool="lasso")
+w.on_select(lambda s: T.append(time.time()))
+w""",
+    "jupyter-scatter": """import jscatter, pandas as pd
+df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "c": pd.Categorical(cat)})
+sc = jscatter.Scatter(data=df, x="x", y="y", color_by="c", height=480)
+sc.mouse("lasso")
+sc.widget.observe(lambda change: T.append(time.time()), names="selection")
+sc.show()""",
+}
+
+# A paint probe over the 2-D canvases in the widget's output (regl-scatterplot copies each
+# frame into a 2-D canvas, for both widgets). `region` limits the probe to a box.
+PROBE_JS = """
+window.__probe = (cellIndex) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[cellIndex];
+  const canvases = [...cell.node.querySelectorAll('.jp-OutputArea canvas')]
+      .filter(c => c.width > 100 && c.height > 100 && !c.classList.contains('ev-layer'));
+  return canvases.length ? canvases.sort((a, b) => b.width * b.height - a.width * a.height)[0] : null;
+};
+window.__sample = (canvas, region) => {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return null;
+  const sx = canvas.width / canvas.getBoundingClientRect().width;
+  const [x0, y0, x1, y1] = region || [0, 0, canvas.width / sx, canvas.height / sx];
+  const img = ctx.getImageData(Math.round(x0 * sx), Math.round(y0 * sx),
+      Math.max(1, Math.round((x1 - x0) * sx)), Math.max(1, Math.round((y1 - y0) * sx))).data;
+  return img;
+};
+window.__inked = (img) => {
+  let n = 0;
+  for (let i = 0; i < img.length; i += 16) if (img[i + 3] > 0 && img[i] + img[i + 1] + img[i + 2] < 600) n++;
+  return n;
+};
+window.__firstPaint = (cellIndex, timeoutMs) => new Promise((resolve) => {
+  const t0 = performance.now();
+  const app = window.jupyterapp, nb = app.shell.currentWidget.content;
+  nb.activeCellIndex = cellIndex;
+  app.commands.execute('notebook:run-cell');
+  const tick = () => {
+    const c = window.__probe(cellIndex);
+    const img = c && window.__sample(c);
+    if (img && window.__inked(img) > 50) return resolve(performance.now() - t0);
+    if (performance.now() - t0 > timeoutMs) return resolve(null);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+});
+window.__watchSelection = (cellIndex) => {
+  // baseline: the canvas as it is at mouse-up (jupyter-scatter's lasso line is still drawn);
+  // done: the first frame that differs from it (selection drawn, lasso line cleared)
+  const c = window.__probe(cellIndex);
+  window.__sel = {up: null, upWall: null, painted: null};
+  let base = null;
+  const onUp = () => {
+    window.__sel.up = performance.now(); window.__sel.upWall = Date.now();
+    base = window.__sample(c);
+  };
+  window.addEventListener('mouseup', onUp, {capture: true, once: true});
+  const tick = () => {
+    if (base) {
+      const img = window.__sample(c);
+      let diff = 0;
+      for (let i = 0; i < img.length; i += 16) {
+        if (Math.abs(img[i] - base[i]) + Math.abs(img[i + 1] - base[i + 1]) + Math.abs(img[i + 2] - base[i + 2]) > 40) diff++;
+      }
+      if (diff > 50) { window.__sel.painted = performance.now() - window.__sel.up; return; }
+      if (performance.now() - window.__sel.up > 20000) return;
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+};
+"""
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def make_notebook(path: Path, n: int, widget: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(DATA_CELL.format(n=n)),
+                nbformat.v4.new_code_cell(WIDGET_CELLS[widget])]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def wait_idle(page, timeout_s: float = 300) -> None:  # noqa: ANN001
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=timeout_s * 1000, polling=100)
+
+
+def lasso_polygons(w: float, h: float) -> list[list[tuple[float, float]]]:
+    """Three lassos (canvas pixels) over part of the map (a fifth to a half of the points)."""
+    shapes = [
+        [(0.40, 0.20), (0.58, 0.22), (0.62, 0.50), (0.50, 0.62), (0.38, 0.48)],
+        [(0.45, 0.35), (0.70, 0.40), (0.68, 0.80), (0.50, 0.85), (0.42, 0.60)],
+        [(0.30, 0.30), (0.48, 0.25), (0.55, 0.55), (0.45, 0.80), (0.30, 0.65)],
+    ]
+    return [[(x * w, y * h) for x, y in s] for s in shapes]
+
+
+def measure(browser, lab, widget: str, n: int, repeats: int) -> dict[str, object]:  # noqa: ANN001
+    name = f"bench_{widget.replace('-', '_')}.ipynb"
+    make_notebook(lab.notebook_dir / name, n, widget)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_notebook(page, lab.url, name)
+    page.add_script_tag(content=PROBE_JS)
+    page.evaluate("() => { const a = window.jupyterapp; a.shell.currentWidget.content.activeCellIndex = 0;"
+                  " return a.commands.execute('notebook:run-cell'); }")
+    wait_idle(page)
+    log(f"{widget}: data ready, running the widget cell")
+    first_paint = page.evaluate("([i, t]) => window.__firstPaint(i, t)", [1, 300_000])
+    log(f"{widget}: first paint {first_paint} ms")
+    wait_idle(page, 600)
+    page.wait_for_timeout(3000)  # spatial index built, camera settled
+
+    canvas = page.evaluate_handle("() => window.__probe(1)")
+    canvas.as_element().scroll_into_view_if_needed()
+    box = canvas.as_element().bounding_box()
+    browser_ms, python_ms, commit_ms, counts = [], [], [], []
+    full_commit_ms: list[float] = []
+    for k, poly in enumerate(lasso_polygons(box["width"], box["height"])[:repeats]):
+        t_before = len(kernel_json(page, "T"))
+        page.evaluate("(i) => window.__watchSelection(i)", 1)
+        page.mouse.move(box["x"] + poly[0][0], box["y"] + poly[0][1])
+        page.mouse.down()
+        for x, y in poly[1:] + [poly[0]]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=15)
+        page.mouse.up()
+        page.wait_for_function("() => window.__sel.painted !== null", timeout=120_000)
+        sel = page.evaluate("() => window.__sel")
+        deadline = time.time() + 30
+        while len(times := kernel_json(page, "T")) <= t_before and time.time() < deadline:
+            time.sleep(0.05)
+        browser_ms.append(sel["painted"])
+        python_ms.append(times[-1] * 1000 - sel["upWall"] if len(times) > t_before else float("nan"))
+        counts.append(kernel_json(page, "len(w.selection)" if widget == "embedviz"
+                                  else "len(sc.selection())"))
+        if widget == "embedviz":
+            commit_ms.append(float(page.get_attribute(".embedviz-scatter", "data-lasso-ms")))
+            full_commit_ms.append(float(page.get_attribute(".embedviz-scatter", "data-commit-ms")))
+        log(f"{widget}: lasso {k}: drawn {browser_ms[-1]:.0f} ms, python {python_ms[-1]:.0f} ms, "
+            f"{counts[-1]} selected")
+        page.wait_for_timeout(500 + 100 * k)
+    page.close()
+    return {"first_paint_ms": first_paint, "lasso_browser_ms": browser_ms,
+            "lasso_python_ms": python_ms, "lasso_commit_ms": commit_ms,
+            "lasso_commit_and_sync_ms": full_commit_ms,
+            "selected": counts, "errors": errors[:3]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, dict[str, object]] = {}
+    with running_lab(REPO) as lab, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for widget in ("embedviz", "jupyter-scatter"):
+            results[widget] = measure(browser, lab, widget, args.n, args.repeats)
+            print(widget, json.dumps(results[widget]), flush=True)
+        browser.close()
+
+    def med(values: object) -> float:
+        vals = [float(v) for v in values if v == v] if isinstance(values, list) else [float(values)]  # noqa: PLR0124
+        return statistics.median(vals) if vals else float("nan")
+
+    ev, js = results["embedviz"], results["jupyter-scatter"]
+    print(f"\nScatter benchmark, {args.n:,} points, headless chromium (SwiftShader), "
+          f"median of {args.repeats} lassos")
+    print(f"{'metric':34s} {'embedviz':>10s} {'jscatter':>10s} {'ratio':>7s}")
+    for label, key in [("time to first paint (ms)", "first_paint_ms"),
+                       ("mouse-up -> selection drawn (ms)", "lasso_browser_ms"),
+                       ("mouse-up -> Python holds it (ms)", "lasso_python_ms")]:
+        a, b = med(ev[key]), med(js[key])
+        print(f"{label:34s} {a:10.1f} {b:10.1f} {a / b:7.2f}")
+    print(f"{'embedviz lasso -> indices in JS (ms)':34s} {med(ev['lasso_commit_ms']):10.1f}")
+    print(f"{'  + renderer select + model sync':34s} {med(ev['lasso_commit_and_sync_ms']):10.1f}")
+    print(f"selected points per lasso: embedviz {ev['selected']}, jupyter-scatter {js['selected']}")
+
+
+if __name__ == "__main__":
+    main()
