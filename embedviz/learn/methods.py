@@ -22,7 +22,7 @@ from embedviz.learn.propagate import reachability, to_proba
 METHODS = ("propagate", "distill", "linear", "prototype", "adapter")
 
 #: Points the distilled head and the adapter train on at most (the rest are predicted).
-MAX_DISTILL_POINTS = 20000
+MAX_DISTILL_POINTS = 8000
 
 
 @dataclass
@@ -72,6 +72,8 @@ def _labelled_fit_data(ctx: Context, train: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def run_linear(ctx: Context, train: np.ndarray, l2: float = 1.0) -> LinearHead:
+    if train.size > MAX_DISTILL_POINTS:  # lassos of 1e5 points: a random share is as good
+        train = np.sort(ctx.rng.choice(train, MAX_DISTILL_POINTS, replace=False))
     T, w = _labelled_fit_data(ctx, train)
     with few_threads(ctx.device, 1 if train.size * ctx.Z.shape[1] < 4_000_000 else 64):
         return LinearHead(l2=l2, device=ctx.device).fit(ctx.Z[train], T, w)
@@ -89,18 +91,23 @@ def distill_weights(prop: np.ndarray, mass: np.ndarray, train: np.ndarray) -> np
     return w
 
 
+def distill_rows(n: int, train: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """All rows when small; else up to half the budget of seeds plus random other points."""
+    if n <= MAX_DISTILL_POINTS:
+        return np.arange(n)
+    seeds = train if train.size <= MAX_DISTILL_POINTS // 2 else rng.choice(
+        train, MAX_DISTILL_POINTS // 2, replace=False)
+    others = np.setdiff1d(np.arange(n), train)
+    pick = rng.choice(others, min(others.size, MAX_DISTILL_POINTS - seeds.size), replace=False)
+    return np.union1d(seeds, pick)
+
+
 def run_distill(
     ctx: Context, train: np.ndarray, prop: np.ndarray, mass: np.ndarray
 ) -> LinearHead:
     """A linear head fitted to propagated labels, weighted by reachability x confidence."""
     w = distill_weights(prop, mass, train)
-    n = ctx.X.shape[0]
-    rows = np.arange(n)
-    if n > MAX_DISTILL_POINTS:
-        others = np.setdiff1d(rows, train)
-        pick = ctx.rng.choice(others, MAX_DISTILL_POINTS - min(train.size, MAX_DISTILL_POINTS // 2),
-                              replace=False, p=None)
-        rows = np.union1d(train[: MAX_DISTILL_POINTS // 2], pick)
+    rows = distill_rows(ctx.X.shape[0], train, ctx.rng)
     T = prop[rows].copy()
     T[np.isin(rows, train)] = one_hot(ctx.codes[rows[np.isin(rows, train)]], ctx.n_classes)
     wb = class_balanced_weights(T, w[rows] * np.where(np.isin(rows, train),
