@@ -3,6 +3,7 @@ nearest-class-mean prototype head. Both are small torch models that run on any d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -41,7 +42,9 @@ class LinearHead:
     propagated distributions, which is how propagated labels get distilled.
     """
 
-    def __init__(self, *, l2: float = 1.0, max_iter: int = 60, device: torch.device) -> None:
+    def __init__(self, *, l2: float = 1.0, max_iter: int = 60, device: torch.device,
+                 tick: Callable[[], None] | None = None) -> None:
+        self.tick = tick
         self.l2 = l2
         self.max_iter = max_iter
         self.device = device
@@ -63,6 +66,8 @@ class LinearHead:
         )
 
         def closure() -> torch.Tensor:
+            if self.tick is not None:
+                self.tick()  # raises Cancelled between L-BFGS evaluations
             opt.zero_grad()
             logp = torch.log_softmax(Xt @ W + b, dim=1)
             loss = -(wt * (Tt * logp).sum(dim=1)).sum() + reg * (W * W).sum()

@@ -76,7 +76,7 @@ def run_linear(ctx: Context, train: np.ndarray, l2: float = 1.0) -> LinearHead:
         train = np.sort(ctx.rng.choice(train, MAX_DISTILL_POINTS, replace=False))
     T, w = _labelled_fit_data(ctx, train)
     with few_threads(ctx.device, 1 if train.size * ctx.Z.shape[1] < 4_000_000 else 64):
-        return LinearHead(l2=l2, device=ctx.device).fit(ctx.Z[train], T, w)
+        return LinearHead(l2=l2, device=ctx.device, tick=ctx.tick).fit(ctx.Z[train], T, w)
 
 
 def run_prototype(ctx: Context, train: np.ndarray) -> PrototypeHead:
@@ -113,7 +113,7 @@ def run_distill(
     wb = class_balanced_weights(T, w[rows] * np.where(np.isin(rows, train),
                                                        ctx.seed_weight[rows], 1.0))
     with few_threads(ctx.device, 1 if rows.size * ctx.Z.shape[1] < 4_000_000 else 64):
-        return LinearHead(l2=1.0, device=ctx.device).fit(ctx.Z[rows], T, wb)
+        return LinearHead(l2=1.0, device=ctx.device, tick=ctx.tick).fit(ctx.Z[rows], T, wb)
 
 
 def run_adapter(ctx: Context, train: np.ndarray, prop: np.ndarray) -> Adapter:

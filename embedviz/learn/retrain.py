@@ -22,13 +22,9 @@ __all__ = ["Retrainer", "Cancelled", "FitJob", "Suggestion"]
 
 def default_graph(X: np.ndarray, k: int) -> KNNGraph:
     """The shared graph when the caller passed none: ``embedviz.knn(X, k=k)``."""
-    try:
-        from embedviz.compute.knn import knn
-    except ImportError:  # compute step not there yet
-        from embedviz.learn._knn_fallback import knn_fallback
+    from embedviz.compute.knn import knn
 
-        return knn_fallback(X, k)
-    return knn(X, k=min(k, X.shape[0] - 1))
+    return knn(X, k=min(k, X.shape[0] - 1), progress=False)
 
 
 class Retrainer:

@@ -1,0 +1,22 @@
+"""The same fit on CUDA agrees with the CPU (skipped where CUDA is absent)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedviz.learn import Retrainer
+
+from .conftest import make_blobs
+
+
+@pytest.mark.gpu
+def test_cuda_fit_matches_cpu():
+    X, y = make_blobs(n_per=100)
+    labels = np.where(np.arange(y.size) % 10 == 0, y, -1)
+    labels[y == 3] = -1
+    cpu = Retrainer(method="propagate", device="cpu").fit(X, labels)
+    gpu = Retrainer(device="cuda").fit(X, labels)
+    gpu_prop = Retrainer(method="propagate", device="cuda").fit(X, labels)
+    np.testing.assert_allclose(gpu_prop.proba_, cpu.proba_, atol=1e-4)
+    test = (labels < 0) & (y < 3)
+    assert (gpu.labels_[test] == y[test]).mean() > 0.95

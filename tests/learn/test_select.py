@@ -1,0 +1,44 @@
+"""Grouped cross-validation: whole lassos are held out, never split at random."""
+from __future__ import annotations
+
+import numpy as np
+
+from embedviz.learn.select import choose, cv_folds, cv_units
+
+
+def test_folds_hold_out_whole_lassos_and_keep_every_class_trainable():
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 0, 0, 1, 1, 2, -1], 10)
+    groups = np.repeat([0, 1, 2, 3, 4, 5, -1], 10)
+    X = rng.normal(size=(codes.size, 4)).astype(np.float32)
+    units = cv_units(codes, groups, X, seed=0)
+    folds = cv_folds(codes, units, 3, seed=0)
+    assert folds
+    for held in folds:
+        for g in np.unique(groups[held]):
+            # a lasso is either wholly held out or wholly kept (class 2 has one lasso:
+            # it is split into two feature-space halves instead)
+            if g != 5:
+                assert np.isin(np.flatnonzero(groups == g), held).all()
+        train = np.setdiff1d(np.flatnonzero(codes >= 0), held)
+        assert set(np.unique(codes[train])) == {0, 1, 2}
+        assert (codes[held] >= 0).all()
+    halves = np.unique(units[groups == 5])
+    assert halves.size == 2
+
+
+def test_choose_keeps_the_default_blend_unless_clearly_beaten():
+    codes = np.array([0, 0, 1, 1])
+    w = np.ones(4)
+    perfect = np.eye(2)[codes].astype(np.float32)
+    wrong = perfect[:, ::-1].copy()
+    probas = {"propagate": perfect, "distill": perfect, "adapter": perfect,
+              "linear": wrong, "prototype": wrong}
+    choice = choose([probas], [codes], [w], ("propagate", "distill", "linear", "prototype",
+                                             "adapter"))
+    assert set(choice.weights) == {"propagate", "distill", "adapter"}
+    probas = {"propagate": wrong, "distill": wrong, "adapter": wrong,
+              "linear": wrong, "prototype": perfect}
+    choice = choose([probas], [codes], [w], ("propagate", "distill", "linear", "prototype",
+                                             "adapter"))
+    assert choice.weights == {"prototype": 1.0}
