@@ -110,7 +110,7 @@ class Explorer:
     def _build_ui(self, *, height: int, color_by: str | None) -> None:
         from .widget.scatter import Scatter
 
-        self.scatter = Scatter(self._xy, height=height)
+        self.scatter = Scatter(self._xy, height=height, layout=W.Layout(width="100%"))
         self.scatter.on_select(lambda _sel: self._on_selection())
         self.scatter.on_hover(self._on_hover)
         self.scatter.on_key(self._on_key)
@@ -128,10 +128,10 @@ class Explorer:
         self.charts = SideCharts()
         side = W.VBox([self.preview.widget, self.selected.widget, self.charts.counts,
                        self.charts.rounds, self.charts.confidence],
-                      layout=W.Layout(width="330px", min_width="280px", overflow="auto",
+                      layout=W.Layout(width="340px", min_width="340px", overflow="auto",
                                       max_height=f"{height + 40}px"))
         side.add_class("ev-side")
-        main = W.HBox([W.Box([self.scatter], layout=W.Layout(flex="1 1 auto", min_width="0")), side],
+        main = W.HBox([W.Box([self.scatter], layout=W.Layout(flex="1 1 0%", min_width="420px", width="100%")), side],
                       layout=W.Layout(align_items="flex-start"))
         main.add_class("ev-gap10")
         self.widget = W.VBox([style_widget(), self.bar.widget, self.controls.widget, main])
@@ -186,6 +186,8 @@ class Explorer:
         with self._lock:
             self._store.assign(idx, name, source=source, round=self._round)
         self._active = name
+        if self.controls.color_by.value != "label":
+            self.controls.color_by.value = "label"       # labelling shows the labels
         self._after_label_change({"kind": "assign", "label": name, "n": int(np.unique(idx).size)})
 
     def unlabel(self, indices: Any) -> None:
@@ -315,7 +317,8 @@ class Explorer:
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso points on the map first.")
             self.label(sel, target, create=False, source="lasso")
-            self.controls.say(f"{sel.size:,} points → '{target}'", kind="ok")
+            self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
+            self.controls.say(f"{sel.size:,} points → '{target}' (Ctrl+Z undoes)", kind="ok")
         self._guard(run)
 
     def _ui_unassign(self) -> None:
@@ -459,7 +462,7 @@ class Explorer:
         with self._lock:
             self._model = model
             self._model_class_names = names  # model.labels_ are positions in the store's classes
-            self._suggestions = [np.asarray(s.indices, dtype=np.int64) for s in model.suggest(n_regions=5)]
+            self._suggestions = [np.asarray(s.indices, dtype=np.int64) for s in model.suggest(n_regions=5, region_size=30)]
             self._round += 1
             self._xy = np.asarray(new_xy, dtype=np.float32)
         self.scatter.xy = self._xy
@@ -467,9 +470,8 @@ class Explorer:
         self._recolour()
         hl = np.unique(np.concatenate(self._suggestions)) if self._suggestions else np.zeros(0)
         self.scatter.highlight = hl.astype(np.uint32)
-        score = float(getattr(model, "cv_score_", np.nan))
-        labelled = float((self._store.codes() >= 0).mean())
-        self.charts.add_round(self._round, score if np.isfinite(score) else labelled, labelled)
+        score = float(model.cv_scores_.get(model.method_, np.nan))
+        self.charts.add_round(self._round, score)
         self.charts.show_confidence(model.confidence_)
         self.controls.set_busy(False)
         self.controls.say(f"Round {self._round}: retrained in {seconds:.1f} s · predictions shown · "

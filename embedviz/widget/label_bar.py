@@ -40,8 +40,9 @@ class LabelBar:
         self.new_name = W.Text(placeholder="new label…", layout=W.Layout(width="140px"))
         add = W.Button(description="Add", icon="plus", layout=W.Layout(width="70px"),
                        tooltip="Create a label (Enter)")
-        self.assign_btn = W.Button(description="Assign", icon="tag", tooltip="Assign the selection to the active label (or press its number)")
-        self.unassign_btn = W.Button(description="Unassign", icon="eraser", tooltip="Remove labels from the selection (Delete)")
+        auto = W.Layout(width="auto")
+        self.assign_btn = W.Button(description="Assign", icon="tag", layout=auto, tooltip="Assign the selection to the active label (or press its number)")
+        self.unassign_btn = W.Button(description="Unassign", icon="eraser", layout=W.Layout(width="auto"), tooltip="Remove labels from the selection (Delete)")
         self.undo_btn = W.Button(icon="undo", tooltip="Undo (Ctrl+Z)", layout=W.Layout(width="40px"))
         self.redo_btn = W.Button(icon="repeat", tooltip="Redo (Ctrl+Shift+Z)", layout=W.Layout(width="40px"))
 

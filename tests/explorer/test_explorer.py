@@ -26,12 +26,15 @@ def test_lasso_hotkey_labels_and_undo(ex, digits):
     front_end_key(ex.scatter, "digit:1")
     assert ex.labels.iloc[pts].eq("zero").all()
     assert ex.labels.notna().sum() == len(pts)
+    assert ex.selection.size == 0                      # cleared so the labels show
+    assert ex.controls.color_by.value == "label"
     front_end_key(ex.scatter, "undo")
     assert ex.labels.notna().sum() == 0
     front_end_key(ex.scatter, "redo")
     assert ex.labels.iloc[pts].eq("zero").all()
+    front_end_selects(ex.scatter, pts[:10])
     front_end_key(ex.scatter, "delete")
-    assert ex.labels.notna().sum() == 0
+    assert ex.labels.notna().sum() == len(pts) - 10
 
 
 def test_hotkey_without_label_says_how_to_fix(ex, digits):

@@ -1,0 +1,186 @@
+"""The Explorer as a person uses it, in real JupyterLab in Debian chromium.
+
+Lasso a cluster, create a label, press 1, see it coloured; undo; retrain and see the map
+change and predictions appear; restart the kernel, re-run, and see the labels again. Each
+step checks the kernel's state as well as the pixels.
+"""
+from __future__ import annotations
+
+import io
+import json
+
+import nbformat
+import numpy as np
+import pytest
+from scipy.spatial import ConvexHull
+
+from tests.e2e.conftest import REPO, LabServer, new_page
+from tests.e2e.lab import kernel_exec, kernel_json, open_notebook, run_all
+from tests.e2e.test_scatter_quickstart import pixels_to_data, points_in_polygon
+
+pytestmark = pytest.mark.browser
+
+ROOT = ".ev-explorer .embedviz-scatter"
+SHOTS = REPO / ".tmp" / "shots"
+GREY = np.array([0xC8, 0xC8, 0xC8])       # unlabelled points (palettes.MISSING_COLOR)
+BLUE = np.array([0x4E, 0x79, 0xA7])       # the first label's colour
+
+CELLS = [
+    "import numpy as np\nimport embedviz as ev\nfrom embedviz.demo_data import digits_frame\n"
+    "digits = digits_frame()",
+    "ex = ev.Explorer(digits, embedding='pixels', image='image', labels='e2e.embedviz.db',"
+    " color_by='digit', height=460)\nex",
+]
+
+
+def _notebook(lab: LabServer) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in CELLS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = lab.notebook_dir / "explorer_e2e.ipynb"
+    nbformat.write(nb, path)
+    for leftover in lab.notebook_dir.glob("e2e.embedviz.db*"):
+        leftover.unlink()
+    return path.name
+
+
+def _canvas(page) -> np.ndarray:  # noqa: ANN001
+    from PIL import Image
+
+    png = page.locator(f"{ROOT} canvas.ev-canvas").screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+def _pixels_of(page, xy: np.ndarray, image: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """Canvas pixel (row, col) of each data point, through the camera the widget reports."""
+    cam = json.loads(page.locator(ROOT).get_attribute("data-camera"))
+    scale = image.shape[1] / cam["width"]
+    px = np.column_stack([cam["a"] * xy[:, 0] + cam["b"] * xy[:, 1] + cam["c"],
+                          cam["d"] * xy[:, 0] + cam["e"] * xy[:, 1] + cam["f"]]) * scale
+    px = np.clip(px.astype(int), 0, [image.shape[1] - 1, image.shape[0] - 1])
+    return px[:, ::-1]
+
+
+def _colour_near(image: np.ndarray, rc: np.ndarray, colour: np.ndarray, tol: int = 60) -> float:
+    """Share of the given pixels whose colour is within ``tol`` of ``colour``."""
+    pix = image[rc[:, 0], rc[:, 1]]
+    return float((np.abs(pix - colour).sum(axis=1) < tol).mean())
+
+
+def _drag_lasso(page, polygon_px: np.ndarray) -> None:  # noqa: ANN001
+    box = page.locator(f"{ROOT} canvas.ev-canvas").bounding_box()
+    page.locator(f'{ROOT} [data-action="tool-lasso"]').click()
+    page.mouse.move(box["x"] + polygon_px[0, 0], box["y"] + polygon_px[0, 1])
+    page.mouse.down()
+    for x, y in list(polygon_px[1:]) + [polygon_px[0]]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    page.mouse.up()
+
+
+def _status(page) -> str:  # noqa: ANN001
+    return page.locator(".ev-explorer .ev-status").inner_text()
+
+
+@pytest.fixture(scope="module")
+def explorer_page(browser, lab_server: LabServer):  # noqa: ANN001, ANN201
+    name = _notebook(lab_server)
+    page = new_page(browser, width=1400, height=1000)
+    open_notebook(page, lab_server.url, name)
+    run_all(page, timeout_ms=240_000)
+    page.wait_for_selector(f'{ROOT}[data-ready="1"]', timeout=60_000)
+    yield page
+    page.close()
+
+
+def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN001
+    page = explorer_page
+    page.locator(ROOT).scroll_into_view_if_needed()
+
+    # 1. create a label through the label bar
+    page.locator(".ev-label-bar input").fill("zero")
+    page.locator(".ev-label-bar input").press("Enter")
+    page.wait_for_selector(".ev-chip:has-text('zero')", timeout=10_000)
+
+    # 2. lasso the core of the digit-0 cluster with the mouse
+    xy = np.array(kernel_json(page, "ex.xy.tolist()"), dtype=np.float64)
+    zeros = np.flatnonzero(np.array(kernel_json(page, "(digits.digit == 0).tolist()")))
+    before = _canvas(page)
+    rc = _pixels_of(page, xy, before)
+    px = rc[zeros][:, ::-1].astype(float) * (page.locator(f"{ROOT} canvas.ev-canvas").bounding_box()["width"]
+                                           / before.shape[1])
+    centre = np.median(px, axis=0)
+    core = px[np.linalg.norm(px - centre, axis=1) <= np.quantile(np.linalg.norm(px - centre, axis=1), 0.7)]
+    hull = core[ConvexHull(core).vertices]
+    _drag_lasso(page, hull)
+    page.wait_for_function(f"() => +document.querySelector('{ROOT}').dataset.nselected > 0")
+    cam = json.loads(page.locator(ROOT).get_attribute("data-camera"))
+    drawn = np.array(json.loads(page.locator(ROOT).get_attribute("data-lasso-px")), dtype=np.float64)
+    expected = np.flatnonzero(points_in_polygon(xy, pixels_to_data(cam, drawn)))
+    selection = np.sort(np.array(kernel_json(page, "ex.selection.tolist()"), dtype=np.int64))
+    if not np.array_equal(selection, expected):
+        (REPO / ".tmp" / "lasso_debug.json").write_text(json.dumps(
+            {"cam": cam, "drawn": drawn.tolist(), "hull": hull.tolist(), "sel": selection.tolist(),
+             "xy": xy.tolist()}))
+    assert np.array_equal(selection, expected)
+    assert np.isin(selection, zeros).mean() > 0.9          # it really is the zero cluster
+
+    # 3. press 1: the points get label 1 in the kernel and on the map
+    page.locator(f'{ROOT} [data-action="tool-pan"]').click()
+    page.locator(ROOT).focus()
+    page.keyboard.press("1")
+    page.wait_for_function("() => document.querySelector('.ev-chip-active') &&"
+                           f" document.querySelector('.ev-chip-active').innerText.includes('({len(selection)})')",
+                           timeout=15_000)
+    page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected === '0'",
+                           timeout=10_000)            # the selection is cleared so labels show
+    assert kernel_json(page, "len(ex.selection)") == 0
+    labels = kernel_json(page, "ex.labels.astype(object).where(ex.labels.notna(), None).tolist()")
+    assert {i for i, v in enumerate(labels) if v == "zero"} == set(selection.tolist())
+    page.wait_for_timeout(700)
+    labelled = _canvas(page)
+    rc = _pixels_of(page, xy, labelled)
+    others = np.setdiff1d(np.arange(len(xy)), selection)
+    assert _colour_near(labelled, rc[selection], BLUE) > 0.6
+    assert _colour_near(labelled, rc[others], GREY) > 0.5    # map now coloured by label
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_labelled.png"))
+
+    # 4. Ctrl+Z undoes it, in the kernel and on the map
+    page.locator(ROOT).focus()
+    page.keyboard.press("Control+z")
+    page.wait_for_function("() => document.querySelector('.ev-chip').innerText.includes('(0)')", timeout=15_000)
+    assert kernel_json(page, "int(ex.labels.notna().sum())") == 0
+    page.wait_for_timeout(700)
+    undone = _canvas(page)
+    assert _colour_near(undone, _pixels_of(page, xy, undone)[selection], GREY) > 0.6
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_function(f"() => document.querySelector('.ev-chip').innerText.includes('({len(selection)})')",
+                           timeout=15_000)
+
+    # 5. a second label from Python, then Retrain from the button
+    kernel_exec(page, "ex.label(np.flatnonzero(digits.digit == 1)[:30], 'one')")
+    xy_before = np.array(kernel_json(page, "ex.xy.tolist()"))
+    map_before = _canvas(page)
+    page.locator(".ev-controls button:has-text('Retrain')").click()
+    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-status').innerText.includes('Round 1')",
+                           timeout=180_000, polling=500)
+    pred = kernel_json(page, "ex.predictions.label.value_counts().to_dict()")
+    assert set(pred) == {"zero", "one"}
+    xy_after = np.array(kernel_json(page, "ex.xy.tolist()"))
+    assert np.linalg.norm(xy_after - xy_before, axis=1).mean() > 1e-3      # the layout moved
+    page.wait_for_timeout(1200)                                            # animation ends
+    map_after = _canvas(page)
+    assert (np.abs(map_after - map_before).sum(axis=2) > 40).mean() > 0.01  # and the pixels did
+    assert kernel_json(page, "ex.controls.color_by.value") == "prediction"
+    page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_retrained.png"))
+    n_zero = len(selection)
+
+    # 6. restart the kernel, run again: every label is back
+    page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext"
+                  ".session.kernel.restart(); }")
+    run_all(page, timeout_ms=240_000)
+    page.wait_for_selector(f'{ROOT}[data-ready="1"]', timeout=60_000)
+    counts = kernel_json(page, "ex.labels.value_counts().to_dict()")
+    assert counts == {"zero": n_zero, "one": 30}
+    assert page.locator(f".ev-chip:has-text('zero ({n_zero})')").count() == 1
+    assert not [e for e in page.errors if "favicon" not in e], page.errors
