@@ -9,15 +9,23 @@ T = TypeVar("T")
 
 
 def prefetched(
-    items: Sequence[Any], order: Sequence[int], batch_size: int, prepare: Callable[[list[Any]], T]
+    items: Sequence[Any], order: Sequence[int], batch_size: int, prepare: Callable[[list[Any]], T],
+    *, background: bool = True,
 ) -> Iterator[tuple[list[int], T]]:
-    """Yield ``(positions, prepare(batch))`` in ``order``; batch i+1 is prepared while the
-    caller works on batch i (tokenisers and image decoders release the GIL).
+    """Yield ``(positions, prepare(batch))`` in ``order``; with ``background`` batch i+1 is
+    prepared in a thread while the caller works on batch i (tokenisers and image decoders
+    release the GIL). Use ``background=False`` on the CPU, where both sides need the same
+    cores: MiniLM ran at 42-60 sentences/s inline vs 17-40 with the thread on 2 busy cores.
 
     Stopping early (an exception or KeyboardInterrupt in the caller) cancels pending work.
     """
     starts = list(range(0, len(order), batch_size))
     if not starts:
+        return
+    if not background:
+        for start in starts:
+            pos = list(order[start : start + batch_size])
+            yield pos, prepare([items[i] for i in pos])
         return
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedviz-prefetch")
 

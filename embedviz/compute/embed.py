@@ -127,7 +127,8 @@ def _encode(st: Any, texts: list[str], dev: torch.device, batch_size: int,
     out: np.ndarray | None = None
     with torch.inference_mode(), tqdm(total=len(texts), desc="embed", unit="text",
                                       disable=not progress, leave=False) as bar:
-        for pos, features in prefetched(texts, order, batch_size, st.preprocess):
+        for pos, features in prefetched(texts, order, batch_size, st.preprocess,
+                                         background=dev.type != "cpu"):
             features = {k: v.to(dev, non_blocking=True) if torch.is_tensor(v) else v
                         for k, v in features.items()}
             vecs = st(features)["sentence_embedding"].float()
@@ -176,7 +177,7 @@ def _embed_module(
     order = np.arange(len(items))
     with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.float16, enabled=use_half), \
             tqdm(total=len(items), desc="embed", unit="item", disable=not progress, leave=False) as bar:
-        for pos, batch in prefetched(items, order, batch_size, prepare):
+        for pos, batch in prefetched(items, order, batch_size, prepare, background=dev.type != "cpu"):
             vecs = module(batch.to(dev, non_blocking=True)).float().reshape(len(pos), -1)
             if out is None:
                 out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)

@@ -81,9 +81,9 @@ def _block_candidates(
     local = torch.arange(q_rows.numel(), device=score_data.device)
     for c0 in range(0, n, tile):
         cols = score_data[c0 : c0 + tile]
-        scores = (queries @ cols.T).float()
+        scores = queries @ cols.T  # half precision on CUDA for cosine: re-ranked below
         if metric == "euclidean":  # larger is nearer: 2 q.x - |x|^2
-            scores = 2.0 * scores - sq_norms[c0 : c0 + tile]
+            scores = 2.0 * scores.float() - sq_norms[c0 : c0 + tile]
         own = (q_rows >= c0) & (q_rows < c0 + cols.shape[0])
         scores[local[own], q_rows[own] - c0] = float("-inf")
         top_s, top_i = scores.topk(min(cand, cols.shape[0]), dim=1)

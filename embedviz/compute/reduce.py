@@ -19,8 +19,9 @@ from embedviz.compute.validate import as_float_matrix, warn_large
 __all__ = ["reduce"]
 
 METHODS = ("umap", "umap-learn", "umap-torch", "pca")
-# umap-learn's layout on 2 CPU cores: about 20 µs per point at 200 epochs (measured on 1e5).
-_UMAP_LEARN_S_PER_POINT = 2e-5
+# umap-learn's layout on 2 shared CPU cores: 10.9 s for 2e4 points, 173 s for 1e5 points
+# (bench/bench_compute.py, busy machine); used only for the large-job warning.
+_UMAP_LEARN_S_PER_POINT = 1e-3
 
 
 def reduce(

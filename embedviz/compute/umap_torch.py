@@ -55,7 +55,9 @@ def smooth_knn_dist(dist: torch.Tensor, n_iter: int = 64) -> tuple[torch.Tensor,
     return torch.maximum(mid, floor), rho
 
 
-def _fuzzy_union(rows: torch.Tensor, cols: torch.Tensor, w: torch.Tensor, n: int):
+def _fuzzy_union(
+    rows: torch.Tensor, cols: torch.Tensor, w: torch.Tensor, n: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """W + W^T - W * W^T as COO (rows, cols, weights) without duplicates."""
     keys = torch.cat([rows * n + cols, cols * n + rows])
     uniq, inverse = torch.unique(keys, return_inverse=True)

@@ -69,12 +69,12 @@ def test_approx_reports_measured_recall() -> None:
     assert not (graph.indices == np.arange(len(X))[:, None]).any()
 
 
-def test_drop_self_handles_missing_self() -> None:
-    idx = np.array([[0, 5, 6], [7, 8, 9]])
-    dist = np.array([[0.0, 0.1, 0.2], [0.1, 0.2, 0.3]], dtype=np.float32)
+def test_drop_self_handles_missing_and_repeated_self() -> None:
+    idx = np.array([[0, 5, 6, 4], [7, 8, 9, 3], [2, 2, 4, 5]])
+    dist = np.array([[0.0, 0.1, 0.2, 0.3], [0.1, 0.2, 0.3, 0.4], [0.0, 0.0, 0.1, 0.2]], dtype=np.float32)
     out_idx, out_dist = _drop_self(idx, dist, 2)
-    assert out_idx.tolist() == [[5, 6], [7, 8]]
-    np.testing.assert_allclose(out_dist, [[0.1, 0.2], [0.1, 0.2]])
+    assert out_idx.tolist() == [[5, 6], [7, 8], [4, 5]]
+    np.testing.assert_allclose(out_dist, [[0.1, 0.2], [0.1, 0.2], [0.1, 0.2]])
 
 
 def test_to_sparse_round_trip() -> None:
