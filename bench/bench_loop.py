@@ -1,0 +1,152 @@
+"""The labelling loop at 100,000 points, in real JupyterLab in headless Debian chromium.
+
+Measures, as a person experiences them:
+  * hotkey -> label drawn: from the keydown of a label hotkey (with a lassoed selection) to the first
+    canvas frame that shows the new label colours;
+  * Retrain click -> updated map drawn: from the click to the first frame of the new layout
+    (and to the status line announcing the round);
+  * the Explorer's set-up (embedding given: knn + UMAP + clustering) for context.
+Software WebGL (SwiftShader) on 2 CPU cores: the figures are this machine's, not a laptop's.
+
+    venv/bin/python bench/bench_loop.py [--n 100000] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench_widget import PROBE_JS  # noqa: E402  (pixel probes shared with the widget bench)
+
+from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, kernel_exec, kernel_json, open_notebook, running_lab  # noqa: E402
+
+SETUP = """import time, numpy as np, pandas as pd, embedviz as ev
+rng = np.random.default_rng(0)
+N, D, C = {n}, 64, 10
+centres = rng.normal(size=(C * 3, D)).astype(np.float32)
+sub = rng.integers(0, C * 3, N)
+X = centres[sub] + 0.35 * rng.normal(size=(N, D)).astype(np.float32)
+df = pd.DataFrame({{"truth": sub % C}})
+t = time.perf_counter()
+ex = ev.Explorer(df, embedding=X, labels="loop_bench.embedviz.db", color_by="truth", height=520)
+SETUP_S = time.perf_counter() - t
+for c in range(4):                       # earlier work: four labelled lassos
+    ex.label(np.flatnonzero(df.truth.to_numpy() == c)[:400], f"class {{c}}")
+ex"""
+
+WAIT_CHANGE_JS = """([cellIndex, minDiff]) => new Promise((resolve) => {
+  const c = window.__probe(cellIndex);
+  const base = window.__sample(c);
+  window.__change = {t0: null, changed: null};
+  const tick = () => {
+    if (window.__change.t0 !== null) {
+      const img = window.__sample(c);
+      let diff = 0;
+      for (let i = 0; i < img.length; i += 16)
+        if (Math.abs(img[i] - base[i]) + Math.abs(img[i+1] - base[i+1]) + Math.abs(img[i+2] - base[i+2]) > 40) diff++;
+      if (diff > minDiff) { window.__change.changed = performance.now() - window.__change.t0; return; }
+      if (performance.now() - window.__change.t0 > 600000) return;
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  resolve(true);
+})"""
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _wait_change(page, timeout_s: float) -> float:  # noqa: ANN001
+    page.wait_for_function("() => window.__change && window.__change.changed !== null",
+                           timeout=timeout_s * 1000, polling=50)
+    return float(page.evaluate("() => window.__change.changed"))
+
+
+def hotkey_ms(page, root: str, round_no: int) -> float:  # noqa: ANN001
+    """Select 5,000 points of class 5 from Python, press 5 (label 'class 5'), time the recolouring."""
+    kernel_exec(page, f"ex.selection = np.flatnonzero(df.truth.to_numpy() == 5)[{round_no} * 5000:"
+                      f"({round_no} + 1) * 5000]")
+    page.wait_for_function(f"() => document.querySelector('{root}').dataset.nselected === '5000'")
+    page.wait_for_timeout(800)
+    page.evaluate(WAIT_CHANGE_JS, [1, 200])
+    page.locator(root).focus()
+    page.evaluate("() => { window.__change.t0 = performance.now(); }")
+    page.keyboard.press("5")
+    return _wait_change(page, 60)
+
+
+def retrain_ms(page) -> tuple[float, float]:  # noqa: ANN001
+    """Click Retrain; time to the first frame of the new map and to the status line."""
+    rounds = int(kernel_json(page, "ex._round"))
+    page.evaluate(WAIT_CHANGE_JS, [1, 2000])
+    page.evaluate("() => { window.__change.t0 = performance.now(); }")
+    page.locator(".ev-controls button:has-text('Retrain')").click()
+    t0 = time.perf_counter()
+    page.wait_for_function(
+        f"() => document.querySelector('.ev-explorer .ev-status').innerText.includes('Round {rounds + 1}')",
+        timeout=900_000, polling=100)
+    status_ms = (time.perf_counter() - t0) * 1000
+    return _wait_change(page, 120), status_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    root = ".ev-explorer .embedviz-scatter"
+    with running_lab(REPO) as lab, sync_playwright() as p:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(SETUP.format(n=args.n))]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells.insert(0, nbformat.v4.new_code_cell("import numpy as np"))
+        nbformat.write(nb, lab.notebook_dir / "loop_bench.ipynb")
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        open_notebook(page, lab.url, "loop_bench.ipynb")
+        page.add_script_tag(content=PROBE_JS)
+        log("building the Explorer (knn + UMAP + clusters)…")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_selector(f'{root}[data-ready="1"]', timeout=1_800_000)
+        page.locator(root).scroll_into_view_if_needed()
+        setup_s = float(kernel_json(page, "SETUP_S"))
+        kernel_exec(page, "ex.label([], 'class 5')")      # the fifth label: hotkey 5
+        hot = []
+        for r in range(args.repeats):
+            hot.append(hotkey_ms(page, root, r))
+            log(f"hotkey -> drawn: {hot[-1]:.0f} ms")
+        frames, statuses = [], []
+        for _ in range(args.repeats):
+            frame, status = retrain_ms(page)
+            frames.append(frame)
+            statuses.append(status)
+            log(f"retrain -> map drawn: {frame:.0f} ms (status after {status:.0f} ms)")
+        timing = kernel_json(page, "ex.controls.status.value")
+        browser.close()
+
+    print(f"\nLabelling loop, {args.n:,} points x 64-d, JupyterLab + headless chromium "
+          f"(SwiftShader), 2 CPU cores, median of {args.repeats}")
+    print(f"{'step':44s} {'median':>10s} {'runs':>24s}")
+    print(f"{'Explorer set-up: knn + UMAP + clusters (s)':44s} {setup_s:10.1f}")
+    print(f"{'hotkey 5 -> label drawn (ms)':44s} {statistics.median(hot):10.0f} "
+          f"{json.dumps([round(h) for h in hot]):>24s}")
+    print(f"{'Retrain click -> new map drawn (ms)':44s} {statistics.median(frames):10.0f} "
+          f"{json.dumps([round(f) for f in frames]):>24s}")
+    print(f"{'Retrain click -> status shows the round (ms)':44s} {statistics.median(statuses):10.0f}")
+    print(f"last status line: {timing}")
+
+
+if __name__ == "__main__":
+    main()
