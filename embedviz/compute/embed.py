@@ -22,8 +22,8 @@ from embedviz.compute.validate import warn_large
 
 __all__ = ["embed"]
 
-# MiniLM on 2 CPU cores: ~150 sentences/s (bench/bench_compute.py); used for the warning only.
-_CPU_SENTENCES_PER_S = 150.0
+# MiniLM on 2 busy CPU cores: 39-60 sentences/s (bench/bench_compute.py); for the warning only.
+_CPU_SENTENCES_PER_S = 60.0
 
 
 def embed(
@@ -47,7 +47,8 @@ def embed(
     - Anything else: ``model`` is a callable ``f(batch: list) -> (b, d) array``.
 
     ``device="auto"`` = CUDA, else MPS, else CPU. On CUDA the text model runs in half
-    precision (``half=None``; pass False to keep float32), with a batch size chosen from free
+    precision (``half=None``; pass False to keep float32; image modules use fp16 autocast
+    only with ``half=True``), with a batch size chosen from free
     memory; the next batch is tokenised / decoded while the device works on the current one.
     ``normalize`` scales rows to unit length. Text embeddings are cached by content.
     """
@@ -101,9 +102,9 @@ def _embed_texts(
     normalize: bool, half: bool | None, progress: bool, cache: bool,
 ) -> np.ndarray:
     texts = _check_texts(items)
-    use_half = (dev.type == "cuda") if half is None else bool(half)
-    if _is_sentence_transformer(model):
-        st_model, model_id, cache = model, None, False
+    use_half = dev.type == "cuda" and half is not False  # fp16 kernels are for GPUs
+    if _is_sentence_transformer(model):  # a loaded model runs where it lives
+        st_model, model_id, cache, dev = model, None, False, torch.device(model.device)
     else:
         path = resolve_model_path(model)
         st_model, model_id = None, str(path)
