@@ -15,7 +15,7 @@ from embedviz.learn.novelty import SCORERS, choose_scorer, combine, label_noise,
 from embedviz.learn.propagate import (
     balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
 )
-from embedviz.learn.select import Choice, blend, choose, cv_folds, cv_units
+from embedviz.learn.select import Choice, blend, choose, cv_folds, cv_units, split_share
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ def fit_pipeline(
 
     names = learners_for(cfg.method, C)
     folds: list[np.ndarray] = []
+    units = np.full(codes.shape[0], -1, dtype=np.int64)
     if len(names) > 1:
         units = cv_units(codes, data.groups, data.X, cfg.seed)
         folds = cv_folds(codes, units, cfg.n_folds, cfg.seed)
@@ -85,10 +86,13 @@ def fit_pipeline(
                    tick=progress.tick)
     F_sets = [F_all[:, i * C:(i + 1) * C] for i in range(len(seed_sets))]
 
+    if C > 1:  # second look with the down-weighted seeds: wrong seeds pollute less
+        noise = label_noise(W, to_proba(F_sets[0])[0], codes)
     records = _cross_validate(ctx, lab, folds, F_sets, names, progress)
     if records:
         choice = choose([r.probas for r in records], [codes[r.rows] for r in records],
-                        [ctx.seed_weight[r.rows] for r in records], names)
+                        [ctx.seed_weight[r.rows] for r in records], names,
+                        margin_boost=split_share(units, data.groups, codes))
         noise = _combined_noise(noise, records, choice, codes)
     else:
         choice = Choice({names[0]: 1.0}, {})
