@@ -97,4 +97,12 @@ def indices_from_json(value: Any, widget: Any = None) -> np.ndarray:
     return np.asarray(value, dtype=np.int64).reshape(-1).astype(np.uint32)
 
 
+def bitmask_to_indices(buffer: bytes | memoryview, n: int) -> np.ndarray:
+    """Indices of set bits (bit i of byte i // 8, least significant bit first)."""
+    bits = np.frombuffer(bytes(buffer), dtype=np.uint8)
+    if bits.size != (n + 7) // 8:
+        raise ValueError(f"selection bitmask has {bits.size} bytes, expected {(n + 7) // 8} for {n} points")
+    return np.flatnonzero(np.unpackbits(bits, bitorder="little")[:n]).astype(np.uint32)
+
+
 INDEX_SERIALIZERS = {"to_json": indices_to_json, "from_json": indices_from_json}

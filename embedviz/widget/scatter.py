@@ -8,7 +8,9 @@ Wire design (see DESIGN.md):
   notebook therefore never writes per-point data into the file.
 * Small state is synced traits: ``selection`` and ``highlight`` (uint32 buffers),
   ``hovered`` (int), and display options.
-* Front-end events arrive as custom messages: ``{"type": "select"}`` + one uint32 buffer,
+* Front-end events arrive as custom messages: ``{"type": "select", "encoding":
+  "indices" | "bitmask"}`` + one buffer (uint32 indices, or one bit per point when that is
+  smaller),
   ``{"type": "hover", "index": i}`` and ``{"type": "key", "key": ...}``. Selection and
   hover are applied with ``set_state`` exactly like a front-end trait update (no echo);
   custom messages skip ipywidgets' one-update-in-flight throttle, which at 1M points
@@ -262,6 +264,8 @@ class Scatter(anywidget.AnyWidget):
             self._send_channels(list(self._channels), animate=False)
         elif kind == "select":  # JS-owned: applied like a front-end state update, no echo
             raw = _buffers[0] if _buffers else content.get("indices", [])
+            if content.get("encoding") == "bitmask":
+                raw = codecs.bitmask_to_indices(raw, self.n_points)
             indices = codecs.index_array(codecs.indices_from_json(raw), self.n_points,
                                          name="selection")
             # lock on the validated (sorted) value so set_state sends nothing back

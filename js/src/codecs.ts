@@ -81,3 +81,18 @@ export function encodeIndices(indices: Uint32Array): DataView {
   const copy = indices.slice();
   return new DataView(copy.buffer, 0, copy.byteLength);
 }
+
+/**
+ * Selection for the wire: uint32 indices, or a bitmask (bit i of byte i>>3, LSB first)
+ * when that is smaller, i.e. when more than 1/32 of the points are selected. Large
+ * WebSocket messages are flushed in main-thread tasks, which wait behind slow frames.
+ */
+export function encodeSelection(indices: Uint32Array, n: number): { encoding: 'indices' | 'bitmask'; view: DataView } {
+  if (indices.length * 4 <= Math.ceil(n / 8)) return { encoding: 'indices', view: encodeIndices(indices) };
+  const bits = new Uint8Array(Math.ceil(n / 8));
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    bits[i >> 3] |= 1 << (i & 7);
+  }
+  return { encoding: 'bitmask', view: new DataView(bits.buffer) };
+}

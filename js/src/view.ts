@@ -18,7 +18,7 @@ import { injectStyle } from './ui/style';
 import { Toolbar, type Command, type Tool } from './ui/toolbar';
 
 export interface ViewCallbacks {
-  onSelection(selection: Uint32Array): void;
+  onSelection(selection: Uint32Array, n: number): void;
   onHover(index: number): void;
   onKey(event: KeyEvent): void;
   onTool(tool: Tool): void;
@@ -29,6 +29,9 @@ export interface ViewOptions extends StyleOptions {
   tool: Tool;
   animationMs: number;
 }
+
+/** Lets the WebSocket flush the selection message before the renderer blocks the thread. */
+const RENDER_DELAY_MS = 25;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -230,8 +233,12 @@ export class ScatterView {
   }
 
   private commitSelection(selection: Uint32Array): void {
-    this.cb.onSelection(selection); // to the kernel first: the renderer's update is the slow part
-    this.setSelection(selection);
+    // to the kernel first; the renderer's update (and the frame it triggers) is the slow
+    // part, so it runs in a later task and lets the WebSocket flush the message meanwhile
+    this.cb.onSelection(selection, this.data?.n ?? 0);
+    this.selection = selection;
+    this.updateStatus();
+    setTimeout(() => { if (this.selection === selection) this.renderer?.select(selection); }, RENDER_DELAY_MS);
   }
 
   private command(command: Command): void {

@@ -8,7 +8,7 @@
  * that removes every listener it added.
  */
 import type { AnyModel, Initialize, Render } from '@anywidget/types';
-import { decodeIndices, encodeIndices } from './codecs';
+import { decodeIndices, encodeIndices, encodeSelection } from './codecs';
 import type { KeyEvent } from './interact/hotkeys';
 import { PointStore } from './store';
 import type { Tool } from './ui/toolbar';
@@ -29,6 +29,8 @@ interface ScatterModel {
 type Model = AnyModel<ScatterModel>;
 
 const HOVER_DEBOUNCE_MS = 60;
+/** Idle time left after sending a selection before the renderer's (slow) update starts. */
+const SEND_FLUSH_MS = 25;
 
 function viewOptions(model: Model): ViewOptions {
   return {
@@ -64,14 +66,19 @@ function createWidget() {
     // ipywidgets holds back a state update until the kernel has answered the previous one,
     // and at 1M points the page's main thread is busy drawing, so replies wait for seconds.
     // The kernel applies them with set_state (JS-owned traits, no echo).
+    let localSelection: unknown = null;
     const hover = debounce<number>((index) => model.send({ type: 'hover', index }), HOVER_DEBOUNCE_MS);
     const view = new ScatterView(viewOptions(model), {
-      onSelection(selection) {
-        const encoded = encodeIndices(selection);
-        model.send({ type: 'select' }, undefined, [encoded]);
-        // keep this model's copy current (not saved: the kernel already has it), so that a
-        // later kernel-side assignment, even of the previous value, registers as a change
-        model.set('selection', encoded);
+      onSelection(selection, n) {
+        const wire = encodeSelection(selection, n);
+        model.send({ type: 'select', encoding: wire.encoding, n }, undefined, [wire.view]);
+        // Keep this model's copy current (not saved: the kernel already has it), so that a
+        // later kernel-side assignment, even of the previous value, registers as a change.
+        // Later, so that the WebSocket can flush the message before the main thread is busy.
+        setTimeout(() => {
+          localSelection = encodeIndices(selection);
+          model.set('selection', localSelection);
+        }, SEND_FLUSH_MS);
       },
       onHover: (index) => hover.call(index),
       onKey(event: KeyEvent) {
@@ -94,7 +101,10 @@ function createWidget() {
     });
     const restyle = () => view.setStyle(viewOptions(model));
     const listeners: [string, () => void][] = [
-      ['change:selection', () => view.setSelection(decodeIndices(model.get('selection')))],
+      ['change:selection', () => {
+        const value = model.get('selection');
+        if (value !== localSelection) view.setSelection(decodeIndices(value));
+      }],
       ['change:highlight', () => view.setHighlight(decodeIndices(model.get('highlight')))],
       ['change:height', () => view.setHeight(model.get('height'))],
       ['change:tool', () => view.setTool(model.get('tool'))],

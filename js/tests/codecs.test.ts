@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeArray, decodeIndices, encodeIndices, StringColumn } from '../src/codecs';
+import { decodeArray, decodeIndices, encodeIndices, encodeSelection, StringColumn } from '../src/codecs';
 
 describe('decodeArray', () => {
   it('honours byteOffset and byteLength of a view into a larger buffer', () => {
@@ -51,5 +51,15 @@ describe('indices', () => {
     expect(Array.from(decodeIndices(view))).toEqual([3, 1, 4000000000]);
     expect(Array.from(decodeIndices([1, 2]))).toEqual([1, 2]);
     expect(decodeIndices(null).length).toBe(0);
+  });
+});
+
+describe('encodeSelection', () => {
+  it('sends indices when few are selected and a LSB-first bitmask when many are', () => {
+    const few = encodeSelection(Uint32Array.of(3), 1000);
+    expect(few.encoding).toBe('indices');
+    const many = encodeSelection(Uint32Array.of(0, 2, 9, 15), 16);
+    expect(many.encoding).toBe('bitmask');
+    expect(Array.from(new Uint8Array(many.view.buffer))).toEqual([0b0000_0101, 0b1000_0010]);
   });
 });

@@ -151,8 +151,40 @@ def test_keys_reach_python_not_jupyterlab(quickstart) -> None:  # noqa: ANN001
     assert page.locator(".jp-Notebook .jp-Cell").count() >= 5  # Delete did not remove cells
 
 
+RING_PIXELS = """() => {
+  const c = document.querySelector('.embedviz-scatter canvas.ev-layer');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+
+
+def test_highlight_draws_rings_and_clears(quickstart) -> None:  # noqa: ANN001
+    page = quickstart
+    kernel_exec(page, "w.highlight = [0, 100, 200]")
+    page.wait_for_function(f"() => ({RING_PIXELS})() > 50", timeout=10_000)
+    kernel_exec(page, "w.highlight = []")
+    page.wait_for_function(f"() => ({RING_PIXELS})() === 0", timeout=10_000)
+
+
+def test_xy_update_moves_points_and_recolour_keeps_them(quickstart) -> None:  # noqa: ANN001
+    page = quickstart
+    before = canvas_png(page)
+    kernel_exec(page, "w.xy = xy[:, ::-1].copy()")  # swap the axes: every cluster moves
+    page.wait_for_timeout(2500)  # animation (600 ms) + software GL frames
+    moved = canvas_png(page)
+    assert (np.abs(moved - before).sum(axis=2) > 30).mean() > 0.003
+    kernel_exec(page, "w.set_color(xy[:, 0], colormap='viridis')")  # continuous: colour bar
+    page.wait_for_selector(f"{ROOT} .ev-colorbar", timeout=10_000)
+    assert page.locator(f"{ROOT} .ev-legend-row").count() == 0
+    kernel_exec(page, "w.xy = xy; w.set_color(digits.target, categories=[f'digit {d}' for d in range(10)])")
+    page.wait_for_selector(f"{ROOT} .ev-legend-row", timeout=10_000)
+    page.wait_for_timeout(2500)
+    assert page.get_attribute(ROOT, "data-npoints") == "1797"
+    assert not page.errors, page.errors
+
+
 def test_screenshot_for_users(quickstart) -> None:  # noqa: ANN001
     page = quickstart
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(ROOT).scroll_into_view_if_needed()
     page.mouse.move(0, 0)

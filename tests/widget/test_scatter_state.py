@@ -60,6 +60,13 @@ def test_selection_and_hover_as_custom_messages_apply_without_echo(xy: np.ndarra
     assert synced == [], "a front-end owned change must not be echoed back"
     w.selection = [1]  # a Python-side change is synced
     assert synced and synced[-1]["method"] == "update"
+    n_synced = len(synced)
+    mask = np.zeros(13, dtype=np.uint8)  # 100 points -> 13 bytes, bit i = point i
+    mask[0], mask[12] = 0b0000_0101, 0b0000_1000  # points 0, 2 and 99
+    frontend_custom(w, {"type": "select", "encoding": "bitmask", "n": 100}, [mask.tobytes()])
+    np.testing.assert_array_equal(w.selection, [0, 2, 99])
+    frontend_custom(w, {"type": "select", "encoding": "bitmask", "n": 100}, [mask.tobytes()])
+    assert len(seen) == 3 and len(synced) == n_synced  # same selection again: no callback, no echo
 
 
 def test_selection_from_python_is_validated_and_synced(xy: np.ndarray) -> None:
