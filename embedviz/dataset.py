@@ -34,6 +34,18 @@ class ExplorerData:
         """Stable point ids: the DataFrame index."""
         return self.frame.index.to_numpy()
 
+    def missing_images(self) -> int:
+        """How many image cells are file paths that do not exist (previews show placeholders)."""
+        if self.image_column is None:
+            return 0
+        import os
+
+        column = self.frame[self.image_column]
+        missing = column.isna().to_numpy()
+        paths = column.map(lambda v: isinstance(v, (str, os.PathLike))).to_numpy(dtype=bool) & ~missing
+        gone = sum(1 for v in column[paths].tolist() if not os.path.exists(v))
+        return int(missing.sum()) + gone
+
     def texts(self) -> list[str] | None:
         if self.text_column is None:
             return None

@@ -75,7 +75,7 @@ class Explorer:
         self._X = self._embedding(model=model, device=device, progress=progress)
         self._graph = knn(self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
         self._xy = reduce(self._X, method=map_method, knn=self._graph, device=device,
-                          random_state=random_state)
+                          random_state=random_state, progress=progress)
         self._clusters = cluster(self._xy, method="hdbscan").labels
         self._store = _open_store(labels, self._data.ids, self)
         self._random_state = random_state
@@ -140,7 +140,12 @@ class Explorer:
         self.controls.color_by.value = default if default in self.controls.color_by.options else "cluster"
         self._refresh_labels()
         self._recolour()
-        self.controls.say(self._summary())
+        missing = self._data.missing_images()
+        if missing:
+            self.controls.say(f"{missing:,} of {self._data.n:,} images could not be found; "
+                              "their previews show a placeholder.", kind="warn")
+        else:
+            self.controls.say(self._summary())
 
     def _summary(self) -> str:
         n_lab = int((self._store.codes() >= 0).sum())
@@ -448,7 +453,7 @@ class Explorer:
             self._on_progress(0.9, "updating the map…")
             refined = model.transform(self._X)
             new_xy = reduce(refined, init=self._xy, random_state=self._random_state,
-                            device=self._device)
+                            device=self._device, progress=False)
         except Exception as exc:  # cancelled or failed: the labels are untouched
             cancelled = type(exc).__name__ == "Cancelled"
             self.controls.say("Retrain cancelled; labels and map unchanged." if cancelled
@@ -462,7 +467,8 @@ class Explorer:
         with self._lock:
             self._model = model
             self._model_class_names = names  # model.labels_ are positions in the store's classes
-            self._suggestions = [np.asarray(s.indices, dtype=np.int64) for s in model.suggest(n_regions=5, region_size=30)]
+            regions = model.suggest(n_regions=5, region_size=30)
+            self._suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
             self._round += 1
             self._xy = np.asarray(new_xy, dtype=np.float32)
         self.scatter.xy = self._xy

@@ -102,3 +102,18 @@ def test_bad_inputs_name_the_fix(digits, tmp_path):
         ev.Explorer(ragged, embedding="v", labels=db)
     with pytest.raises(ValueError, match="Nothing to map"):
         ev.Explorer(pd.DataFrame({"a": [1, 2, 3]}), labels=db)
+
+
+def test_missing_images_show_placeholders_and_are_counted(tmp_path):
+    from PIL import Image
+
+    good = tmp_path / "ok.png"
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(good)
+    frame = pd.DataFrame({"img": [str(good), str(tmp_path / "gone.png"), None] * 10})
+    ex = ev.Explorer(frame, embedding=np.random.default_rng(0).normal(size=(30, 5)), image="img",
+                     labels=str(tmp_path / "img.embedviz.db"), progress=False)
+    assert "20 of 30 images could not be found" in ex.controls.status.value
+    front_end_hovers(ex.scatter, 1)
+    assert "unavailable" in ex.preview.widget.value
+    front_end_hovers(ex.scatter, 0)
+    assert "data:image/png;base64," in ex.preview.widget.value
