@@ -117,3 +117,18 @@ def test_missing_images_show_placeholders_and_are_counted(tmp_path):
     assert "unavailable" in ex.preview.widget.value
     front_end_hovers(ex.scatter, 0)
     assert "data:image/png;base64," in ex.preview.widget.value
+
+
+def test_cancel_leaves_labels_and_map_unchanged(ex, digits):
+    for d in (0, 1):
+        ex.label(blob(digits, d, 20, seed=d), f"d{d}")
+    labels_before, xy_before = ex.labels.copy(), ex.xy.copy()
+    ex.controls.retrain.click()                       # runs in the background
+    assert ex.controls.retrain.disabled and ex.controls.cancel.layout.display == ""
+    ex.controls.cancel.click()
+    assert ex._finish_event.wait(60)
+    assert "cancelled" in ex.controls.status.value
+    assert ex.predictions is None
+    pd.testing.assert_series_equal(ex.labels, labels_before)
+    np.testing.assert_array_equal(ex.xy, xy_before)
+    assert not ex.controls.retrain.disabled           # ready for another go
