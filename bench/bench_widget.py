@@ -169,6 +169,7 @@ def measure(browser, lab, widget: str, n: int, repeats: int) -> dict[str, object
     box = canvas.as_element().bounding_box()
     browser_ms, python_ms, commit_ms, counts = [], [], [], []
     full_commit_ms: list[float] = []
+    transport_ms: list[float] = []
     for k, poly in enumerate(lasso_polygons(box["width"], box["height"])[:repeats]):
         t_before = len(kernel_json(page, "T"))
         page.evaluate("(i) => window.__watchSelection(i)", 1)
@@ -189,13 +190,14 @@ def measure(browser, lab, widget: str, n: int, repeats: int) -> dict[str, object
         if widget == "embedviz":
             commit_ms.append(float(page.get_attribute(".embedviz-scatter", "data-lasso-ms")))
             full_commit_ms.append(float(page.get_attribute(".embedviz-scatter", "data-commit-ms")))
+            transport_ms.append(kernel_json(page, "w.select_transport_ms"))
         log(f"{widget}: lasso {k}: drawn {browser_ms[-1]:.0f} ms, python {python_ms[-1]:.0f} ms, "
             f"{counts[-1]} selected")
         page.wait_for_timeout(500 + 100 * k)
     page.close()
     return {"first_paint_ms": first_paint, "lasso_browser_ms": browser_ms,
             "lasso_python_ms": python_ms, "lasso_commit_ms": commit_ms,
-            "lasso_commit_and_sync_ms": full_commit_ms,
+            "lasso_commit_and_sync_ms": full_commit_ms, "select_send_to_kernel_ms": transport_ms,
             "selected": counts, "errors": errors[:3]}
 
 
@@ -203,13 +205,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--widgets", nargs="+", default=["embedviz", "jupyter-scatter"],
+                        choices=["embedviz", "jupyter-scatter"])
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     results: dict[str, dict[str, object]] = {}
     with running_lab(REPO) as lab, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for widget in ("embedviz", "jupyter-scatter"):
+        for widget in args.widgets:
             results[widget] = measure(browser, lab, widget, args.n, args.repeats)
             print(widget, json.dumps(results[widget]), flush=True)
         browser.close()
@@ -218,6 +222,8 @@ def main() -> None:
         vals = [float(v) for v in values if v == v] if isinstance(values, list) else [float(values)]  # noqa: PLR0124
         return statistics.median(vals) if vals else float("nan")
 
+    if len(results) < 2:
+        return
     ev, js = results["embedviz"], results["jupyter-scatter"]
     print(f"\nScatter benchmark, {args.n:,} points, headless chromium (SwiftShader), "
           f"median of {args.repeats} lassos")
@@ -229,6 +235,7 @@ def main() -> None:
         print(f"{label:34s} {a:10.1f} {b:10.1f} {a / b:7.2f}")
     print(f"{'embedviz lasso -> indices in JS (ms)':34s} {med(ev['lasso_commit_ms']):10.1f}")
     print(f"{'  + renderer select + model sync':34s} {med(ev['lasso_commit_and_sync_ms']):10.1f}")
+    print(f"{'  JS send -> kernel handler (ms)':34s} {med(ev['select_send_to_kernel_ms']):10.1f}")
     print(f"selected points per lasso: embedviz {ev['selected']}, jupyter-scatter {js['selected']}")
 
 

@@ -19,6 +19,7 @@ Wire design (see DESIGN.md):
 from __future__ import annotations
 
 import pathlib
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -74,6 +75,9 @@ class Scatter(anywidget.AnyWidget):
     selection = traitlets.Any(np.zeros(0, np.uint32)).tag(
         sync=True, echo_update=False, **codecs.INDEX_SERIALIZERS)
     highlight = traitlets.Any(np.zeros(0, np.uint32)).tag(sync=True, **codecs.INDEX_SERIALIZERS)
+    # bumped on every kernel-side assignment of `selection`: the front end re-reads the
+    # selection on it, since its model copy may be stale (lassos are not written back to it)
+    _selection_rev = traitlets.Int(0).tag(sync=True)
     hovered = traitlets.Int(-1, help="index under the mouse, -1 for none (set by the front end)"
                             ).tag(sync=True, echo_update=False)
 
@@ -96,6 +100,8 @@ class Scatter(anywidget.AnyWidget):
             if value is not None and np.ndim(value) == 0:
                 kwargs[key] = float(value)
         self._version = 0
+        self._applying_frontend_selection = False
+        self.select_transport_ms: float | None = None  # last lasso: JS send -> kernel (diagnostics)
         self._select_callbacks: list[Callable[[np.ndarray], Any]] = []
         self._hover_callbacks: list[Callable[[int], Any]] = []
         self._key_callbacks: list[Callable[[str], Any]] = []
@@ -248,6 +254,8 @@ class Scatter(anywidget.AnyWidget):
         return codecs.index_array(proposal["value"], self.n_points, name=name)
 
     def _fire_select(self, change: dict[str, Any]) -> None:
+        if not self._applying_frontend_selection:
+            self._selection_rev += 1
         if np.array_equal(change["old"], change["new"]):
             return  # e.g. a front end re-sending the selection it already sent
         for callback in list(self._select_callbacks):
@@ -268,8 +276,14 @@ class Scatter(anywidget.AnyWidget):
                 raw = codecs.bitmask_to_indices(raw, self.n_points)
             indices = codecs.index_array(codecs.indices_from_json(raw), self.n_points,
                                          name="selection")
+            if "sent_at" in content:
+                self.select_transport_ms = time.time() * 1000 - float(content["sent_at"])
             # lock on the validated (sorted) value so set_state sends nothing back
-            self.set_state({"selection": codecs.indices_to_json(indices)})
+            self._applying_frontend_selection = True
+            try:
+                self.set_state({"selection": codecs.indices_to_json(indices)})
+            finally:
+                self._applying_frontend_selection = False
         elif kind == "hover":
             self.set_state({"hovered": int(content.get("index", -1))})
         elif kind == "key" and content.get("key") in KEY_EVENTS:

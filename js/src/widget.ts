@@ -8,7 +8,7 @@
  * that removes every listener it added.
  */
 import type { AnyModel, Initialize, Render } from '@anywidget/types';
-import { decodeIndices, encodeIndices, encodeSelection } from './codecs';
+import { decodeIndices, encodeSelection } from './codecs';
 import type { KeyEvent } from './interact/hotkeys';
 import { PointStore } from './store';
 import type { Tool } from './ui/toolbar';
@@ -22,6 +22,7 @@ interface ScatterModel {
   tool: Tool;
   animation_ms: number;
   selection: unknown;
+  _selection_rev: number;
   highlight: unknown;
   hovered: number;
 }
@@ -29,8 +30,6 @@ interface ScatterModel {
 type Model = AnyModel<ScatterModel>;
 
 const HOVER_DEBOUNCE_MS = 60;
-/** Idle time left after sending a selection before the renderer's (slow) update starts. */
-const SEND_FLUSH_MS = 25;
 
 function viewOptions(model: Model): ViewOptions {
   return {
@@ -66,19 +65,11 @@ function createWidget() {
     // ipywidgets holds back a state update until the kernel has answered the previous one,
     // and at 1M points the page's main thread is busy drawing, so replies wait for seconds.
     // The kernel applies them with set_state (JS-owned traits, no echo).
-    let localSelection: unknown = null;
     const hover = debounce<number>((index) => model.send({ type: 'hover', index }), HOVER_DEBOUNCE_MS);
     const view = new ScatterView(viewOptions(model), {
       onSelection(selection, n) {
         const wire = encodeSelection(selection, n);
-        model.send({ type: 'select', encoding: wire.encoding, n }, undefined, [wire.view]);
-        // Keep this model's copy current (not saved: the kernel already has it), so that a
-        // later kernel-side assignment, even of the previous value, registers as a change.
-        // Later, so that the WebSocket can flush the message before the main thread is busy.
-        setTimeout(() => {
-          localSelection = encodeIndices(selection);
-          model.set('selection', localSelection);
-        }, SEND_FLUSH_MS);
+        model.send({ type: 'select', encoding: wire.encoding, n, sent_at: Date.now() }, undefined, [wire.view]);
       },
       onHover: (index) => hover.call(index),
       onKey(event: KeyEvent) {
@@ -101,10 +92,9 @@ function createWidget() {
     });
     const restyle = () => view.setStyle(viewOptions(model));
     const listeners: [string, () => void][] = [
-      ['change:selection', () => {
-        const value = model.get('selection');
-        if (value !== localSelection) view.setSelection(decodeIndices(value));
-      }],
+      // every kernel-side assignment bumps _selection_rev (lassos never touch this model
+      // copy, so the value alone may look unchanged to the model)
+      ['change:_selection_rev', () => view.setSelection(decodeIndices(model.get('selection')))],
       ['change:highlight', () => view.setHighlight(decodeIndices(model.get('highlight')))],
       ['change:height', () => view.setHeight(model.get('height'))],
       ['change:tool', () => view.setTool(model.get('tool'))],

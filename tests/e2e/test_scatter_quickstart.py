@@ -139,8 +139,13 @@ def test_selection_from_python_changes_pixels(quickstart) -> None:  # noqa: ANN0
 def test_keys_reach_python_not_jupyterlab(quickstart) -> None:  # noqa: ANN001
     page = quickstart
     kernel_exec(page, "_keys = []; w.on_key(_keys.append)")
+    kernel_exec(page, "w.selection = [5, 6, 7]")
+    page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected === '3'")
     n_markdown = page.locator(".jp-MarkdownCell").count()
-    page.locator(f'{ROOT} [data-action="tool-pan"]').click()
+    page.locator(f'{ROOT} [data-action="tool-lasso"]').click()
+    page.locator(f'{ROOT} [data-action="tool-pan"]').click()  # tool changes sync model state
+    assert kernel_json(page, "w.tool") == "pan"
+    assert kernel_json(page, "w.selection.tolist()") == [5, 6, 7]  # no stale lasso resent
     page.locator(ROOT).focus()
     for key in ["3", "Control+z", "Control+Shift+z", "Control+y", "Delete", "Backspace", "9"]:
         page.keyboard.press(key)
@@ -149,6 +154,8 @@ def test_keys_reach_python_not_jupyterlab(quickstart) -> None:  # noqa: ANN001
     assert keys == ["digit:3", "undo", "redo", "redo", "delete", "delete", "digit:9"]
     assert page.locator(".jp-MarkdownCell").count() == n_markdown  # '3' did not make a heading
     assert page.locator(".jp-Notebook .jp-Cell").count() >= 5  # Delete did not remove cells
+    assert page.get_attribute(ROOT, "data-nselected") == "3"
+    kernel_exec(page, "w.selection = []")
 
 
 RING_PIXELS = """() => {
