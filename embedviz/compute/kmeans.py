@@ -63,7 +63,7 @@ def kmeans(
     n_init: int = 3, max_iter: int = 100,
 ) -> np.ndarray:
     """Labels (n,) int32 of the best (lowest inertia) of ``n_init`` k-means runs."""
-    with small_work_threads(device, data.size * k):
+    with small_work_threads(device, data.size * k, limit=20_000_000):
         return _best_of(data, k, device=device, random_state=random_state, n_init=n_init,
                         max_iter=max_iter)
 
