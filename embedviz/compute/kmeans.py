@@ -70,11 +70,13 @@ def kmeans(
 
 def _best_of(data: np.ndarray, k: int, *, device: torch.device, random_state: int | None,
              n_init: int, max_iter: int) -> np.ndarray:
-    x = torch.from_numpy(data).to(device, torch.float64 if device.type == "cpu" else torch.float32)
+    x = torch.from_numpy(data).to(device, torch.float32)
     x_sq = (x * x).sum(1)
     gen = torch.Generator(device="cpu")
     gen.manual_seed(int(random_state) if random_state is not None else int(np.random.randint(2**31)))
-    tol = 1e-8 * float(x.var(0).sum()) if x.shape[0] > 1 else 0.0
+    # scikit-learn's stopping rule: centre shift below 1e-4 x the mean feature variance
+    # (a 1e-8 tolerance ran ~100 iterations per start and took 12 s on 1e5 x 2 points).
+    tol = 1e-4 * float(x.var(0).mean()) if x.shape[0] > 1 else 0.0
     best_labels, best_inertia = None, float("inf")
     for _ in range(max(1, n_init)):
         labels, inertia = _lloyd(x, x_sq, _plus_plus(x, x_sq, k, gen), max_iter, tol)
