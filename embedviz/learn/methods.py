@@ -22,7 +22,7 @@ from embedviz.learn.propagate import reachability, to_proba
 METHODS = ("propagate", "distill", "linear", "prototype", "adapter")
 
 #: Points the distilled head and the adapter train on at most (the rest are predicted).
-MAX_DISTILL_POINTS = 8000
+MAX_DISTILL_POINTS = 4000
 
 
 @dataclass

@@ -37,7 +37,7 @@ class Retrainer:
     """
 
     def __init__(self, method: str = "auto", *, k: int = 15, alpha: float = 0.99,
-                 n_iter: int = 30, n_folds: int = 3, adapter_steps: int = 150,
+                 n_iter: int = 20, n_folds: int = 3, adapter_steps: int = 150,
                  refine_weight: float = 0.5, device: str = "auto",
                  random_state: int = 0) -> None:
         self.method = method
