@@ -33,20 +33,19 @@ def _open_and_run_all(browser, lab_server: LabServer, name: str, cells: list[str
     return page
 
 
-def test_explorer_renders_and_syncs_in_notebook7(browser, lab_server: LabServer) -> None:  # noqa: ANN001
-    # Notebook 7's own start-up may log errors of its own: take them as the baseline
-    plain = _open_and_run_all(browser, lab_server, "plain7.ipynb", ["print('PLAIN', 1 + 1)"])
-    expect(plain.locator(".jp-RenderedText", has_text="PLAIN")).to_contain_text("PLAIN 2", timeout=60_000)
-    baseline = set(plain.errors)
-    plain.close()
+# Notebook 7's own shell logs these in headless runs with or without any widget on the page
+# (its file browser commands and settings are absent under this server's settings folder).
+SHELL_NOISE = re.compile(r"not registered|reading 'schema'|Failed to load resource")
 
+
+def test_explorer_renders_and_syncs_in_notebook7(browser, lab_server: LabServer) -> None:  # noqa: ANN001
     page = _open_and_run_all(browser, lab_server, "nb7.ipynb", CELLS)
     root = page.locator(".ev-explorer .embedviz-scatter")
     expect(root).to_have_attribute("data-ready", "1", timeout=180_000)
     expect(root).to_have_attribute("data-npoints", "1797")
     expect(page.locator(".jp-RenderedText", has_text="SELECTED")).to_contain_text("SELECTED 183",
-                                                                                     timeout=60_000)
+                                                                                 timeout=60_000)
     expect(root).to_have_attribute("data-nselected", "183", timeout=15_000)   # Python -> browser
     expect(page.locator(".ev-explorer .ev-label-bar")).to_be_visible()
-    assert not set(page.errors) - baseline, page.errors
+    assert not [e for e in page.errors if not SHELL_NOISE.search(e)], page.errors
     page.close()
