@@ -82,7 +82,8 @@ def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_groups(groups: Any, codes: np.ndarray) -> np.ndarray:
-    """Lasso id per labelled point; ``None`` -> one group per (class, local cluster)."""
+    """Lasso id per labelled point; ``None`` -> one group per class (cross-validation then
+    splits each class into feature-space halves)."""
     n = codes.shape[0]
     if groups is None:
         out = np.where(codes >= 0, codes, -1).astype(np.int64)
