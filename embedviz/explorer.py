@@ -405,6 +405,7 @@ class Explorer:
             pred_codes=None if m is None else np.asarray(m.labels_),
             pred_names=None if m is None else self._model_class_names,
             confidence=None if m is None else np.asarray(m.confidence_),
+            novelty=None if m is None else np.asarray(m.novelty_),
         )
         self.scatter.set_color(spec.values, categories=spec.categories, palette=spec.palette)
 

@@ -14,6 +14,8 @@ from .palettes import MISSING_COLOR, categorical_palette
 
 BUILTIN = ("label", "prediction", "confidence", "cluster")
 MAX_CATEGORIES = 40
+NOVEL_AT = 0.5            # novelty at which no labelled class fits a point
+NOVEL_COLOR = "#9a9a9a"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class ColourSpec:
     values: np.ndarray
     categories: list[str] | None = None
     palette: list[str] | None = None
+
+    def _replace_last(self, color: str) -> "ColourSpec":
+        return ColourSpec(self.values, self.categories, (self.palette or [])[:-1] + [color])
 
 
 def colour_options(frame: pd.DataFrame) -> list[str]:
@@ -55,6 +60,7 @@ def colour_spec(
     pred_codes: np.ndarray | None = None,
     pred_names: list[str] | None = None,
     confidence: np.ndarray | None = None,
+    novelty: np.ndarray | None = None,
 ) -> ColourSpec:
     """The colours for ``mode``; prediction/confidence fall back to labels before a retrain."""
     if mode in ("prediction", "confidence") and pred_codes is None:
@@ -64,8 +70,11 @@ def colour_spec(
                                 [label_colors[n] for n in label_names], "unlabelled")
     if mode == "prediction":
         names = list(pred_names or [])
-        return ColourSpec(np.asarray(pred_codes, dtype=np.int32), names,
-                          [label_colors.get(n, "#888888") for n in names])
+        codes = np.asarray(pred_codes, dtype=np.int32)
+        if novelty is not None:   # points of classes nobody labelled get their own grey
+            codes = np.where(np.asarray(novelty) >= NOVEL_AT, -1, codes)
+        return _with_unlabelled(codes, names, [label_colors.get(n, "#888888") for n in names],
+                                "novel: no label fits")._replace_last(NOVEL_COLOR)
     if mode == "confidence":
         return ColourSpec(np.asarray(confidence, dtype=np.float32))
     if mode == "cluster":
