@@ -16,7 +16,7 @@ from scipy.spatial import ConvexHull
 
 from tests.e2e.conftest import REPO, LabServer, new_page
 from tests.e2e.lab import kernel_exec, kernel_json, open_notebook, run_all
-from tests.e2e.test_scatter_quickstart import pixels_to_data, points_in_polygon
+from tests.e2e.test_scatter_notebook import pixels_to_data, points_in_polygon
 
 pytestmark = pytest.mark.browser
 

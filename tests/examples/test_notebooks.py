@@ -13,7 +13,7 @@ NOTEBOOKS = sorted(p.name for p in EXAMPLES.glob("*.ipynb"))
 
 
 def test_the_examples_exist():
-    assert {"quickstart.ipynb", "text.ipynb", "images.ipynb"} <= set(NOTEBOOKS)
+    assert {"quickstart.ipynb", "scatter.ipynb", "text.ipynb", "images.ipynb"} <= set(NOTEBOOKS)
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Browser tests of embedviz.Scatter in real JupyterLab, on examples/quickstart.ipynb."""
+"""Browser tests of embedviz.Scatter in real JupyterLab, on examples/scatter.ipynb (the Scatter alone)."""
 from __future__ import annotations
 
 import io
@@ -38,7 +38,7 @@ def pixels_to_data(camera: dict, px: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def quickstart(browser, lab_server: LabServer):  # noqa: ANN001, ANN201
-    name = lab_server.add_notebook(REPO / "examples" / "quickstart.ipynb")
+    name = lab_server.add_notebook(REPO / "examples" / "scatter.ipynb")
     page = new_page(browser)
     open_notebook(page, lab_server.url, name)
     run_all(page)
@@ -112,7 +112,7 @@ def test_selection_from_python_changes_pixels(quickstart) -> None:  # noqa: ANN0
     page.wait_for_timeout(300)
     after = canvas_png(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator(ROOT).screenshot(path=str(SHOTS / "quickstart_selected.png"))
+    page.locator(ROOT).screenshot(path=str(SHOTS / "scatter_selected.png"))
     changed = np.abs(after - before).sum(axis=2) > 30
     assert changed.mean() > 0.005, f"only {changed.mean():.4%} of pixels changed"
 
@@ -195,5 +195,5 @@ def test_screenshot_for_users(quickstart) -> None:  # noqa: ANN001
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(ROOT).scroll_into_view_if_needed()
     page.mouse.move(0, 0)
-    page.locator(ROOT).screenshot(path=str(SHOTS / "quickstart.png"))
-    assert Path(SHOTS / "quickstart.png").stat().st_size > 10_000
+    page.locator(ROOT).screenshot(path=str(SHOTS / "scatter.png"))
+    assert Path(SHOTS / "scatter.png").stat().st_size > 10_000
