@@ -35,6 +35,7 @@ class LabelBar:
         on_redo: Callback,
     ) -> None:
         self._on_pick = on_pick
+        self._chips: dict[str, W.Button] = {}
         self.chips = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.chips.add_class("ev-chips")
         self.new_name = W.Text(placeholder="new label…", layout=W.Layout(width="140px"))
@@ -67,6 +68,14 @@ class LabelBar:
         )
         self.widget.add_class("ev-label-bar")
 
+    def _chip(self, name: str) -> W.Button:
+        if name not in self._chips:
+            btn = W.Button(layout=W.Layout(width="auto"))
+            btn.add_class("ev-chip")
+            btn.on_click(lambda _, n=name: self._on_pick(n))
+            self._chips[name] = btn
+        return self._chips[name]
+
     def update(
         self,
         classes: list[str],
@@ -81,15 +90,15 @@ class LabelBar:
         chips = []
         for i, name in enumerate(classes):
             key = f"{i + 1} · " if i < 9 else ""
-            btn = W.Button(description=f"{key}{name} ({counts.get(name, 0)})",
-                           tooltip=f"Make '{name}' the active label" + (f" (key {i + 1})" if i < 9 else ""),
-                           layout=W.Layout(width="auto"))
+            btn = self._chip(name)   # reused: an update sends changed traits, not new widgets
+            btn.description = f"{key}{name} ({counts.get(name, 0)})"
+            btn.tooltip = f"Make '{name}' the active label" + (f" (key {i + 1})" if i < 9 else "")
             btn.style.button_color = colors.get(name, "#888888")
             btn.style.text_color = _text_color(colors.get(name, "#888888"))
-            btn.add_class("ev-chip")
             if name == active:
                 btn.add_class("ev-chip-active")
-            btn.on_click(lambda _, n=name: self._on_pick(n))
+            else:
+                btn.remove_class("ev-chip-active")
             chips.append(btn)
         if not chips:
             chips = [W.HTML('<span class="ev-muted">no labels yet — type a name and press Add</span>')]

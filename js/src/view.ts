@@ -182,6 +182,8 @@ export class ScatterView {
       this.scheduleOverlay();
       requestAnimationFrame(() => requestAnimationFrame(() => {
         this.root.dataset.ready = '1';
+        this.root.dataset.drawnAt = performance.now().toFixed(1); // for bench_loop: data shown
+        this.root.dataset.draws = String(Number(this.root.dataset.draws ?? '0') + 1);
         if (!this.grid && this.data) this.grid = buildGrid(this.data.xy); // after the first paint
       }));
     }).catch((err) => { this.message.textContent = `embedviz: drawing failed: ${String(err)}`; });
