@@ -44,7 +44,11 @@ def colour_options(frame: pd.DataFrame) -> list[str]:
     return list(BUILTIN) + [c for c in cols if c not in BUILTIN]
 
 
-def _with_unlabelled(codes: np.ndarray, names: list[str], colors: list[str], none: str) -> ColourSpec:
+def _with_unlabelled(codes: np.ndarray, names: list[str], colors: list[str], none: str,
+                     *, always: bool = True) -> ColourSpec:
+    """Codes with -1 mapped to an extra grey category ``none`` (only if used, unless ``always``)."""
+    if not always and not (codes < 0).any():
+        return ColourSpec(codes.astype(np.int32), list(names), list(colors))
     values = np.where(codes >= 0, codes, len(names)).astype(np.int32)
     return ColourSpec(values, list(names) + [none], list(colors) + [MISSING_COLOR])
 
@@ -80,7 +84,8 @@ def colour_spec(
     if mode == "cluster":
         c = np.asarray(clusters)
         k = int(c.max()) + 1 if c.size and c.max() >= 0 else 0
-        return _with_unlabelled(c, [f"cluster {i}" for i in range(k)], categorical_palette(k), "noise")
+        return _with_unlabelled(c, [f"cluster {i}" for i in range(k)], categorical_palette(k), "noise",
+                                always=False)
     if mode not in frame.columns:
         raise KeyError(f"Unknown colour {mode!r}; choose one of {colour_options(frame)}.")
     s = frame[mode]
@@ -88,4 +93,5 @@ def colour_spec(
         return ColourSpec(s.to_numpy(dtype=np.float32))
     cat = pd.Categorical(s.astype("object").where(s.notna(), None))
     names = [str(v) for v in cat.categories]
-    return _with_unlabelled(np.asarray(cat.codes), names, categorical_palette(len(names)), "missing")
+    return _with_unlabelled(np.asarray(cat.codes), names, categorical_palette(len(names)), "missing",
+                            always=False)
