@@ -226,9 +226,9 @@ class Explorer:
         m = self._model
         if m is None:
             return None
-        names = [str(c) for c in self._model_class_names]
+        names = np.asarray(self._model_class_names, dtype=object)
         return pd.DataFrame(
-            {"label": [names[i] for i in m.labels_], "confidence": m.confidence_,
+            {"label": names[np.asarray(m.labels_, dtype=np.int64)], "confidence": m.confidence_,
              "novelty": m.novelty_},
             index=self._data.frame.index,
         )
@@ -355,11 +355,11 @@ class Explorer:
             self._ui_unassign()
 
     def _ui_search(self, query: str) -> None:
-        texts = self._data.texts()
-        if texts is None or not query.strip():
+        column = self._data.text_column
+        if column is None or not query.strip():
             return
-        q = query.lower()
-        hits = np.array([i for i, t in enumerate(texts) if q in t.lower()], dtype=np.uint32)
+        found = self._data.frame[column].astype(str).str.contains(query, case=False, regex=False)
+        hits = np.flatnonzero(found.to_numpy(dtype=bool)).astype(np.uint32)
         self.selection = hits
         self.controls.say(f"{hits.size:,} items contain '{query}'", kind="ok" if hits.size else "warn")
 

@@ -135,11 +135,17 @@ def _encode(st: Any, texts: list[str], dev: torch.device, batch_size: int,
             vecs = st(features)["sentence_embedding"].float()
             if normalize:
                 vecs = torch.nn.functional.normalize(vecs, dim=1)
-            if out is None:
-                out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
-            out[pos] = vecs.cpu().numpy()
+            out = _write_rows(out, len(texts), pos, vecs)
             bar.update(len(pos))
     assert out is not None
+    return out
+
+
+def _write_rows(out: np.ndarray | None, n: int, pos: np.ndarray, vecs: torch.Tensor) -> np.ndarray:
+    """Put one batch of vectors at rows ``pos`` of the (n, d) result, made on the first batch."""
+    if out is None:
+        out = np.empty((n, vecs.shape[1]), dtype=np.float32)
+    out[pos] = vecs.cpu().numpy()
     return out
 
 
@@ -180,9 +186,7 @@ def _embed_module(
             tqdm(total=len(items), desc="embed", unit="item", disable=not progress, leave=False) as bar:
         for pos, batch in prefetched(items, order, batch_size, prepare, background=dev.type != "cpu"):
             vecs = module(batch.to(dev, non_blocking=True)).float().reshape(len(pos), -1)
-            if out is None:
-                out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)
-            out[pos] = vecs.cpu().numpy()
+            out = _write_rows(out, len(items), pos, vecs)
             bar.update(len(pos))
     assert out is not None
     return out

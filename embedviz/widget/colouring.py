@@ -26,9 +26,6 @@ class ColourSpec:
     categories: list[str] | None = None
     palette: list[str] | None = None
 
-    def _replace_last(self, color: str) -> "ColourSpec":
-        return ColourSpec(self.values, self.categories, (self.palette or [])[:-1] + [color])
-
 
 def colour_options(frame: pd.DataFrame) -> list[str]:
     """The colour-by choices: the built-ins, then columns that colour well."""
@@ -45,12 +42,13 @@ def colour_options(frame: pd.DataFrame) -> list[str]:
 
 
 def _with_unlabelled(codes: np.ndarray, names: list[str], colors: list[str], none: str,
-                     *, always: bool = True) -> ColourSpec:
-    """Codes with -1 mapped to an extra grey category ``none`` (only if used, unless ``always``)."""
+                     *, always: bool = True, none_color: str = MISSING_COLOR) -> ColourSpec:
+    """Codes with -1 mapped to an extra category ``none`` in ``none_color`` (only if used,
+    unless ``always``)."""
     if not always and not (codes < 0).any():
         return ColourSpec(codes.astype(np.int32), list(names), list(colors))
     values = np.where(codes >= 0, codes, len(names)).astype(np.int32)
-    return ColourSpec(values, list(names) + [none], list(colors) + [MISSING_COLOR])
+    return ColourSpec(values, list(names) + [none], list(colors) + [none_color])
 
 
 def colour_spec(
@@ -78,7 +76,7 @@ def colour_spec(
         if novelty is not None:   # points of classes nobody labelled get their own grey
             codes = np.where(np.asarray(novelty) >= NOVEL_AT, -1, codes)
         return _with_unlabelled(codes, names, [label_colors.get(n, "#888888") for n in names],
-                                "novel: no label fits")._replace_last(NOVEL_COLOR)
+                                "novel: no label fits", none_color=NOVEL_COLOR)
     if mode == "confidence":
         return ColourSpec(np.asarray(confidence, dtype=np.float32))
     if mode == "cluster":

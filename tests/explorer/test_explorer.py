@@ -132,3 +132,14 @@ def test_cancel_leaves_labels_and_map_unchanged(ex, digits):
     pd.testing.assert_series_equal(ex.labels, labels_before)
     np.testing.assert_array_equal(ex.xy, xy_before)
     assert not ex.controls.retrain.disabled           # ready for another go
+
+
+def test_search_selects_matching_text_and_similar_grows_it(tmp_path):
+    texts = ["sparse matrix product", "dense Matrix inverse", "read a file", "write a FILE"] * 5
+    ex = ev.Explorer(pd.DataFrame({"text": texts}), embedding=np.random.default_rng(0).normal(size=(20, 6)),
+                     text="text", labels=str(tmp_path / "s.embedviz.db"), progress=False)
+    ex.controls.search.value = "matrix"
+    assert sorted(ex.selection.tolist()) == [i for i, t in enumerate(texts) if "matrix" in t.lower()]
+    before = set(ex.selection.tolist())
+    ex.controls.similar.click()
+    assert before < set(ex.selection.tolist())
