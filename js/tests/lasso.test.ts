@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Affine } from '../src/interact/camera';
 import { buildGrid, selectInPolygonGrid } from '../src/interact/grid';
-import { boxPolygon, combine, pickNearest, pointInPolygon, rasterise, selectInPolygon, type Vertex } from '../src/interact/lasso';
+import {
+  boxPolygon, bucketEdges, combine, flatten, inRow, pickNearest, pointInPolygon, rasterise, selectInPolygon,
+  warmupPolygons, type Vertex,
+} from '../src/interact/lasso';
 
 const IDENTITY: Affine = { a: 1, b: 0, c: 0, d: 0, e: 1, f: 0 };
 
@@ -138,5 +141,65 @@ describe('selectInPolygonGrid', () => {
     const grid = buildGrid(xy);
     expect(Array.from(selectInPolygonGrid(xy, grid, IDENTITY, boxPolygon([0, 0], [5, 5])))).toEqual([0, 1, 2]);
     expect(selectInPolygonGrid(xy, grid, IDENTITY, boxPolygon([3, 3], [5, 5])).length).toBe(0);
+  });
+});
+
+describe('edges bucketed by mask row', () => {
+  it('the row test equals the full even-odd test for every point of the row', () => {
+    const rand = rng(11);
+    const poly = Array.from({ length: 200 }, (_, k) => {
+      const a = (2 * Math.PI * k) / 200, r = 80 + 50 * Math.sin(9 * a) + 30 * rand();
+      return [150.5 + r * Math.cos(a), 140.25 + r * Math.sin(a)] as Vertex;
+    });
+    const flat = flatten(poly), mask = rasterise(poly), buckets = bucketEdges(flat, mask);
+    expect(buckets.rowStart.length).toBe(mask.rows + 1);
+    expect(buckets.rowStart[mask.rows]).toBeLessThan(poly.length * 12); // a few rows per edge, not all
+    for (let k = 0; k < 20_000; k++) {
+      const x = mask.x0 + rand() * mask.cols * mask.cell, y = mask.y0 + rand() * mask.rows * mask.cell;
+      const row = Math.floor((y - mask.y0) / mask.cell);
+      expect(inRow(flat, buckets, row, x, y)).toBe(pointInPolygon(poly, x, y));
+    }
+  });
+
+  it('covers a point whose row index is off by one (rounding at a row border)', () => {
+    const tri: Vertex[] = [[0, 0], [10, 0.5], [0, 10]];
+    const flat = flatten(tri), mask = rasterise(tri), buckets = bucketEdges(flat, mask);
+    for (let r = 0; r < mask.rows; r++) {
+      const y = mask.y0 + r * mask.cell; // exactly on the border between rows r-1 and r
+      for (const row of [Math.max(0, r - 1), r]) {
+        for (const x of [0.5, 2, 5, 9]) expect(inRow(flat, buckets, row, x, y)).toBe(pointInPolygon(tri, x, y));
+      }
+    }
+  });
+});
+
+describe('warm-up polygons', () => {
+  it('are lasso-like: many finite, fractional vertices, spread over the view', () => {
+    const polys = warmupPolygons(800, 480);
+    expect(polys.length).toBeGreaterThanOrEqual(3);
+    for (const p of polys) {
+      expect(p.length).toBeGreaterThanOrEqual(20);
+      expect(p.every(([x, y]) => Number.isFinite(x) && Number.isFinite(y))).toBe(true);
+      expect(p.some(([x]) => x !== Math.round(x))).toBe(true);
+    }
+    const xs = polys.flat().map(([x]) => x);
+    expect(Math.min(...xs)).toBeLessThan(0); // one runs past the view's edges
+    expect(Math.max(...xs)).toBeGreaterThan(800);
+  });
+
+  it('select exactly (the warm-up runs the real path) and take all or part of a cloud', () => {
+    const rand = rng(3);
+    const n = 30_000;
+    const xy = new Float32Array(2 * n);
+    for (let i = 0; i < 2 * n; i++) xy[i] = rand();
+    const cam: Affine = { a: 800, b: 0, c: 0, d: 0, e: -480, f: 480 }; // unit square fills the view
+    const grid = buildGrid(xy, 64);
+    const counts = warmupPolygons(800, 480).map((poly) => {
+      const got = Array.from(selectInPolygonGrid(xy, grid, cam, poly)).sort((p, q) => p - q);
+      expect(got).toEqual(brute(xy, cam, poly));
+      return got.length;
+    });
+    expect(Math.max(...counts)).toBe(n);
+    expect(counts.some((c) => c > 0 && c < n / 2)).toBe(true);
   });
 });

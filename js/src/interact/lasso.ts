@@ -12,7 +12,7 @@ import type { Affine } from './camera';
 
 export type Vertex = readonly [number, number];
 
-const OUTSIDE = 0, INSIDE = 1, BOUNDARY = 2;
+export const OUTSIDE = 0, INSIDE = 1, BOUNDARY = 2;
 const MAX_CELLS = 4_000_000;
 
 /** Even-odd test of one point against a closed polygon (exact reference). */
@@ -108,12 +108,52 @@ function markEdges({ xs, ys }: FlatPolygon, m: Mask): void {
   }
 }
 
-/** Is the pixel (px, py) inside the polygon? Mask lookup; exact test near edges. */
-export function classifyPoint(m: Mask, poly: FlatPolygon, px: number, py: number): boolean {
-  const u = px - m.x0, v = py - m.y0;
-  if (!(u >= 0 && u < m.cols * m.cell && v >= 0 && v < m.rows * m.cell)) return false;
-  const state = m.cells[((v / m.cell) | 0) * m.cols + ((u / m.cell) | 0)];
-  return state === INSIDE || (state === BOUNDARY && inFlatPolygon(poly.xs, poly.ys, px, py));
+/**
+ * Polygon edges bucketed by mask row (CSR: edges[rowStart[r]..rowStart[r+1]] for row r).
+ * A horizontal ray at a y inside row r can only cross edges whose y-span overlaps row r, so
+ * the exact even-odd test of a boundary point looks at a handful of edges instead of all of
+ * a long lasso's hundreds. Each bucket also holds the edges of the rows above and below, so
+ * a point whose row index is off by one (rounding) still sees every edge it could cross.
+ */
+export interface RowEdges {
+  rowStart: Int32Array;
+  ends: Int32Array; // bucket entry k is the edge from vertex ends[2k+1] to vertex ends[2k]
+}
+
+export function bucketEdges({ ys }: FlatPolygon, m: Mask): RowEdges {
+  const nv = ys.length, inv = 1 / m.cell, last = m.rows - 1;
+  const lo = new Int32Array(nv), hi = new Int32Array(nv);
+  const rowStart = new Int32Array(m.rows + 1);
+  for (let i = 0, j = nv - 1; i < nv; j = i++) {
+    const r0 = Math.max(0, Math.floor((Math.min(ys[i], ys[j]) - m.y0) * inv) - 1);
+    const r1 = Math.min(last, Math.floor((Math.max(ys[i], ys[j]) - m.y0) * inv) + 1);
+    lo[i] = r0;
+    hi[i] = r1;
+    for (let r = r0; r <= r1; r++) rowStart[r + 1]++;
+  }
+  for (let r = 0; r < m.rows; r++) rowStart[r + 1] += rowStart[r];
+  const fill = rowStart.slice(0, m.rows);
+  const ends = new Int32Array(2 * rowStart[m.rows]);
+  for (let i = 0, j = nv - 1; i < nv; j = i++) {
+    for (let r = lo[i]; r <= hi[i]; r++) {
+      const k = fill[r]++;
+      ends[2 * k] = i;
+      ends[2 * k + 1] = j;
+    }
+  }
+  return { rowStart, ends };
+}
+
+/** Even-odd test of (x, y) against the edges bucketed for mask row `row` (same arithmetic as pointInPolygon). */
+export function inRow({ xs, ys }: FlatPolygon, { rowStart, ends }: RowEdges, row: number,
+                      x: number, y: number): boolean {
+  let inside = false;
+  for (let k = rowStart[row], end = rowStart[row + 1]; k < end; k++) {
+    const i = ends[2 * k], j = ends[2 * k + 1];
+    const yi = ys[i], yj = ys[j];
+    if ((yi > y) !== (yj > y) && x < ((xs[j] - xs[i]) * (y - yi)) / (yj - yi) + xs[i]) inside = !inside;
+  }
+  return inside;
 }
 
 /**
@@ -125,6 +165,7 @@ export function selectInPolygon(xy: Float32Array | Float64Array, toPixels: Affin
   if (polygon.length < 3) return new Uint32Array(0);
   const poly = flatten(polygon);
   const m = rasteriseFlat(poly);
+  const buckets = bucketEdges(poly, m);
   const { a, b, c, d, e, f } = toPixels;
   const inv = 1 / m.cell, cols = m.cols, cells = m.cells;
   const w = cols * m.cell, h = m.rows * m.cell, x0 = m.x0, y0 = m.y0;
@@ -133,11 +174,13 @@ export function selectInPolygon(xy: Float32Array | Float64Array, toPixels: Affin
   let count = 0;
   for (let i = 0; i < n; i++) {
     const x = xy[2 * i], y = xy[2 * i + 1];
-    const u = a * x + b * y + c - x0, v = d * x + e * y + f - y0;
+    const px = a * x + b * y + c, py = d * x + e * y + f;
+    const u = px - x0, v = py - y0;
     if (!(u >= 0 && u < w && v >= 0 && v < h)) continue; // outside the box; NaN lands here
-    const state = cells[((v * inv) | 0) * cols + ((u * inv) | 0)];
+    const row = (v * inv) | 0;
+    const state = cells[row * cols + ((u * inv) | 0)];
     if (state === OUTSIDE) continue;
-    if (state === BOUNDARY && !inFlatPolygon(poly.xs, poly.ys, u + x0, v + y0)) continue;
+    if (state === BOUNDARY && !inRow(poly, buckets, row, px, py)) continue;
     if (count === out.length) {
       const grown = new Uint32Array(Math.min(n, out.length * 2));
       grown.set(out);
@@ -146,6 +189,24 @@ export function selectInPolygon(xy: Float32Array | Float64Array, toPixels: Affin
     out[count++] = i;
   }
   return out.slice(0, count);
+}
+
+/**
+ * Lasso-like polygons (wobbly rings with fractional pixel coordinates) for warming up the
+ * selection code before the user's first lasso: one around most of a `width` x `height`
+ * view, one past its edges, one small. Together they take every branch a real lasso takes
+ * (whole grid cells, runs of them, cells tested point by point, cells and points off the mask).
+ */
+export function warmupPolygons(width: number, height: number): Vertex[][] {
+  const ring = (cx: number, cy: number, rx: number, ry: number, k: number, wobble: number): Vertex[] => {
+    const out: Vertex[] = [];
+    for (let i = 0; i < k; i++) {
+      const t = (2 * Math.PI * i) / k, r = 1 + wobble * Math.sin(7 * t);
+      out.push([(cx + rx * r * Math.cos(t)) * width, (cy + ry * r * Math.sin(t)) * height]);
+    }
+    return out;
+  };
+  return [ring(0.5, 0.5, 0.3, 0.35, 120, 0.3), ring(0.5, 0.5, 0.85, 0.85, 60, 0.1), ring(0.2, 0.3, 0.08, 0.1, 40, 0.2)];
 }
 
 /** The axis-aligned rectangle spanned by two corners, as a polygon. */
