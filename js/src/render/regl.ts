@@ -1,10 +1,14 @@
 /**
  * Renderer backed by regl-scatterplot (WebGL2, built for millions of points).
  * Only drawing, camera and hover live here; selection geometry is ours (interact/lasso.ts),
- * so regl-scatterplot's own lasso, click-select and key handling are switched off.
+ * so regl-scatterplot's own lasso, click-select and key handling are switched off, and the
+ * selection is shown by a CPU-painted layer over the plot (selection.ts), not by
+ * regl-scatterplot's select (three extra GL passes over the selected points every frame).
  */
 import createScatterplot from 'regl-scatterplot';
+import { ndcToPixels } from '../interact/camera';
 import type { EncodedPoints } from './encode';
+import { packColor, SelectionLayer, type SelectionPaint } from './selection';
 import type { DrawOptions, Renderer, RendererCallbacks } from './types';
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
@@ -17,20 +21,23 @@ export class ReglRenderer implements Renderer {
   private width: number;
   private height: number;
   private drawn = false;
+  private points: EncodedPoints | null = null;
+  private packed: Uint32Array = new Uint32Array(0); // packed colours of `points`
+  private selection: Uint32Array = new Uint32Array(0);
+  private layer = new SelectionLayer();
+  private frame = 0;
 
   constructor(canvas: HTMLCanvasElement, width: number, height: number, callbacks: RendererCallbacks) {
     this.canvas = canvas;
     this.width = width;
     this.height = height;
+    canvas.after(this.layer.canvas);
+    this.layer.resize(width, height, window.devicePixelRatio || 1);
     this.plot = createScatterplot({
       canvas,
       width,
       height,
       backgroundColor: BACKGROUND,
-      pointSizeSelected: 2,
-      pointOutlineWidth: 1.5,
-      opacityInactiveScale: 0.35,
-      opacityInactiveMax: 0.5,
       pointScaleMode: 'asinh',
       lassoOnLongPress: false,
       lassoInitiator: false,
@@ -44,7 +51,10 @@ export class ReglRenderer implements Renderer {
     } as never);
     this.plot.subscribe('pointOver', (i: number) => callbacks.onHover(i));
     this.plot.subscribe('pointOut', () => callbacks.onHover(-1));
-    this.plot.subscribe('view', () => callbacks.onView());
+    this.plot.subscribe('view', () => {
+      callbacks.onView();
+      if (this.selection.length) this.schedulePaint();
+    });
   }
 
   async draw(points: EncodedPoints, options: DrawOptions): Promise<void> {
@@ -63,17 +73,43 @@ export class ReglRenderer implements Renderer {
         wDataType: 'categorical',
         transition,
         transitionDuration: options.durationMs,
-        select: Array.from(options.selection),
         ...(points.valid ? { filter: points.valid } : {}),
       },
     );
     this.drawn = true;
+    this.points = points;
+    this.packed = Uint32Array.from(points.colors, (c) => packColor(c));
+    this.selection = options.selection;
+    this.paint();
   }
 
   select(indices: Uint32Array): void {
-    if (!this.drawn) return;
-    if (indices.length === 0) this.plot.deselect({ preventEvent: true });
-    else this.plot.select(Array.from(indices), { preventEvent: true });
+    this.selection = indices;
+    this.paint();
+  }
+
+  private schedulePaint(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = requestAnimationFrame(() => this.paint());
+  }
+
+  private paint(): void {
+    cancelAnimationFrame(this.frame);
+    const points = this.points;
+    if (!this.drawn || !points || this.selection.length === 0) {
+      this.layer.paint(this.selection.subarray(0, 0), null);
+      return;
+    }
+    const dpr = window.devicePixelRatio || 1;
+    const css = ndcToPixels(this.clipMatrix(), this.width, this.height);
+    const scale = this.pointScale() * dpr;
+    const paint: SelectionPaint = {
+      x: points.x, y: points.y, z: points.z, w: points.w,
+      colors: this.packed,
+      diameters: points.sizes.map((s) => s * scale),
+      toPixels: { a: css.a * dpr, b: css.b * dpr, c: css.c * dpr, d: css.d * dpr, e: css.e * dpr, f: css.f * dpr },
+    };
+    this.layer.paint(this.selection, paint);
   }
 
   clipMatrix(): Float32Array {
@@ -108,10 +144,13 @@ export class ReglRenderer implements Renderer {
     if (width === this.width && height === this.height) return;
     this.width = width;
     this.height = height;
-    void this.plot.set({ width, height });
+    this.layer.resize(width, height, window.devicePixelRatio || 1);
+    void this.plot.set({ width, height }).then(() => this.paint());
   }
 
   destroy(): void {
+    cancelAnimationFrame(this.frame);
+    this.layer.canvas.remove();
     this.plot.destroy();
   }
 }
