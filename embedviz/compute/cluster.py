@@ -1,4 +1,4 @@
-"""``cluster``: k-means in torch (GPU when present) or HDBSCAN (scikit-learn) on the map."""
+"""``cluster``: k-means in torch (GPU when present) or HDBSCAN (the ``hdbscan`` package) on the map."""
 from __future__ import annotations
 
 import warnings
@@ -62,10 +62,11 @@ def cluster(
     """Cluster the rows of ``X`` (usually the 2-D map from :func:`embedviz.reduce`).
 
     ``method="kmeans"``: ``n_clusters`` clusters, k-means++ starts (``n_init`` of them, best
-    inertia kept), Lloyd iterations in torch on ``device``. ``method="hdbscan"``:
-    scikit-learn's HDBSCAN with ``min_cluster_size`` (default ``max(5, n // 100)``, at most
-    500) and ``min_samples`` (default ``min(min_cluster_size, 10)``); rows it leaves out are
-    labelled -1. Cached by content.
+    inertia kept), Lloyd iterations in torch on ``device``. ``method="hdbscan"``: HDBSCAN
+    (the ``hdbscan`` package's Boruvka tree search, the same clusters as scikit-learn's) with
+    ``min_cluster_size`` (default ``max(5, n // 100)``, at most 500) and ``min_samples``
+    (default ``min(min_cluster_size, 10)``, counting the point itself as scikit-learn does);
+    rows it leaves out are labelled -1. Cached by content.
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
@@ -95,17 +96,30 @@ def cluster(
         # min_samples defaults to min(size, 10), as umap-learn's clustering guide suggests:
         # sklearn's default (= min_cluster_size) took 116 s on a 1e5-point map here.
         samples = min_samples if min_samples is not None else min(int(size), 10)
-        params = {"min_cluster_size": int(size), "min_samples": int(samples)}
+        params = {"min_cluster_size": int(size), "min_samples": int(samples), "impl": "hdbscan"}
 
         def run() -> dict[str, np.ndarray]:
-            from sklearn.cluster import HDBSCAN
-
-            model = HDBSCAN(min_cluster_size=int(size), min_samples=int(samples), copy=True)
-            return {"labels": model.fit_predict(data).astype(np.int32)}
+            return {"labels": _hdbscan(data, int(size), int(samples))}
 
     out = _cache.cached_call(f"cluster-{method}", data=[data], params=params,
                              compute=run, enabled=cache)
     return summarize(data, out["labels"], method=method)
+
+
+def _hdbscan(data: np.ndarray, size: int, samples: int) -> np.ndarray:
+    """HDBSCAN labels from the ``hdbscan`` package (exact minimum spanning tree).
+
+    scikit-learn's HDBSCAN builds the tree with Prim's algorithm over all pairs: 52-116 s on a
+    1e5-point map on 2 shared cores (bench_compute). The ``hdbscan`` package's Boruvka kd-tree
+    took 2.9 s on the same map, with the same partition (ARI 1.0, same noise points). Its
+    ``min_samples`` leaves the point itself out, so ours (scikit-learn's meaning) is one more.
+    """
+    import hdbscan
+
+    model = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=max(samples - 1, 1),
+                            approx_min_span_tree=False, core_dist_n_jobs=1)
+    labels = model.fit_predict(np.ascontiguousarray(data, dtype=np.float64))
+    return np.ascontiguousarray(labels, dtype=np.int32)
 
 
 def summarize(data: np.ndarray, labels: np.ndarray, *, method: str) -> Clustering:
