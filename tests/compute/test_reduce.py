@@ -93,6 +93,24 @@ def test_torch_umap_quality_close_to_umap_learn(digits, learn_layout) -> None:
     assert displacement < 0.08
 
 
+def test_torch_umap_optimisation_same_with_points_as_rows_or_complex(digits) -> None:
+    """The CPU holds points as complex numbers, CUDA as (n, 2) rows: both give the same map."""
+    from embedviz.compute.reduce_torch import _initial_layout
+    from embedviz.compute.umap_torch import find_ab_params, optimize_layout
+
+    X, _, graph = digits
+    rows, cols, w = fuzzy_graph(torch.from_numpy(graph.indices), torch.from_numpy(graph.distances))
+    a, b = find_ab_params(1.0, 0.1)
+    maps = []
+    for packed in (True, False):
+        gen = torch.Generator().manual_seed(0)
+        start = _initial_layout(X, torch.device("cpu"), gen)
+        xy = optimize_layout(start, rows, cols, w, n_epochs=60, a=a, b=b, generator=gen, packed=packed)
+        assert xy.shape == (len(X), 2) and xy.dtype == torch.float32 and torch.isfinite(xy).all()
+        maps.append(xy.numpy())
+    np.testing.assert_allclose(maps[0], maps[1], rtol=1e-3, atol=1e-3)
+
+
 def test_torch_umap_semi_supervised(digits) -> None:
     X, y_true, graph = digits
     y = np.where(np.random.default_rng(0).random(len(X)) < 0.3, y_true, -1)
