@@ -142,6 +142,24 @@ def test_reduce_computes_its_own_graph_when_none_given() -> None:
     assert xy.shape == (300, 2) and np.isfinite(xy).all()
 
 
+def test_umap_on_the_cpu_picks_the_torch_layout_for_large_n(monkeypatch) -> None:
+    from embedviz.compute import reduce as reduce_module
+
+    X = np.random.default_rng(2).normal(size=(400, 8)).astype(np.float32)
+    graph = embedviz.knn(X, k=10, progress=False, cache=False)
+    opts = dict(knn=graph, device="cpu", random_state=0, n_epochs=30, progress=False, cache=False)
+    small = embedviz.reduce(X, method="umap", **opts)
+    np.testing.assert_array_equal(small, embedviz.reduce(X, method="umap-learn", **opts))
+    monkeypatch.setattr(reduce_module, "_TORCH_ON_CPU_FROM", 300)
+    large = embedviz.reduce(X, method="umap", **opts)
+    np.testing.assert_array_equal(large, embedviz.reduce(X, method="umap-torch", **opts))
+    # warm start and semi-supervised layouts go the same way
+    y = np.where(np.arange(len(X)) % 3 == 0, np.arange(len(X)) % 2, -1)
+    warm = embedviz.reduce(X, method="umap", init=large, y=y, **opts)
+    np.testing.assert_array_equal(warm, embedviz.reduce(X, method="umap-torch", init=large, y=y, **opts))
+    assert np.isfinite(warm).all() and np.allclose(warm.mean(0), large.mean(0), atol=1e-3)
+
+
 def test_bad_inputs_name_the_fix(digits) -> None:
     X, _, graph = digits
     with pytest.raises(ValueError, match="Unknown method"):
