@@ -3,7 +3,7 @@
 CPU (always):
   1. n x 384 clustered synthetic vectors: embedviz knn + reduce + cluster vs
      ``umap.UMAP().fit_transform`` followed by scikit-learn HDBSCAN (time, trustworthiness on a
-     sample, ARI against the true blobs).
+     sample, ARI against the true blobs); umap-learn on embedviz's graph as a reference line.
   2. MiniLM sentences/s: ``embedviz.embed`` vs ``SentenceTransformer.encode``.
   3. The torch UMAP vs TorchDR's UMAP (if installed) vs umap-learn on digits.
 GPU (only when CUDA is present; not measurable on a CPU-only machine):
@@ -63,6 +63,11 @@ def clock(fn, *args, **kwargs):
     return out, time.perf_counter() - t0
 
 
+def load() -> str:
+    """The machine is shared: print the load next to each figure (ratios in one run count)."""
+    return "(load %.1f %.1f %.1f)" % os.getloadavg()
+
+
 def sample_trust(X: np.ndarray, xy: np.ndarray, m: int = 2000) -> float:
     rows = np.random.default_rng(1).choice(len(X), size=min(m, len(X)), replace=False)
     return float(trustworthiness(X[rows], xy[rows], n_neighbors=15))
@@ -87,29 +92,38 @@ def pipeline_cpu(n: int) -> None:
     print(f"\n== 1. CPU pipeline, {n:,} x 384 clustered vectors (20 blobs), torch threads="
           f"{torch.get_num_threads()}")
     print(f"numba warm-up (pynndescent + umap-learn, not counted): {warm_up():.1f} s")
+    from embedviz.compute.reduce import _umap_backend
+
     X, truth = blobs(n)
+    backend = _umap_backend(n, torch.device("cpu"))
     graph, t_knn = clock(embedviz.knn, X, k=15, progress=False)
     xy, t_red = clock(embedviz.reduce, X, knn=graph, random_state=None, progress=False)
     hdb, t_hdb = clock(embedviz.cluster, xy, method="hdbscan")
     km, t_km = clock(embedviz.cluster, xy, method="kmeans", n_clusters=20)
     ours = t_knn + t_red + t_hdb
     recall = "exact" if graph.exact else f"recall {graph.recall:.3f}"
-    print(f"embedviz knn ({'exact' if graph.exact else 'pynndescent'}, {recall}): {t_knn:8.1f} s")
-    print(f"embedviz reduce (umap-learn on the shared graph): {t_red:8.1f} s")
+    print(f"embedviz knn ({'exact' if graph.exact else 'pynndescent'}, {recall}): {t_knn:8.1f} s  {load()}")
+    print(f"embedviz reduce ({backend} on the shared graph): {t_red:8.1f} s  {load()}")
     print(f"embedviz cluster hdbscan on xy: {t_hdb:8.1f} s  ({hdb.n_clusters} clusters, "
-          f"ARI {adjusted_rand_score(truth, hdb.labels):.3f})")
+          f"ARI {adjusted_rand_score(truth, hdb.labels):.3f})  {load()}")
     print(f"embedviz cluster kmeans(20) on xy: {t_km:8.1f} s  (ARI {adjusted_rand_score(truth, km.labels):.3f})")
     peer_xy, t_peer_umap = clock(lambda: umap.UMAP().fit_transform(X))
+    print(f"peer umap.UMAP().fit_transform: {t_peer_umap:8.1f} s  {load()}")
     size = max(5, min(n // 100, 500))  # the same HDBSCAN settings as embedviz's defaults
     peer_labels, t_peer_hdb = clock(
         lambda: HDBSCAN(min_cluster_size=size, min_samples=min(size, 10)).fit_predict(peer_xy))
     peer = t_peer_umap + t_peer_hdb
-    print(f"peer umap.UMAP().fit_transform: {t_peer_umap:8.1f} s")
-    print(f"peer HDBSCAN on its xy: {t_peer_hdb:8.1f} s  (ARI {adjusted_rand_score(truth, peer_labels):.3f})")
+    print(f"peer scikit-learn HDBSCAN on its xy: {t_peer_hdb:8.1f} s  "
+          f"(ARI {adjusted_rand_score(truth, peer_labels):.3f})  {load()}")
     print(f"TOTAL knn+reduce+cluster(hdbscan): embedviz {ours:.1f} s vs peer {peer:.1f} s "
           f"-> ratio peer/embedviz = {peer / ours:.2f}x")
     print(f"trustworthiness (15-NN, 2,000-point sample): embedviz {sample_trust(X, xy):.4f}, "
           f"peer {sample_trust(X, peer_xy):.4f}")
+    if backend != "umap-learn":  # reference, not in the total: umap-learn on the same graph
+        ref_xy, t_ref = clock(embedviz.reduce, X, knn=graph, method="umap-learn", random_state=None,
+                              progress=False)
+        print(f"(reference) embedviz reduce with umap-learn on the same graph: {t_ref:8.1f} s, "
+              f"trust {sample_trust(X, ref_xy):.4f}  {load()}")
 
 
 def minilm(n: int, device: str) -> None:
