@@ -124,6 +124,17 @@ def run_adapter(ctx: Context, train: np.ndarray, prop: np.ndarray) -> Adapter:
             ctx.Z, train, T, w, prop, tick=ctx.tick)
 
 
+#: Floor of the propagation's say where the labels do not reach (keeps rows non-zero).
+MIN_REACH = 1e-3
+
+
+def abstaining(prop: np.ndarray, mass: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Propagation's vote scaled by reachability: where the labels reach a point weakly
+    (another graph component, an unlabelled sub-cluster) it abstains and the inductive heads
+    decide the blend. Its argmax is unchanged, so alone it predicts as before."""
+    return prop * np.maximum(reachability(mass, train), MIN_REACH)[:, None]
+
+
 def all_probas(
     ctx: Context,
     train: np.ndarray,
@@ -135,7 +146,7 @@ def all_probas(
     out: dict[str, np.ndarray] = {}
     models: dict[str, object] = {}
     if "propagate" in names:
-        out["propagate"] = prop
+        out["propagate"] = abstaining(prop, mass, train)
     builders: dict[str, Callable[[], object]] = {
         "linear": lambda: run_linear(ctx, train),
         "prototype": lambda: run_prototype(ctx, train),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedviz.learn.select import choose, cv_folds, cv_units
+from embedviz.learn.select import candidate_blends, choose, cv_folds, cv_units
 
 
 def test_folds_hold_out_whole_lassos_and_keep_every_class_trainable():
@@ -33,12 +33,21 @@ def test_choose_keeps_the_default_blend_unless_clearly_beaten():
     perfect = np.eye(2)[codes].astype(np.float32)
     wrong = perfect[:, ::-1].copy()
     probas = {"propagate": perfect, "distill": perfect, "adapter": perfect,
-              "linear": wrong, "prototype": wrong}
+              "linear": wrong, "prototype": perfect}
     choice = choose([probas], [codes], [w], ("propagate", "distill", "linear", "prototype",
                                              "adapter"))
-    assert set(choice.weights) == {"propagate", "distill", "adapter"}
+    assert set(choice.weights) == {"propagate", "distill", "adapter", "prototype"}
     probas = {"propagate": wrong, "distill": wrong, "adapter": wrong,
               "linear": wrong, "prototype": perfect}
     choice = choose([probas], [codes], [w], ("propagate", "distill", "linear", "prototype",
                                              "adapter"))
     assert choice.weights == {"prototype": 1.0}
+
+
+def test_propagation_never_stands_alone_next_to_an_inductive_learner():
+    names = ("propagate", "distill", "linear", "prototype", "adapter")
+    blends = candidate_blends(names)
+    assert {"propagate": 1.0} not in blends
+    assert {"prototype": 1.0} in blends
+    assert any(set(b) == {"propagate", "prototype"} for b in blends)
+    assert candidate_blends(("propagate",)) == [{"propagate": 1.0}]
