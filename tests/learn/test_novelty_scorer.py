@@ -1,0 +1,30 @@
+"""Choosing the novelty scorer from leave-one-class-out trials."""
+from __future__ import annotations
+
+import numpy as np
+
+from embedviz.learn.novelty import choose_scorer
+
+
+def _trial(reach_gap: float, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Views for 200 held-out points, the first 50 of a dropped class; ``conf`` separates
+    them moderately, ``reach`` (the same noise) by ``reach_gap`` more, ``proto`` not at all."""
+    rng = np.random.default_rng(seed)
+    pos = np.arange(200) < 50
+    noise = rng.normal(size=200)
+    conf = noise + 1.0 * pos
+    reach = noise + (1.0 + reach_gap) * pos
+    proto = rng.normal(size=200)
+    return {"conf": conf, "reach": reach, "proto": proto}, pos
+
+
+def test_the_models_own_uncertainty_stands_against_a_slightly_better_view():
+    scorer, scores = choose_scorer([_trial(0.05, s) for s in range(20)])
+    assert scores["reach"] > scores["conf"]  # reach is a little better in the trials...
+    assert scorer == ("conf",)  # ...but not by enough to trust it over conf
+
+
+def test_a_clearly_better_view_replaces_it():
+    scorer, scores = choose_scorer([_trial(2.0, s) for s in range(20)])
+    assert "reach" in scorer
+    assert scores["+".join(scorer)] > scores["conf"] + 0.03
