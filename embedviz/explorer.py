@@ -458,10 +458,14 @@ class Explorer:
             model = job.result()
             self._on_progress(0.9, "updating the map…")
             refined = model.transform(self._X)
+            # the shared graph, re-weighted by the labels: no new neighbour search per round
+            # (1e5 x 64 blobs, 2 cores: 13.8 s vs 41.3 s re-searching, trustworthiness to the
+            # refined features 0.953 vs 0.955, the same 2% mean displacement).
             # 80 epochs from the previous layout: 3.0 s vs 10.1 s for the default 200 at 20k
             # points on 2 cores, same mean displacement (1.4% vs 1.8% of the map's diagonal)
-            new_xy = reduce(refined, init=self._xy, random_state=self._random_state,
-                            device=self._device, progress=False, n_epochs=80)
+            new_xy = reduce(refined, knn=model.refine_graph(), init=self._xy,
+                            random_state=self._random_state, device=self._device,
+                            progress=False, n_epochs=80)
         except Exception as exc:  # cancelled or failed: the labels are untouched
             cancelled = type(exc).__name__ == "Cancelled"
             self.controls.say("Retrain cancelled; labels and map unchanged." if cancelled

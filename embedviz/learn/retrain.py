@@ -157,6 +157,31 @@ class Retrainer:
         self._check_fitted()
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
+    def _refined_parts(self, proba: np.ndarray) -> tuple[np.ndarray, float]:
+        """Sharpened unit class distributions and the refine weight ``w``."""
+        sharp = proba ** 4
+        sharp /= np.linalg.norm(sharp, axis=1, keepdims=True)
+        return sharp.astype(np.float32), self.refine_weight
+
+    def refine_graph(self) -> KNNGraph:
+        """The shared graph with its edges re-weighted as ``transform`` measures them.
+
+        Same neighbours, distance ``1 - ((1 - w) cos + w p.p')`` and re-sorted, so a new map
+        comes from ``reduce(transform(X), knn=refine_graph(), init=previous_xy)`` without
+        searching neighbours again (the shared graph is never rebuilt per retrain).
+        """
+        self._check_fitted()
+        g, X = self._graph, self._data.X
+        sharp, w = self._refined_parts(self.proba_)
+        rows = np.arange(g.n)[:, None]
+        cos = np.einsum("ikd,id->ik", X[g.indices], X) if g.metric != "cosine" else (
+            1.0 - g.distances)
+        agree = np.einsum("ikc,ic->ik", sharp[g.indices], sharp)
+        dist = np.clip(1.0 - ((1.0 - w) * cos + w * agree), 0.0, 2.0).astype(np.float32)
+        order = np.argsort(dist, axis=1, kind="stable")
+        return KNNGraph(indices=g.indices[rows, order], distances=dist[rows, order],
+                        metric="cosine", exact=g.exact, recall=g.recall)
+
     def transform(self, X: Any) -> np.ndarray:
         """Label-aware refined embedding for ``reduce(..., init=previous_xy)``.
 
@@ -167,9 +192,7 @@ class Retrainer:
         Xn = self._features(X)
         same = Xn.shape == self._data.X.shape and np.array_equal(Xn, self._data.X)
         proba = self.proba_ if same else self.predict_proba(Xn)
-        sharp = proba ** 4
-        sharp /= np.linalg.norm(sharp, axis=1, keepdims=True)
-        w = self.refine_weight
+        sharp, w = self._refined_parts(proba)
         return np.hstack([np.sqrt(1.0 - w) * Xn, np.sqrt(w) * sharp]).astype(np.float32)
 
     # ---------------------------------------------------------------- guidance

@@ -77,6 +77,25 @@ def test_transform_keeps_structure_and_separates_classes(fitted):
     assert corr > 0.9  # ... while the structure inside a class is kept
 
 
+def test_refine_graph_reweights_the_shared_graph_like_transform(fitted):
+    model, (X, y, labels, groups, wrong) = fitted
+    shared = model._graph
+    g = model.refine_graph()
+    assert g.indices.shape == shared.indices.shape
+    # the same neighbours, no new search ...
+    assert (np.sort(g.indices, axis=1) == np.sort(shared.indices, axis=1)).all()
+    assert (np.diff(g.distances, axis=1) >= 0).all()
+    # ... at the distances transform() gives them
+    Z = model.transform(X)
+    i, j = 7, int(g.indices[7, 3])
+    assert np.isclose(g.distances[7, 3], 1.0 - Z[i] @ Z[j], atol=1e-4)
+    # edges between classes lengthen more than edges within one
+    same = y[g.indices] == y[:, None]
+    cross = g.distances[~same].mean() - shared.distances[y[shared.indices] != y[:, None]].mean()
+    within = g.distances[same].mean() - shared.distances[y[shared.indices] == y[:, None]].mean()
+    assert cross > within
+
+
 def test_discover_finds_the_unlassoed_class(fitted):
     model, (X, y, labels, groups, wrong) = fitted
     found = model.discover()
