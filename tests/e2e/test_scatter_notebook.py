@@ -197,3 +197,106 @@ def test_screenshot_for_users(quickstart) -> None:  # noqa: ANN001
     page.mouse.move(0, 0)
     page.locator(ROOT).screenshot(path=str(SHOTS / "scatter.png"))
     assert Path(SHOTS / "scatter.png").stat().st_size > 10_000
+
+
+def _data_to_px(camera: dict, xy: np.ndarray) -> np.ndarray:
+    return np.column_stack([camera["a"] * xy[:, 0] + camera["b"] * xy[:, 1] + camera["c"],
+                            camera["d"] * xy[:, 0] + camera["e"] * xy[:, 1] + camera["f"]])
+
+
+def _drag_box(page, box: dict, a: tuple[float, float], b: tuple[float, float],  # noqa: ANN001
+              modifier: str | None = None) -> None:
+    if modifier:
+        page.keyboard.down(modifier)
+    page.mouse.move(box["x"] + a[0], box["y"] + a[1])
+    page.mouse.down()
+    page.mouse.move(box["x"] + b[0], box["y"] + b[1], steps=8)
+    page.mouse.up()
+    if modifier:
+        page.keyboard.up(modifier)
+
+
+def _wait_selection(page, n_before: int) -> np.ndarray:  # noqa: ANN001
+    page.wait_for_function(
+        f"() => document.querySelector('{ROOT}').dataset.nselected !== '{n_before}'",
+        timeout=10_000)
+    return np.sort(np.array(kernel_json(page, "w.selection.tolist()"), dtype=np.int64))
+
+
+def test_box_click_modifiers_hover_and_view(quickstart) -> None:  # noqa: ANN001
+    """Box select, Shift adds, Alt subtracts, a click picks the nearest point, hovering sets
+    ``w.hovered`` in the kernel, and zoom-to-selection / reset move the camera."""
+    page = quickstart
+    root = page.locator(ROOT)
+    kernel_exec(page, "w.selection = []; _hovered = []; w.on_hover(_hovered.append)")
+    page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected === '0'")
+    root.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    canvas = page.locator(f"{ROOT} canvas.ev-canvas")
+    box = canvas.bounding_box()
+    w, h = box["width"], box["height"]
+    camera = json.loads(root.get_attribute("data-camera"))
+    xy = np.array(kernel_json(page, "w.xy.tolist()"), dtype=np.float64)
+    px = _data_to_px(camera, xy)
+
+    def in_box(a, b):  # noqa: ANN001, ANN202
+        (x0, y0), (x1, y1) = np.minimum(a, b), np.maximum(a, b)
+        return set(np.flatnonzero((px[:, 0] >= x0) & (px[:, 0] <= x1)
+                                  & (px[:, 1] >= y0) & (px[:, 1] <= y1)).tolist())
+
+    def near_edge(a, b, margin=1.5):  # noqa: ANN001, ANN202
+        return in_box(np.subtract(np.minimum(a, b), margin), np.add(np.maximum(a, b), margin)) - \
+            in_box(np.add(np.minimum(a, b), margin), np.subtract(np.maximum(a, b), margin))
+
+    page.locator(f'{ROOT} [data-action="tool-box"]').click()
+    a1, b1 = (0.08 * w, 0.20 * h), (0.55 * w, 0.55 * h)  # starts below the toolbar
+    a2, b2 = (0.45 * w, 0.45 * h), (0.95 * w, 0.95 * h)
+    a3, b3 = (0.25 * w, 0.25 * h), (0.75 * w, 0.75 * h)
+    _drag_box(page, box, a1, b1)
+    first = set(_wait_selection(page, 0).tolist())
+    fuzzy = near_edge(a1, b1)  # mouse positions are whole pixels: edges may move < 1 px
+    assert first and len(first ^ in_box(a1, b1)) <= len(fuzzy)
+    assert (first ^ in_box(a1, b1)) <= fuzzy
+
+    _drag_box(page, box, a2, b2, "Shift")  # add
+    second = set(_wait_selection(page, len(first)).tolist())
+    fuzzy |= near_edge(a2, b2)
+    assert (second ^ (in_box(a1, b1) | in_box(a2, b2))) <= fuzzy
+    assert second > first
+
+    _drag_box(page, box, a3, b3, "Alt")  # subtract
+    third = set(_wait_selection(page, len(second)).tolist())
+    fuzzy |= near_edge(a3, b3)
+    assert (third ^ ((in_box(a1, b1) | in_box(a2, b2)) - in_box(a3, b3))) <= fuzzy
+    assert third < second
+
+    # a click (no drag) selects the point nearest the cursor
+    target = int(np.argmin(np.linalg.norm(px - [0.5 * w, 0.5 * h], axis=1)))
+    page.mouse.click(box["x"] + px[target, 0], box["y"] + px[target, 1])
+    clicked = _wait_selection(page, len(third))
+    assert clicked.size == 1
+    assert np.linalg.norm(px[clicked[0]] - px[target]) < 1.5
+
+    # hovering a point reaches the kernel
+    page.locator(f'{ROOT} [data-action="tool-pan"]').click()
+    page.mouse.move(box["x"] + px[target, 0] + 0.3, box["y"] + px[target, 1] + 0.3)
+    page.wait_for_timeout(300)
+    page.mouse.move(box["x"] + px[target, 0], box["y"] + px[target, 1])
+    kernel_exec(page, "import time; time.sleep(0.5)")
+    hovered = kernel_json(page, "w.hovered")
+    assert hovered >= 0 and np.linalg.norm(px[hovered] - px[target]) < 6
+    assert hovered in kernel_json(page, "_hovered")
+
+    # zoom to the selection, then reset: the camera follows
+    kernel_exec(page, "w.selection = np.flatnonzero(digits.target == 0); w.zoom_to(w.selection)")
+    page.wait_for_function(
+        f"() => document.querySelector('{ROOT}').dataset.camera !== {json.dumps(root.get_attribute('data-camera'))}",
+        timeout=10_000)
+    page.wait_for_timeout(1200)
+    zoomed = json.loads(root.get_attribute("data-camera"))
+    assert abs(zoomed["a"]) > 1.5 * abs(camera["a"])  # closer in
+    kernel_exec(page, "w.reset_view(); w.selection = []")
+    page.wait_for_timeout(1500)
+    reset = json.loads(root.get_attribute("data-camera"))
+    assert abs(reset["a"] - camera["a"]) < 0.05 * abs(camera["a"])
+    assert not page.errors, page.errors
