@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 
@@ -37,19 +38,27 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 
 @contextmanager
-def small_work_threads(device: torch.device, n_elements: int, *, limit: int = 2_000_000):
-    """Run torch on one CPU thread while tensors are small.
+def cpu_threads(device: torch.device, n: int) -> Iterator[None]:
+    """Run torch on at most ``n`` CPU threads inside the block (nothing changes off the CPU)."""
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(n, before)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def small_work_threads(device: torch.device, n_elements: int, *,
+                       limit: int = 2_000_000) -> Iterator[None]:
+    """Run torch on one CPU thread while tensors are small (``n_elements <= limit``).
 
     Many small element-wise ops gain nothing from intra-op threads, and on a busy machine the
     threads wait for each other: 200 UMAP epochs on digits took 29-40 s with 2 threads and
     1.4-1.6 s with one, on 2 shared cores.
     """
-    if device.type != "cpu" or n_elements > limit:
+    with cpu_threads(device, 1 if n_elements <= limit else torch.get_num_threads()):
         yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from embedviz.compute.device import small_work_threads
+from embedviz.compute.device import cpu_threads
 from embedviz.compute.knn_graph import KNNGraph
 from embedviz.compute.layout import WARM_START_EPOCHS, align_to, pca_2d, to_box
 from embedviz.compute.umap_torch import find_ab_params, fuzzy_graph, optimize_layout
@@ -35,7 +35,7 @@ def umap_torch_layout(
     # One CPU thread whatever the size: each epoch is a chain of gathers, scatters and small
     # element-wise ops that a second thread only slows down on a shared machine. At 1e5 points
     # x 200 epochs the loop took 32.9 s on one thread vs 81.5 s on two (2 cores, load 3.9-4.8).
-    with small_work_threads(device, 0):
+    with cpu_threads(device, 1):
         return _layout(graph, data=data, init=init, y=y, device=device, random_state=random_state,
                        min_dist=min_dist, n_epochs=n_epochs, progress=progress)
 

@@ -6,13 +6,13 @@ training seeds, so cross-validation and the final fit run the very same code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
+from embedviz.compute.device import cpu_threads, small_work_threads
 from embedviz.learn.adapter import Adapter
 from embedviz.learn.head import (
     LinearHead, PrototypeHead, class_balanced_weights, one_hot,
@@ -42,21 +42,6 @@ class Context:
     adapter_steps: int = 150
 
 
-@contextmanager
-def few_threads(device: torch.device, n: int) -> Iterator[None]:
-    """Run small CPU work on ``n`` torch threads (2 threads on a busy 2-core machine made
-    the adapter 25x slower in a measured run: 30 s instead of 1.1 s per fit)."""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(min(n, before))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def entropy_confidence(proba: np.ndarray) -> np.ndarray:
     """1 - normalised entropy: 1 for a one-hot row, 0 for a uniform one."""
     C = proba.shape[1]
@@ -75,7 +60,7 @@ def run_linear(ctx: Context, train: np.ndarray, l2: float = 1.0) -> LinearHead:
     if train.size > MAX_DISTILL_POINTS:  # lassos of 1e5 points: a random share is as good
         train = np.sort(ctx.rng.choice(train, MAX_DISTILL_POINTS, replace=False))
     T, w = _labelled_fit_data(ctx, train)
-    with few_threads(ctx.device, 1 if train.size * ctx.Z.shape[1] < 4_000_000 else 64):
+    with small_work_threads(ctx.device, train.size * ctx.Z.shape[1], limit=4_000_000):
         return LinearHead(l2=l2, device=ctx.device, tick=ctx.tick).fit(ctx.Z[train], T, w)
 
 
@@ -112,13 +97,15 @@ def run_distill(
     T[np.isin(rows, train)] = one_hot(ctx.codes[rows[np.isin(rows, train)]], ctx.n_classes)
     wb = class_balanced_weights(T, w[rows] * np.where(np.isin(rows, train),
                                                        ctx.seed_weight[rows], 1.0))
-    with few_threads(ctx.device, 1 if rows.size * ctx.Z.shape[1] < 4_000_000 else 64):
+    with small_work_threads(ctx.device, rows.size * ctx.Z.shape[1], limit=4_000_000):
         return LinearHead(l2=1.0, device=ctx.device, tick=ctx.tick).fit(ctx.Z[rows], T, wb)
 
 
 def run_adapter(ctx: Context, train: np.ndarray, prop: np.ndarray) -> Adapter:
     T, w = _labelled_fit_data(ctx, train)
-    with few_threads(ctx.device, 1):  # batches of 256 rows: extra threads only spin
+    # batches of 256 rows: extra threads only spin (2 threads on a busy 2-core machine
+    # made the adapter 25x slower in a measured run: 30 s instead of 1.1 s per fit)
+    with cpu_threads(ctx.device, 1):
         return Adapter(steps=ctx.adapter_steps, device=ctx.device,
                        seed=int(ctx.rng.integers(1 << 30))).fit(
             ctx.Z, train, T, w, prop, tick=ctx.tick)

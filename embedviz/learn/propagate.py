@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from embedviz.compute.device import cpu_threads
 from embedviz.compute.knn_graph import KNNGraph
 
 Tick = Callable[[], None]
@@ -78,18 +79,13 @@ def spread(
     """Iterate ``F <- alpha S F + (1 - alpha) Y``; ``seeds`` may stack several seed sets."""
     Y = torch.from_numpy(np.ascontiguousarray(seeds, dtype=np.float32)).to(S.device)
     F = Y.clone()
-    before = torch.get_num_threads()
-    if S.device.type == "cpu":
-        # measured on this shared 2-core CPU (n=1e5, 40 columns): 0.11 s per step on one
-        # thread, 0.20 s on two (OpenMP threads spin while other jobs hold the cores)
-        torch.set_num_threads(1)
-    try:
+    # measured on this shared 2-core CPU (n=1e5, 40 columns): 0.11 s per step on one
+    # thread, 0.20 s on two (OpenMP threads spin while other jobs hold the cores)
+    with cpu_threads(S.device, 1):
         for _ in range(n_iter):
             F = torch.sparse.mm(S, F).mul_(alpha).add_(Y, alpha=1.0 - alpha)
             if tick is not None:
                 tick()
-    finally:
-        torch.set_num_threads(before)
     return F.cpu().numpy()
 
 

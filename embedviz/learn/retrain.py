@@ -157,11 +157,11 @@ class Retrainer:
         self._check_fitted()
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
-    def _refined_parts(self, proba: np.ndarray) -> tuple[np.ndarray, float]:
-        """Sharpened unit class distributions and the refine weight ``w``."""
+    @staticmethod
+    def _sharpened(proba: np.ndarray) -> np.ndarray:
+        """Unit rows of ``proba ** 4``: the class part of the refined embedding."""
         sharp = proba ** 4
-        sharp /= np.linalg.norm(sharp, axis=1, keepdims=True)
-        return sharp.astype(np.float32), self.refine_weight
+        return (sharp / np.linalg.norm(sharp, axis=1, keepdims=True)).astype(np.float32)
 
     def refine_graph(self) -> KNNGraph:
         """The shared graph with its edges re-weighted as ``transform`` measures them.
@@ -171,14 +171,17 @@ class Retrainer:
         searching neighbours again (the shared graph is never rebuilt per retrain).
         """
         self._check_fitted()
-        g, X = self._graph, self._data.X
-        sharp, w = self._refined_parts(self.proba_)
-        rows = np.arange(g.n)[:, None]
-        cos = np.einsum("ikd,id->ik", X[g.indices], X) if g.metric != "cosine" else (
-            1.0 - g.distances)
-        agree = np.einsum("ikc,ic->ik", sharp[g.indices], sharp)
-        dist = np.clip(1.0 - ((1.0 - w) * cos + w * agree), 0.0, 2.0).astype(np.float32)
+        g, X, w = self._graph, self._data.X, self.refine_weight
+        sharp = self._sharpened(self.proba_)
+        dist = np.empty(g.distances.shape, dtype=np.float32)
+        for s in range(0, g.n, 8192):  # (rows, k, d) gathers in blocks: bounded memory
+            idx = g.indices[s:s + 8192]
+            cos = 1.0 - g.distances[s:s + 8192] if g.metric == "cosine" else np.einsum(
+                "ikd,id->ik", X[idx], X[s:s + 8192])
+            agree = np.einsum("ikc,ic->ik", sharp[idx], sharp[s:s + 8192])
+            dist[s:s + 8192] = np.clip(1.0 - ((1.0 - w) * cos + w * agree), 0.0, 2.0)
         order = np.argsort(dist, axis=1, kind="stable")
+        rows = np.arange(g.n)[:, None]
         return KNNGraph(indices=g.indices[rows, order], distances=dist[rows, order],
                         metric="cosine", exact=g.exact, recall=g.recall)
 
@@ -192,8 +195,9 @@ class Retrainer:
         Xn = self._features(X)
         same = Xn.shape == self._data.X.shape and np.array_equal(Xn, self._data.X)
         proba = self.proba_ if same else self.predict_proba(Xn)
-        sharp, w = self._refined_parts(proba)
-        return np.hstack([np.sqrt(1.0 - w) * Xn, np.sqrt(w) * sharp]).astype(np.float32)
+        w = self.refine_weight
+        return np.hstack([np.sqrt(1.0 - w) * Xn, np.sqrt(w) * self._sharpened(proba)]).astype(
+            np.float32)
 
     # ---------------------------------------------------------------- guidance
     def discover(self, *, quantile: float = 0.75, max_classes: int = 8,

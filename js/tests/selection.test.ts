@@ -45,14 +45,14 @@ describe('selection layer', () => {
     const { at } = paint([0]);
     expect(at(5, 5)).toBe(packColor('#ff0000')); // the point, in its own colour
     expect(at(4, 5)).toBe(packColor(RIM)); // rim next to it
-    expect(at(15, 5)).toBe(packColor('#ffffff', VEIL[3])); // unselected point: veiled
-    expect(at(0, 0)).toBe(packColor('#ffffff', VEIL[3]));
+    expect(at(15, 5)).toBe(VEIL); // unselected point: veiled
+    expect(at(0, 0)).toBe(VEIL);
   });
 
   it('uses each point\'s colour, skips NaN and off-screen points, applies the transform', () => {
     const { at, px } = paint([1, 2, 3], { toPixels: { a: 1, b: 0, c: -1, d: 0, e: 1, f: 2 } });
     expect(at(14, 7)).toBe(packColor('#0000ff'));
-    const veil = packColor('#ffffff', VEIL[3]), rim = packColor(RIM);
+    const veil = VEIL, rim = packColor(RIM);
     const painted = Array.from(px).filter((v) => v !== veil && v !== rim);
     expect(painted).toEqual([packColor('#0000ff')]); // only point 1 is on screen and finite
   });

@@ -96,6 +96,17 @@ def test_refine_graph_reweights_the_shared_graph_like_transform(fitted):
     assert cross > within
 
 
+def test_refine_graph_on_a_euclidean_graph_measures_cosine_like_transform(lassoed):
+    X, y, labels, groups, wrong = lassoed
+    graph = embedviz.knn(X, k=10, metric="euclidean", progress=False, cache=False)
+    model = Retrainer(adapter_steps=20).fit(X, labels, knn=graph, groups=groups)
+    g = model.refine_graph()
+    Z = model.transform(X)
+    expected = 1.0 - np.einsum("ikd,id->ik", Z[g.indices], Z)
+    assert g.metric == "cosine"
+    assert np.allclose(g.distances, expected, atol=1e-4)
+
+
 def test_discover_finds_the_unlassoed_class(fitted):
     model, (X, y, labels, groups, wrong) = fitted
     found = model.discover()

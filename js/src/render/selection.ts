@@ -11,8 +11,8 @@
  */
 import type { Affine } from '../interact/camera';
 
-/** Veil over the whole plot while a selection exists: white at 65% (RGBA). */
-export const VEIL: readonly [number, number, number, number] = [255, 255, 255, 166];
+/** Veil over the whole plot while a selection exists: white at 65%, as a packed pixel. */
+export const VEIL = packColor('#ffffff', 166);
 /** Rim drawn one pixel around each selected point. */
 export const RIM = '#37474f';
 
@@ -62,7 +62,7 @@ export function paintSelection(pixels: Uint32Array, width: number, height: numbe
     pixels.fill(0);
     return;
   }
-  pixels.fill(packColor('#ffffff', VEIL[3]));
+  pixels.fill(VEIL);
   const bodies = p.diameters.map((d) => discOffsets(d));
   const rims = p.diameters.map((d) => discOffsets(d + 2));
   const rim = packColor(RIM);
