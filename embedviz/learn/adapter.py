@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from embedviz.learn.head import Features, as_tensor
+
 
 class Adapter:
     """MLP ``d -> hidden -> C``; ``fit`` then ``predict_proba`` / ``hidden``."""
@@ -50,7 +52,7 @@ class Adapter:
 
     def fit(
         self,
-        Z: np.ndarray,
+        Z: Features,
         labelled: np.ndarray,
         targets: np.ndarray,
         weights: np.ndarray,
@@ -63,14 +65,15 @@ class Adapter:
         torch.manual_seed(self.seed)
         gen = torch.Generator(device=dev).manual_seed(self.seed)
         n, C = teacher.shape
-        Xt = torch.from_numpy(np.ascontiguousarray(Z)).to(dev)
+        Xt = as_tensor(Z, dev)
         Tt = torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32)).to(dev)
         lab = torch.from_numpy(labelled.astype(np.int64)).to(dev)
         lab_T = torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32)).to(dev)
         lab_w = torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float32)).to(dev)
         sample_p = lab_w / lab_w.sum().clamp_min(1e-12)
         net = self._build(Z.shape[1], C)
-        opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=1e-3)
+        opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=1e-3,
+                                fused=dev.type == "cuda")
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=self.steps)
         class_conf = torch.full((C,), 0.5, device=dev)
         bs = self.batch_size
@@ -95,7 +98,8 @@ class Adapter:
                     0, pseudo, conf, reduce="mean", include_self=False)
                 thr = self.threshold * class_conf[pseudo] / class_conf.max().clamp_min(1e-6)
                 mask = (conf >= thr).float() * conf
-                counts = torch.bincount(pseudo, weights=mask, minlength=C)
+                # index_add, not bincount: bincount waits for the GPU at every step
+                counts = torch.zeros(C, device=dev).index_add_(0, pseudo, mask)
                 balance = (counts.sum() / (C * counts.clamp_min(1.0)))[pseudo]
                 w_u = mask * balance.clamp(max=5.0)
             logp_u = torch.log_softmax(net(self._strong(xu, gen)), 1)
@@ -110,11 +114,9 @@ class Adapter:
         self.net = net
         return self
 
-    def predict_proba(self, Z: np.ndarray) -> np.ndarray:
+    def predict_proba(self, Z: Features) -> np.ndarray:
         assert self.net is not None, "fit first"
         with torch.no_grad():
-            out = []
-            for s in range(0, Z.shape[0], 65536):
-                x = torch.from_numpy(np.ascontiguousarray(Z[s:s + 65536])).to(self.device)
-                out.append(torch.softmax(self.net(x), 1).cpu().numpy())
-        return np.concatenate(out).astype(np.float32)
+            out = [torch.softmax(self.net(as_tensor(Z[s:s + 65536], self.device)), 1)
+                   for s in range(0, Z.shape[0], 65536)]
+        return torch.cat(out).cpu().numpy().astype(np.float32)

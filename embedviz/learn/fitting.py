@@ -13,7 +13,7 @@ from embedviz.learn.jobs import Progress
 from embedviz.learn.methods import METHODS, Context, all_probas
 from embedviz.learn.novelty import SCORERS, choose_scorer, combine, label_noise, novelty_views
 from embedviz.learn.propagate import (
-    balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
+    Propagated, balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
 )
 from embedviz.learn.select import Choice, blend, choose, cv_folds, cv_units, split_share
 
@@ -63,10 +63,11 @@ def fit_pipeline(
     C, codes = data.n_classes, data.codes
     lab = data.labelled
     progress(0.02, "building the graph operator")
-    W = symmetric_affinity(knn)
-    S = normalised_operator(W, cfg.device)
-    stand = Standardiser.fit(data.X)
-    ctx = Context(X=data.X, Z=stand(data.X), W=W, S=S, codes=codes,
+    W = symmetric_affinity(knn, cfg.device)
+    S = normalised_operator(W)
+    X = data.X.on(cfg.device)  # the features cross to the device once
+    stand = Standardiser.fit(X)
+    ctx = Context(X=X, Z=stand(X), W=W, S=S, codes=codes,
                   seed_weight=np.zeros(codes.shape[0], np.float32), n_classes=C,
                   device=cfg.device, rng=np.random.default_rng(cfg.seed), tick=progress.tick,
                   adapter_steps=cfg.adapter_steps)
@@ -94,15 +95,16 @@ def fit_pipeline(
         seed_sets.append(balanced_seeds(codes, w, C))
     F_all = spread(S, np.concatenate(seed_sets, axis=1), alpha=cfg.alpha, n_iter=cfg.n_iter,
                    tick=progress.tick)
-    F_sets = [F_all[:, i * C:(i + 1) * C] for i in range(len(seed_sets))]
+    F_sets = [Propagated.of(F_all[:, i * C:(i + 1) * C]) for i in range(len(seed_sets))]
 
     if C > 1:  # second look with the down-weighted seeds: wrong seeds pollute less
-        noise = label_noise(W, to_proba(F_sets[0])[0], codes)
+        noise = label_noise(W, F_sets[0].prop, codes)
     graph_noise = noise
     records = _cross_validate(ctx, lab, folds, F_sets, names, progress)
     if records:
-        choice = choose([r.probas for r in records], [codes[r.rows] for r in records],
-                        [ctx.seed_weight[r.rows] for r in records], names,
+        choice = choose([r.scored_probas() for r in records],
+                        [codes[r.rows[r.scored]] for r in records],
+                        [ctx.seed_weight[r.rows[r.scored]] for r in records], names,
                         margin_boost=split_share(units, data.groups, codes))
         noise = _combined_noise(noise, records, choice, codes)
     else:
@@ -119,13 +121,13 @@ def fit_pipeline(
     if records and C > 2:
         scorer, scorer_scores = choose_scorer(_novelty_trials(ctx, records, choice, F_sets))
     proto = _prototypes(ctx, lab)
-    views = novelty_views(F_sets[0], lab, proto.similarity(data.X), proba)
+    views = novelty_views(F_sets[0].F, lab, proto.similarity(ctx.X), proba)
     if C < 2:
         scorer = ("reach", "proto")
     novelty = combine(views, scorer)
     novelty[lab] = 0.0
     models.setdefault("prototype", proto)
-    prop, mass = to_proba(F_sets[0])
+    prop = F_sets[0].prop
     return FitResult(proba=proba, noise=noise, novelty=novelty, choice=choice, models=models,
                      standardiser=stand, extras={"reach": 1.0 - views["reach"],
                                                  "propagated": prop,
@@ -133,33 +135,51 @@ def fit_pipeline(
                      novelty_scorer="+".join(scorer), novelty_scores=scorer_scores)
 
 
+#: Held-out points per class and fold that choosing the blend and the novelty scorer look
+#: at (all of them go into the label-noise score). Lassos at n = 1e6 hold 1e5 points; a
+#: few thousand per class pin an accuracy or an AUROC down to about 0.01.
+MAX_SCORED_PER_CLASS = 2000
+
+
 @dataclass
 class FoldRecord:
-    """One grouped-CV fold: its training seeds, scored held-out rows, and their probas."""
+    """One grouped-CV fold: its training seeds, held-out rows and their probas, and the
+    positions (into ``rows``) that are scored."""
 
     index: int
     train: np.ndarray
     rows: np.ndarray
     probas: dict[str, np.ndarray]
+    scored: np.ndarray
+
+    def scored_probas(self) -> dict[str, np.ndarray]:
+        return {m: p[self.scored] for m, p in self.probas.items()}
+
+
+def capped_per_class(codes: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions into ``codes`` keeping at most ``cap`` (random) of each class, sorted."""
+    keep = [np.flatnonzero(codes == c) for c in np.unique(codes)]
+    keep = [k if k.size <= cap else rng.choice(k, cap, replace=False) for k in keep]
+    return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
 
 
 def _prototypes(ctx: Context, train: np.ndarray) -> PrototypeHead:
-    return PrototypeHead().fit(ctx.X[train], one_hot(ctx.codes[train], ctx.n_classes),
-                               ctx.seed_weight[train])
+    return PrototypeHead().fit(ctx.take(ctx.X, train),
+                               one_hot(ctx.codes[train], ctx.n_classes), ctx.seed_weight[train])
 
 
 def _cross_validate(ctx: Context, lab: np.ndarray, folds: list[np.ndarray],
-                    F_sets: list[np.ndarray], names: tuple[str, ...],
+                    F_sets: list[Propagated], names: tuple[str, ...],
                     progress: Progress) -> list[FoldRecord]:
     records = []
     for f, held in enumerate(folds):
         progress(0.2 + 0.5 * f / len(folds), f"cross-validating fold {f + 1}/{len(folds)}")
         train = np.setdiff1d(lab, held)
-        probas, _ = all_probas(ctx, train, F_sets[f + 1], names)
         rows = held[np.isin(ctx.codes[held], np.unique(ctx.codes[train]))]
         if rows.size:
-            records.append(FoldRecord(f + 1, train, rows, {m: p[rows] for m, p in
-                                                           probas.items()}))
+            probas, _ = all_probas(ctx, train, F_sets[f + 1], names, rows=rows)
+            scored = capped_per_class(ctx.codes[rows], MAX_SCORED_PER_CLASS, ctx.rng)
+            records.append(FoldRecord(f + 1, train, rows, probas, scored))
     return records
 
 
@@ -176,19 +196,18 @@ def _combined_noise(graph_noise: np.ndarray, records: list[FoldRecord], choice: 
 
 
 def _novelty_trials(ctx: Context, records: list[FoldRecord], choice: Choice,
-                    F_sets: list[np.ndarray]) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
+                    F_sets: list[Propagated]) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
     """Leave-one-class-out trials on the held-out lassos of each fold."""
     trials = []
     for r in records:
-        proto_sim = np.zeros((ctx.X.shape[0], ctx.n_classes), np.float32)
-        proto_sim[r.rows] = _prototypes(ctx, r.train).similarity(ctx.X[r.rows])
-        proba = np.zeros_like(proto_sim)
-        proba[r.rows] = blend(r.probas, choice.weights)
-        codes = ctx.codes[r.rows]
+        rows = r.rows[r.scored]
+        proto_sim = _prototypes(ctx, r.train).similarity(ctx.take(ctx.X, rows))
+        proba = blend(r.scored_probas(), choice.weights)
+        codes = ctx.codes[rows]
         for c in np.unique(codes):
             if np.unique(codes).size < 2:
                 break
             seeds = r.train[ctx.codes[r.train] != c]
-            views = novelty_views(F_sets[r.index], seeds, proto_sim, proba, rows=r.rows, drop=c)
+            views = novelty_views(F_sets[r.index].F, seeds, proto_sim, proba, rows=rows, drop=c)
             trials.append((views, codes == c))
     return trials

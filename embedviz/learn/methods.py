@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from embedviz.compute.device import cpu_threads, small_work_threads
@@ -17,7 +16,7 @@ from embedviz.learn.adapter import Adapter
 from embedviz.learn.head import (
     LinearHead, PrototypeHead, class_balanced_weights, one_hot,
 )
-from embedviz.learn.propagate import reachability, to_proba
+from embedviz.learn.propagate import Propagated, reachability, reachability_reference
 
 METHODS = ("propagate", "distill", "linear", "prototype", "adapter")
 
@@ -29,10 +28,10 @@ MAX_DISTILL_POINTS = 4000
 class Context:
     """Everything the learners share for one ``fit``: features, graph, labels, device."""
 
-    X: np.ndarray  # (n, d) unit-norm rows
-    Z: np.ndarray  # (n, d) standardised rows for the heads
-    W: sp.csr_matrix  # symmetric affinity
-    S: torch.Tensor  # normalised operator on device
+    X: torch.Tensor  # (n, d) unit-norm rows, on the device (moved there once per fit)
+    Z: torch.Tensor  # (n, d) standardised rows for the heads, on the device
+    W: torch.Tensor  # symmetric affinity (sparse CSR) on the device
+    S: torch.Tensor  # normalised operator on the device
     codes: np.ndarray  # (n,) class code or -1
     seed_weight: np.ndarray  # (n,) trust in each label (1 - noise), 0 for unlabelled
     n_classes: int
@@ -40,6 +39,10 @@ class Context:
     rng: np.random.Generator
     tick: Callable[[], None]
     adapter_steps: int = 150
+
+    def take(self, feats: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+        """Rows of a device feature tensor."""
+        return feats[torch.from_numpy(np.asarray(rows, dtype=np.int64)).to(feats.device)]
 
 
 def entropy_confidence(proba: np.ndarray) -> np.ndarray:
@@ -61,18 +64,21 @@ def run_linear(ctx: Context, train: np.ndarray, l2: float = 1.0) -> LinearHead:
         train = np.sort(ctx.rng.choice(train, MAX_DISTILL_POINTS, replace=False))
     T, w = _labelled_fit_data(ctx, train)
     with small_work_threads(ctx.device, train.size * ctx.Z.shape[1], limit=4_000_000):
-        return LinearHead(l2=l2, device=ctx.device, tick=ctx.tick).fit(ctx.Z[train], T, w)
+        return LinearHead(l2=l2, device=ctx.device, tick=ctx.tick).fit(
+            ctx.take(ctx.Z, train), T, w)
 
 
 def run_prototype(ctx: Context, train: np.ndarray) -> PrototypeHead:
     T, w = _labelled_fit_data(ctx, train)
-    return PrototypeHead().fit(ctx.X[train], T, w)
+    return PrototypeHead().fit(ctx.take(ctx.X, train), T, w)
 
 
-def distill_weights(prop: np.ndarray, mass: np.ndarray, train: np.ndarray) -> np.ndarray:
-    """Pseudo-label trust = reachability x (1 - entropy); the training seeds count fully."""
-    w = reachability(mass, train) * entropy_confidence(prop)
-    w[train] = 1.0
+def distill_weights(prop: np.ndarray, mass: np.ndarray, train: np.ndarray,
+                    rows: np.ndarray) -> np.ndarray:
+    """Pseudo-label trust of ``rows`` = reachability x (1 - entropy); seeds count fully."""
+    ref = reachability_reference(mass, train)
+    w = reachability(mass[rows], ref) * entropy_confidence(prop[rows])
+    w[np.isin(rows, train)] = 1.0
     return w
 
 
@@ -82,7 +88,9 @@ def distill_rows(n: int, train: np.ndarray, rng: np.random.Generator) -> np.ndar
         return np.arange(n)
     seeds = train if train.size <= MAX_DISTILL_POINTS // 2 else rng.choice(
         train, MAX_DISTILL_POINTS // 2, replace=False)
-    others = np.setdiff1d(np.arange(n), train)
+    free = np.ones(n, dtype=bool)
+    free[train] = False
+    others = np.flatnonzero(free)
     pick = rng.choice(others, min(others.size, MAX_DISTILL_POINTS - seeds.size), replace=False)
     return np.union1d(seeds, pick)
 
@@ -91,14 +99,15 @@ def run_distill(
     ctx: Context, train: np.ndarray, prop: np.ndarray, mass: np.ndarray
 ) -> LinearHead:
     """A linear head fitted to propagated labels, weighted by reachability x confidence."""
-    w = distill_weights(prop, mass, train)
     rows = distill_rows(ctx.X.shape[0], train, ctx.rng)
+    w = distill_weights(prop, mass, train, rows)
+    seed = np.isin(rows, train)
     T = prop[rows].copy()
-    T[np.isin(rows, train)] = one_hot(ctx.codes[rows[np.isin(rows, train)]], ctx.n_classes)
-    wb = class_balanced_weights(T, w[rows] * np.where(np.isin(rows, train),
-                                                       ctx.seed_weight[rows], 1.0))
+    T[seed] = one_hot(ctx.codes[rows[seed]], ctx.n_classes)
+    wb = class_balanced_weights(T, w * np.where(seed, ctx.seed_weight[rows], 1.0))
     with small_work_threads(ctx.device, rows.size * ctx.Z.shape[1], limit=4_000_000):
-        return LinearHead(l2=1.0, device=ctx.device, tick=ctx.tick).fit(ctx.Z[rows], T, wb)
+        return LinearHead(l2=1.0, device=ctx.device, tick=ctx.tick).fit(
+            ctx.take(ctx.Z, rows), T, wb)
 
 
 def run_adapter(ctx: Context, train: np.ndarray, prop: np.ndarray) -> Adapter:
@@ -115,25 +124,28 @@ def run_adapter(ctx: Context, train: np.ndarray, prop: np.ndarray) -> Adapter:
 MIN_REACH = 1e-3
 
 
-def abstaining(prop: np.ndarray, mass: np.ndarray, train: np.ndarray) -> np.ndarray:
+def abstaining(prop: np.ndarray, mass: np.ndarray, ref: float) -> np.ndarray:
     """Propagation's vote scaled by reachability: where the labels reach a point weakly
     (another graph component, an unlabelled sub-cluster) it abstains and the inductive heads
     decide the blend. Its argmax is unchanged, so alone it predicts as before."""
-    return prop * np.maximum(reachability(mass, train), MIN_REACH)[:, None]
+    return prop * np.maximum(reachability(mass, ref), MIN_REACH)[:, None]
 
 
 def all_probas(
     ctx: Context,
     train: np.ndarray,
-    F: np.ndarray,
+    spread: Propagated,
     names: tuple[str, ...] = METHODS,
+    rows: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, object]]:
-    """Class distributions for every point from each named method, plus the fitted heads."""
-    prop, mass = to_proba(F)
+    """Class distributions of ``rows`` (every point when None) from each named method, plus
+    the fitted heads. Cross-validation asks only for its held-out rows."""
+    prop, mass = spread.prop, spread.mass
     out: dict[str, np.ndarray] = {}
     models: dict[str, object] = {}
     if "propagate" in names:
-        out["propagate"] = abstaining(prop, mass, train)
+        at = slice(None) if rows is None else rows
+        out["propagate"] = abstaining(prop[at], mass[at], reachability_reference(mass, train))
     builders: dict[str, Callable[[], object]] = {
         "linear": lambda: run_linear(ctx, train),
         "prototype": lambda: run_prototype(ctx, train),
@@ -146,6 +158,8 @@ def all_probas(
         ctx.tick()
         model = builders[name]()
         feats = ctx.X if name == "prototype" else ctx.Z
+        if rows is not None:
+            feats = ctx.take(feats, rows)
         out[name] = model.predict_proba(feats)  # type: ignore[attr-defined]
         models[name] = model
     return out, models

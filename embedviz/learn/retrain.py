@@ -9,7 +9,7 @@ import torch
 from embedviz.compute.device import resolve_device
 from embedviz.compute.knn_graph import KNNGraph
 from embedviz.learn._inputs import (
-    LabelledData, check_features, check_graph, check_groups, check_labels,
+    LabelledData, check_features, check_graph, check_groups, check_labels, unit_rows,
 )
 from embedviz.learn.fitting import FitResult, Settings, fit_pipeline
 from embedviz.learn.jobs import Cancelled, FitJob, Progress, ProgressFn
@@ -21,7 +21,8 @@ __all__ = ["Retrainer", "Cancelled", "FitJob", "Suggestion"]
 
 
 def default_graph(X: np.ndarray, k: int) -> KNNGraph:
-    """The shared graph when the caller passed none: ``embedviz.knn(X, k=k)``."""
+    """The shared graph when the caller passed none: ``embedviz.knn(X, k=k)`` (cosine, so
+    the rows need not be normalised first)."""
     from embedviz.compute.knn import knn
 
     return knn(X, k=min(k, X.shape[0] - 1), progress=False)
@@ -63,13 +64,13 @@ class Retrainer:
 
     def _prepare(self, X: Any, y: Any, knn: Any, groups: Any) -> tuple[LabelledData, KNNGraph]:
         self._check_params()
-        Xn = check_features(X)
+        Xn = unit_rows(X)
         n = Xn.shape[0]
         if n < 3:
             raise ValueError(f"X needs at least 3 rows to build a neighbour graph; got {n}.")
         codes, classes = check_labels(y, n)
         grp = check_groups(groups, codes)
-        graph = default_graph(Xn, self.k) if knn is None else check_graph(knn, n)
+        graph = default_graph(Xn.raw, self.k) if knn is None else check_graph(knn, n)
         return LabelledData(X=Xn, codes=codes, classes=classes, groups=grp), graph
 
     def _fit(self, X: Any, y: Any, knn: Any, groups: Any, progress: Progress) -> "Retrainer":
@@ -126,7 +127,7 @@ class Retrainer:
 
     def _neighbour_proba(self, Xn: np.ndarray) -> np.ndarray:
         """Propagated distribution of the new points' nearest fitted points (cosine^3)."""
-        train = torch.from_numpy(self._data.X)
+        train = torch.from_numpy(self._data.X.array)
         prop = torch.from_numpy(self._res.extras["propagated"])
         k = min(self.k, train.shape[0])
         out = []
@@ -193,7 +194,7 @@ class Retrainer:
         same-class points move together while the structure inside a class is kept.
         """
         Xn = self._features(X)
-        same = Xn.shape == self._data.X.shape and np.array_equal(Xn, self._data.X)
+        same = Xn.shape == self._data.X.shape and np.array_equal(Xn, self._data.X.array)
         proba = self.proba_ if same else self.predict_proba(Xn)
         w = self.refine_weight
         return np.hstack([np.sqrt(1.0 - w) * Xn, np.sqrt(w) * self._sharpened(proba)]).astype(
@@ -205,7 +206,7 @@ class Retrainer:
         """Candidate new classes: clusters of the most novel points (indices), most novel
         first; their count is estimated by silhouette."""
         self._check_fitted()
-        return discover_classes(self._data.X, self.novelty_, quantile=quantile,
+        return discover_classes(self._data.X.array, self.novelty_, quantile=quantile,
                                 max_classes=max_classes, min_size=min_size,
                                 seed=self.random_state)
 
@@ -214,7 +215,7 @@ class Retrainer:
         self._check_fitted()
         if n_regions < 1 or region_size < 1:
             raise ValueError("n_regions and region_size must be positive integers.")
-        return suggest_regions(X=self._data.X, neighbours=self._graph.indices,
+        return suggest_regions(X=self._data.X.array, neighbours=self._graph.indices,
                                distances=self._graph.distances, confidence=self.confidence_,
                                labelled_mask=self._data.codes >= 0,
                                n_classes=self.classes_.size, n_regions=n_regions,

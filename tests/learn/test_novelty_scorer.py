@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from embedviz.learn.novelty import choose_scorer
 
@@ -28,3 +29,15 @@ def test_a_clearly_better_view_replaces_it():
     scorer, scores = choose_scorer([_trial(2.0, s) for s in range(20)])
     assert "reach" in scorer
     assert scores["+".join(scorer)] > scores["conf"] + 0.03
+
+
+def test_auroc_matches_scikit_learn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from embedviz.learn.novelty import auroc
+
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        pos = rng.random(300) < 0.3
+        score = np.round(rng.random(300) + 0.3 * pos, 1)  # coarse: many ties
+        assert auroc(pos, score) == pytest.approx(roc_auc_score(pos, score), abs=1e-12)
