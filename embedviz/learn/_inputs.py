@@ -19,11 +19,12 @@ class UnitRows:
 
     The caller's array is neither copied nor changed: at n = 1e6 x 384 a normalised copy
     cost 0.6-5 s on this machine's CPU (allocating 1.5 GB), more than a whole GPU retrain
-    may take; a fit divides on the device it runs on instead (``on``).
+    may take. A fit on a GPU checks and divides there (``unit_rows(X, device)``).
     """
 
     raw: np.ndarray  # (n, d) float32: the caller's array when it was float32 already
     norms: np.ndarray  # (n,) float32, all positive
+    device_rows: torch.Tensor | None = None  # the unit rows on the fit's device, if made
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -39,10 +40,16 @@ class UnitRows:
 
     def on(self, device: torch.device) -> torch.Tensor:
         """All rows at unit norm as a tensor on ``device`` (divided there)."""
-        with warnings.catch_warnings():  # read-only inputs: torch only reads them here
-            warnings.simplefilter("ignore", UserWarning)
-            raw = torch.from_numpy(self.raw)
-        return raw.to(device) / torch.from_numpy(self.norms).to(device)[:, None]
+        if self.device_rows is not None and self.device_rows.device == device:
+            return self.device_rows
+        raw = _tensor(self.raw).to(device)
+        return raw / torch.from_numpy(self.norms).to(device)[:, None]
+
+
+def _tensor(arr: np.ndarray) -> torch.Tensor:
+    with warnings.catch_warnings():  # read-only inputs: torch only reads them here
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(arr)
 
 
 @dataclass(frozen=True)
@@ -63,13 +70,25 @@ class LabelledData:
         return int(self.classes.size)
 
 
-def unit_rows(X: Any, *, name: str = "X") -> UnitRows:
-    """Checked features, to be used at unit norm; NaN/inf/zero rows raise with the fix."""
-    arr = as_float_matrix(X, name=name)
-    norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))  # one pass, no (n, d) temporary
-    if not norms.all():
+def unit_rows(X: Any, *, name: str = "X",
+              device: torch.device = torch.device("cpu")) -> UnitRows:
+    """Checked features, to be used at unit norm; NaN/inf/zero rows raise with the fix.
+
+    The rows' norms are taken on ``device``, where the fit needs the rows anyway: on a GPU
+    that saves the 0.44 s the same checks took on the CPU at n = 1e6 x 384 (H100 machine).
+    """
+    arr = as_float_matrix(X, name=name, check_finite=False)
+    rows = _tensor(arr).to(device)
+    norms_t = torch.linalg.vector_norm(rows, dim=1)
+    if not bool(torch.isfinite(norms_t).all()):
+        as_float_matrix(arr, name=name)  # raises naming the NaN/inf rows
+        norms_t = torch.from_numpy(np.linalg.norm(arr.astype(np.float64), axis=1).astype(
+            np.float32)).to(device)  # only huge values overflowed the float32 norm
+    if not bool(norms_t.all()):
         check_zero_rows(arr, name=name)  # the exact test, naming the rows
-    return UnitRows(raw=arr, norms=np.maximum(norms, 1e-12).astype(np.float32))
+    norms_t = norms_t.clamp_min(1e-12)
+    keep = None if device.type == "cpu" else rows / norms_t[:, None]
+    return UnitRows(raw=arr, norms=norms_t.cpu().numpy(), device_rows=keep)
 
 
 def check_features(X: Any, *, name: str = "X") -> np.ndarray:

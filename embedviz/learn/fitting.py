@@ -10,7 +10,7 @@ from embedviz.compute.knn_graph import KNNGraph
 from embedviz.learn._inputs import LabelledData
 from embedviz.learn.head import PrototypeHead, Standardiser, one_hot
 from embedviz.learn.jobs import Progress
-from embedviz.learn.methods import METHODS, Context, all_probas
+from embedviz.learn.methods import METHODS, Context, all_probas, fit_learners
 from embedviz.learn.novelty import SCORERS, choose_scorer, combine, label_noise, novelty_views
 from embedviz.learn.propagate import (
     Propagated, balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
@@ -74,7 +74,7 @@ def fit_pipeline(
 
     progress(0.08, "scoring label noise")
     # label noise is local: a few hops of spreading are enough to score it
-    first = spread(S, balanced_seeds(codes, (codes >= 0).astype(np.float32), C),
+    first = spread(S, balanced_seeds(codes, (codes >= 0).astype(np.float32), C, cfg.device),
                    alpha=cfg.alpha, n_iter=min(cfg.n_iter, 10), tick=progress.tick)
     noise = label_noise(W, to_proba(first)[0], codes) if C > 1 else np.zeros(codes.shape[0],
                                                                                 np.float32)
@@ -88,19 +88,23 @@ def fit_pipeline(
         units = cv_units(codes, data.groups, data.X, cfg.seed)
         folds = cv_folds(codes, units, cfg.n_folds, cfg.seed)
     progress(0.15, f"propagating labels ({1 + len(folds)} seed sets)")
-    seed_sets = [balanced_seeds(codes, ctx.seed_weight, C)]
+    seed_sets = [balanced_seeds(codes, ctx.seed_weight, C, cfg.device)]
     for held in folds:
         w = ctx.seed_weight.copy()
         w[held] = 0.0
-        seed_sets.append(balanced_seeds(codes, w, C))
-    F_all = spread(S, np.concatenate(seed_sets, axis=1), alpha=cfg.alpha, n_iter=cfg.n_iter,
+        seed_sets.append(balanced_seeds(codes, w, C, cfg.device))
+    F_all = spread(S, torch.cat(seed_sets, dim=1), alpha=cfg.alpha, n_iter=cfg.n_iter,
                    tick=progress.tick)
     F_sets = [Propagated.of(F_all[:, i * C:(i + 1) * C]) for i in range(len(seed_sets))]
 
     if C > 1:  # second look with the down-weighted seeds: wrong seeds pollute less
         noise = label_noise(W, F_sets[0].prop, codes)
     graph_noise = noise
-    records = _cross_validate(ctx, lab, folds, F_sets, names, progress)
+    trains = [np.setdiff1d(lab, held) for held in folds]
+    progress(0.18, f"training {len(names)} learners on {len(folds) + 1} seed sets")
+    fitted = fit_learners(ctx, list(zip(trains + [lab], F_sets[1:] + F_sets[:1])),
+                          tuple(m for m in names if m != "propagate"))
+    records = _cross_validate(ctx, trains, folds, F_sets, names, fitted[:-1], progress)
     if records:
         choice = choose([r.scored_probas() for r in records],
                         [codes[r.rows[r.scored]] for r in records],
@@ -112,7 +116,8 @@ def fit_pipeline(
 
     progress(0.75, f"fitting {choice.label}")
     needed = tuple(m for m in names if m in choice.weights)
-    probas, models = all_probas(ctx, lab, F_sets[0], needed)
+    probas = all_probas(ctx, lab, F_sets[0], fitted[-1], needed)
+    models = {m: fitted[-1][m] for m in needed if m in fitted[-1]}
     proba = blend(probas, choice.weights).astype(np.float32)
     proba /= proba.sum(axis=1, keepdims=True)
 
@@ -120,7 +125,7 @@ def fit_pipeline(
     scorer, scorer_scores = (SCORERS[0], {})
     if records and C > 2:
         scorer, scorer_scores = choose_scorer(_novelty_trials(ctx, records, choice, F_sets))
-    proto = _prototypes(ctx, lab)
+    proto = fitted[-1].get("prototype") or _prototypes(ctx, lab)
     views = novelty_views(F_sets[0].F, lab, proto.similarity(ctx.X), proba)
     if C < 2:
         scorer = ("reach", "proto")
@@ -168,16 +173,15 @@ def _prototypes(ctx: Context, train: np.ndarray) -> PrototypeHead:
                                one_hot(ctx.codes[train], ctx.n_classes), ctx.seed_weight[train])
 
 
-def _cross_validate(ctx: Context, lab: np.ndarray, folds: list[np.ndarray],
+def _cross_validate(ctx: Context, trains: list[np.ndarray], folds: list[np.ndarray],
                     F_sets: list[Propagated], names: tuple[str, ...],
-                    progress: Progress) -> list[FoldRecord]:
+                    fitted: list[dict[str, object]], progress: Progress) -> list[FoldRecord]:
     records = []
-    for f, held in enumerate(folds):
-        progress(0.2 + 0.5 * f / len(folds), f"cross-validating fold {f + 1}/{len(folds)}")
-        train = np.setdiff1d(lab, held)
+    for f, (train, held) in enumerate(zip(trains, folds)):
+        progress(0.6 + 0.1 * f / len(folds), f"cross-validating fold {f + 1}/{len(folds)}")
         rows = held[np.isin(ctx.codes[held], np.unique(ctx.codes[train]))]
         if rows.size:
-            probas, _ = all_probas(ctx, train, F_sets[f + 1], names, rows=rows)
+            probas = all_probas(ctx, train, F_sets[f + 1], fitted[f], names, rows=rows)
             scored = capped_per_class(ctx.codes[rows], MAX_SCORED_PER_CLASS, ctx.rng)
             records.append(FoldRecord(f + 1, train, rows, probas, scored))
     return records

@@ -2,11 +2,14 @@
 nearest-class-mean prototype head. Both are small torch models that run on any device."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import torch
+
+from embedviz.compute.device import small_work_threads
 
 
 Features = np.ndarray | torch.Tensor
@@ -67,15 +70,62 @@ class LinearHead:
         self.b: torch.Tensor | None = None
 
     def fit(self, Z: Features, targets: np.ndarray, weights: np.ndarray) -> "LinearHead":
-        dev = self.device
-        Xt = as_tensor(Z, dev)
-        Tt = torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32)).to(dev)
-        wt = torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float32)).to(dev)
-        wt = wt / wt.sum().clamp_min(1e-12)
-        d, C = Z.shape[1], targets.shape[1]
-        W = torch.zeros(d, C, device=dev, requires_grad=True)
-        b = torch.zeros(C, device=dev, requires_grad=True)
-        reg = self.l2 / (2.0 * max(float((weights > 0).sum()), 1.0))
+        self.W, self.b = self.fit_many([(Z, targets, weights)])[0].weights()
+        return self
+
+    def weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        assert self.W is not None and self.b is not None, "fit first"
+        return self.W, self.b
+
+    def fit_many(self, problems: list[tuple[Features, np.ndarray, np.ndarray]]
+                 ) -> list["LinearHead"]:
+        """One head per (features, targets, weights) problem. On a GPU all are solved by one
+        L-BFGS run (their losses add up and share no parameter, so each reaches its own
+        optimum): each L-BFGS step waits for the GPU, 0.16 s per 4,000 x 384 problem on an
+        H100. On the CPU they are solved one by one on one thread: batched, eight took
+        1.13 s there vs 0.75 s one by one (this 2-core machine)."""
+        if self.device.type == "cpu":
+            solved = [self._solve([p]) for p in problems]
+            weights = [(W[0], b[0, 0]) for W, b in solved]
+        else:
+            W, b = self._solve(problems)
+            weights = [(W[k], b[k, 0]) for k in range(len(problems))]
+        heads = []
+        for Wk, bk in weights:
+            head = copy.copy(self)
+            head.W, head.b = Wk, bk
+            heads.append(head)
+        return heads
+
+    def _solve(self, problems: list[tuple[Features, np.ndarray, np.ndarray]]
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        size = sum(Z.shape[0] for Z, _, _ in problems) * problems[0][0].shape[1]
+        with small_work_threads(self.device, size, limit=4_000_000):
+            return self._lbfgs(*self._stack(problems, self.device))
+
+    def _stack(self, problems: list[tuple[Features, np.ndarray, np.ndarray]],
+               dev: torch.device) -> tuple[torch.Tensor, ...]:
+        """Problems padded to (P, rows, .) with zero weights; per-problem L2 strength."""
+        P, R = len(problems), max(Z.shape[0] for Z, _, _ in problems)
+        d, C = problems[0][0].shape[1], problems[0][1].shape[1]
+        X = torch.zeros((P, R, d), device=dev)
+        T = torch.zeros((P, R, C), device=dev)
+        w = torch.zeros((P, R), device=dev)
+        reg = torch.zeros((P, 1, 1), device=dev)
+        for k, (Z, targets, weights) in enumerate(problems):
+            m = Z.shape[0]
+            X[k, :m] = as_tensor(Z, dev)
+            T[k, :m] = as_tensor(targets, dev)
+            wk = as_tensor(weights, dev)
+            w[k, :m] = wk / wk.sum().clamp_min(1e-12)
+            reg[k] = self.l2 / (2.0 * max(float((weights > 0).sum()), 1.0))
+        return X, T, w, reg
+
+    def _lbfgs(self, X: torch.Tensor, T: torch.Tensor, w: torch.Tensor,
+               reg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        P, _, d = X.shape
+        W = torch.zeros((P, d, T.shape[2]), device=X.device, requires_grad=True)
+        b = torch.zeros((P, 1, T.shape[2]), device=X.device, requires_grad=True)
         opt = torch.optim.LBFGS(
             [W, b], lr=1.0, max_iter=self.max_iter, line_search_fn="strong_wolfe"
         )
@@ -84,14 +134,13 @@ class LinearHead:
             if self.tick is not None:
                 self.tick()  # raises Cancelled between L-BFGS evaluations
             opt.zero_grad()
-            logp = torch.log_softmax(Xt @ W + b, dim=1)
-            loss = -(wt * (Tt * logp).sum(dim=1)).sum() + reg * (W * W).sum()
+            logp = torch.log_softmax(torch.baddbmm(b, X, W), dim=2)
+            loss = -(w * (T * logp).sum(dim=2)).sum() + (reg * W * W).sum()
             loss.backward()
             return loss
 
         opt.step(closure)
-        self.W, self.b = W.detach(), b.detach()
-        return self
+        return W.detach(), b.detach()
 
     def logits(self, Z: Features) -> np.ndarray:
         assert self.W is not None and self.b is not None, "fit first"

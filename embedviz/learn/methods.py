@@ -11,8 +11,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from embedviz.compute.device import cpu_threads, small_work_threads
-from embedviz.learn.adapter import Adapter
+from embedviz.compute.device import cpu_threads
+from embedviz.learn.adapter import Adapter, AdapterTask
 from embedviz.learn.head import (
     LinearHead, PrototypeHead, class_balanced_weights, one_hot,
 )
@@ -59,18 +59,15 @@ def _labelled_fit_data(ctx: Context, train: np.ndarray) -> tuple[np.ndarray, np.
     return T, class_balanced_weights(T, ctx.seed_weight[train])
 
 
-def run_linear(ctx: Context, train: np.ndarray, l2: float = 1.0) -> LinearHead:
+LinearProblem = tuple[torch.Tensor, np.ndarray, np.ndarray]  # rows' features, targets, weights
+
+
+def linear_problem(ctx: Context, train: np.ndarray) -> LinearProblem:
+    """The linear head's data: the seeds (a random share of very large lassos)."""
     if train.size > MAX_DISTILL_POINTS:  # lassos of 1e5 points: a random share is as good
         train = np.sort(ctx.rng.choice(train, MAX_DISTILL_POINTS, replace=False))
     T, w = _labelled_fit_data(ctx, train)
-    with small_work_threads(ctx.device, train.size * ctx.Z.shape[1], limit=4_000_000):
-        return LinearHead(l2=l2, device=ctx.device, tick=ctx.tick).fit(
-            ctx.take(ctx.Z, train), T, w)
-
-
-def run_prototype(ctx: Context, train: np.ndarray) -> PrototypeHead:
-    T, w = _labelled_fit_data(ctx, train)
-    return PrototypeHead().fit(ctx.take(ctx.X, train), T, w)
+    return ctx.take(ctx.Z, train), T, w
 
 
 def distill_weights(prop: np.ndarray, mass: np.ndarray, train: np.ndarray,
@@ -95,29 +92,51 @@ def distill_rows(n: int, train: np.ndarray, rng: np.random.Generator) -> np.ndar
     return np.union1d(seeds, pick)
 
 
-def run_distill(
-    ctx: Context, train: np.ndarray, prop: np.ndarray, mass: np.ndarray
-) -> LinearHead:
-    """A linear head fitted to propagated labels, weighted by reachability x confidence."""
+def distill_problem(ctx: Context, train: np.ndarray, spread: Propagated) -> LinearProblem:
+    """The distilled head's data: propagated labels weighted by reachability x confidence."""
     rows = distill_rows(ctx.X.shape[0], train, ctx.rng)
-    w = distill_weights(prop, mass, train, rows)
+    w = distill_weights(spread.prop, spread.mass, train, rows)
     seed = np.isin(rows, train)
-    T = prop[rows].copy()
+    T = spread.prop[rows].copy()
     T[seed] = one_hot(ctx.codes[rows[seed]], ctx.n_classes)
     wb = class_balanced_weights(T, w * np.where(seed, ctx.seed_weight[rows], 1.0))
-    with small_work_threads(ctx.device, rows.size * ctx.Z.shape[1], limit=4_000_000):
-        return LinearHead(l2=1.0, device=ctx.device, tick=ctx.tick).fit(
-            ctx.take(ctx.Z, rows), T, wb)
+    return ctx.take(ctx.Z, rows), T, wb
 
 
-def run_adapter(ctx: Context, train: np.ndarray, prop: np.ndarray) -> Adapter:
-    T, w = _labelled_fit_data(ctx, train)
+def fit_adapters(ctx: Context, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[Adapter]:
+    """One adapter per (training seeds, teacher distribution) job, all trained together."""
+    tasks = [AdapterTask(train, *_labelled_fit_data(ctx, train), teacher)
+             for train, teacher in jobs]
     # batches of 256 rows: extra threads only spin (2 threads on a busy 2-core machine
     # made the adapter 25x slower in a measured run: 30 s instead of 1.1 s per fit)
     with cpu_threads(ctx.device, 1):
         return Adapter(steps=ctx.adapter_steps, device=ctx.device,
-                       seed=int(ctx.rng.integers(1 << 30))).fit(
-            ctx.Z, train, T, w, prop, tick=ctx.tick)
+                       seed=int(ctx.rng.integers(1 << 30))).fit_many(ctx.Z, tasks, tick=ctx.tick)
+
+
+def fit_learners(ctx: Context, jobs: list[tuple[np.ndarray, Propagated]],
+                 names: tuple[str, ...]) -> list[dict[str, object]]:
+    """The named learners for every (training seeds, spread) job: one dict per job. Each
+    kind is trained for all jobs at once (batched), which is what makes a GPU retrain fast."""
+    out: list[dict[str, object]] = [{} for _ in jobs]
+    problems: list[tuple[int, str, LinearProblem]] = []
+    for j, (train, spread) in enumerate(jobs):
+        if "linear" in names:
+            problems.append((j, "linear", linear_problem(ctx, train)))
+        if "distill" in names:
+            problems.append((j, "distill", distill_problem(ctx, train, spread)))
+        if "prototype" in names:
+            T, w = _labelled_fit_data(ctx, train)
+            out[j]["prototype"] = PrototypeHead().fit(ctx.take(ctx.X, train), T, w)
+    if problems:
+        heads = LinearHead(l2=1.0, device=ctx.device, tick=ctx.tick).fit_many(
+            [p for *_, p in problems])
+        for (j, name, _), head in zip(problems, heads):
+            out[j][name] = head
+    if "adapter" in names:
+        for j, adapter in enumerate(fit_adapters(ctx, [(t, s.prop) for t, s in jobs])):
+            out[j]["adapter"] = adapter
+    return out
 
 
 #: Floor of the propagation's say where the labels do not reach (keeps rows non-zero).
@@ -135,31 +154,23 @@ def all_probas(
     ctx: Context,
     train: np.ndarray,
     spread: Propagated,
+    fitted: dict[str, object],
     names: tuple[str, ...] = METHODS,
     rows: np.ndarray | None = None,
-) -> tuple[dict[str, np.ndarray], dict[str, object]]:
-    """Class distributions of ``rows`` (every point when None) from each named method, plus
-    the fitted heads. Cross-validation asks only for its held-out rows."""
-    prop, mass = spread.prop, spread.mass
+) -> dict[str, np.ndarray]:
+    """Class distributions of ``rows`` (every point when None) from each named method, with
+    the ``fitted`` learners of this seed set. Cross-validation asks only for held-out rows."""
     out: dict[str, np.ndarray] = {}
-    models: dict[str, object] = {}
     if "propagate" in names:
         at = slice(None) if rows is None else rows
-        out["propagate"] = abstaining(prop[at], mass[at], reachability_reference(mass, train))
-    builders: dict[str, Callable[[], object]] = {
-        "linear": lambda: run_linear(ctx, train),
-        "prototype": lambda: run_prototype(ctx, train),
-        "distill": lambda: run_distill(ctx, train, prop, mass),
-        "adapter": lambda: run_adapter(ctx, train, prop),
-    }
+        out["propagate"] = abstaining(spread.prop[at], spread.mass[at],
+                                      reachability_reference(spread.mass, train))
     for name in names:
         if name == "propagate":
             continue
         ctx.tick()
-        model = builders[name]()
         feats = ctx.X if name == "prototype" else ctx.Z
         if rows is not None:
             feats = ctx.take(feats, rows)
-        out[name] = model.predict_proba(feats)  # type: ignore[attr-defined]
-        models[name] = model
-    return out, models
+        out[name] = fitted[name].predict_proba(feats)  # type: ignore[attr-defined]
+    return out
