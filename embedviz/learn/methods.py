@@ -71,11 +71,12 @@ def linear_problem(ctx: Context, train: np.ndarray) -> LinearProblem:
 
 
 def distill_weights(prop: np.ndarray, mass: np.ndarray, train: np.ndarray,
-                    rows: np.ndarray) -> np.ndarray:
-    """Pseudo-label trust of ``rows`` = reachability x (1 - entropy); seeds count fully."""
+                    rows: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """Pseudo-label trust of ``rows`` = reachability x (1 - entropy); seeds (``seed`` marks
+    them among ``rows``) count fully."""
     ref = reachability_reference(mass, train)
     w = reachability(mass[rows], ref) * entropy_confidence(prop[rows])
-    w[np.isin(rows, train)] = 1.0
+    w[seed] = 1.0
     return w
 
 
@@ -95,8 +96,10 @@ def distill_rows(n: int, train: np.ndarray, rng: np.random.Generator) -> np.ndar
 def distill_problem(ctx: Context, train: np.ndarray, spread: Propagated) -> LinearProblem:
     """The distilled head's data: propagated labels weighted by reachability x confidence."""
     rows = distill_rows(ctx.X.shape[0], train, ctx.rng)
-    w = distill_weights(spread.prop, spread.mass, train, rows)
-    seed = np.isin(rows, train)
+    is_seed = np.zeros(ctx.X.shape[0], dtype=bool)  # a mask, not np.isin: 70 ms at 1e6
+    is_seed[train] = True
+    seed = is_seed[rows]
+    w = distill_weights(spread.prop, spread.mass, train, rows, seed)
     T = spread.prop[rows].copy()
     T[seed] = one_hot(ctx.codes[rows[seed]], ctx.n_classes)
     wb = class_balanced_weights(T, w * np.where(seed, ctx.seed_weight[rows], 1.0))

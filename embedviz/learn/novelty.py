@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
@@ -32,8 +31,20 @@ DEFAULT_SCORER: tuple[str, ...] = ("conf",)
 SCORER_MARGIN = 0.03
 
 
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their average (as ``scipy.stats.rankdata``, which took
+    0.9 s of a 3.6 s GPU retrain at n = 1e6 in its tie handling)."""
+    order = np.argsort(x, kind="stable")
+    ordered = x[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, x.size])
+    ranks = np.empty(x.size, dtype=np.float64)
+    ranks[order] = np.repeat(starts + (counts + 1) / 2.0, counts)
+    return ranks
+
+
 def _rank01(x: np.ndarray) -> np.ndarray:
-    return ((rankdata(x) - 1) / max(x.size - 1, 1)).astype(np.float32)
+    return ((average_ranks(x) - 1) / max(x.size - 1, 1)).astype(np.float32)
 
 
 def novelty_views(
@@ -67,7 +78,7 @@ def auroc(positive: np.ndarray, score: np.ndarray) -> float:
     per call, 1.1 s of a 9.6 s retrain at n = 1e6 on an H100 machine)."""
     n_pos = int(positive.sum())
     n_neg = positive.size - n_pos
-    ranks = rankdata(score)
+    ranks = average_ranks(score)
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
@@ -86,8 +97,10 @@ def choose_scorer(trials: list[tuple[dict[str, np.ndarray], np.ndarray]]) -> tup
         if not 0 < pos.sum() < pos.size:
             continue
         ranks = {v: _rank01(x) for v, x in views.items()}
-        for scorer in SCORERS:
-            aucs[scorer].append(auroc(pos, np.mean([ranks[v] for v in scorer], axis=0)))
+        for scorer in SCORERS:  # one view: its AUROC is that of its ranks
+            score = ranks[scorer[0]] if len(scorer) == 1 else np.mean(
+                [ranks[v] for v in scorer], axis=0)
+            aucs[scorer].append(auroc(pos, score))
     if not aucs[DEFAULT_SCORER]:
         return SCORERS[0], {}
     scores = {"+".join(s): float(np.mean(a)) for s, a in aucs.items()}

@@ -41,3 +41,13 @@ def test_auroc_matches_scikit_learn_with_ties():
         pos = rng.random(300) < 0.3
         score = np.round(rng.random(300) + 0.3 * pos, 1)  # coarse: many ties
         assert auroc(pos, score) == pytest.approx(roc_auc_score(pos, score), abs=1e-12)
+
+
+def test_average_ranks_match_scipy():
+    from scipy.stats import rankdata
+
+    from embedviz.learn.novelty import average_ranks
+
+    rng = np.random.default_rng(4)
+    for x in (rng.integers(0, 5, 200).astype(float), rng.random(50), np.zeros(7), np.arange(1.0)):
+        np.testing.assert_allclose(average_ranks(x), rankdata(x))
