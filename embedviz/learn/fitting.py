@@ -100,7 +100,7 @@ def fit_pipeline(
     if C > 1:  # second look with the down-weighted seeds: wrong seeds pollute less
         noise = label_noise(W, F_sets[0].prop, codes)
     graph_noise = noise
-    trains = [np.setdiff1d(lab, held) for held in folds]
+    trains = [lab[~np.isin(lab, held, assume_unique=True, kind="table")] for held in folds]
     progress(0.18, f"training {len(names)} learners on {len(folds) + 1} seed sets")
     fitted = fit_learners(ctx, list(zip(trains + [lab], F_sets[1:] + F_sets[:1])),
                           tuple(m for m in names if m != "propagate"))
@@ -126,7 +126,7 @@ def fit_pipeline(
     if records and C > 2:
         scorer, scorer_scores = choose_scorer(_novelty_trials(ctx, records, choice, F_sets))
     proto = fitted[-1].get("prototype") or _prototypes(ctx, lab)
-    views = novelty_views(F_sets[0].F, lab, proto.similarity(ctx.X), proba)
+    views = novelty_views(F_sets[0].F, F_sets[0].F[lab], proto.similarity(ctx.X), proba)
     if C < 2:
         scorer = ("reach", "proto")
     novelty = combine(views, scorer)
@@ -209,10 +209,12 @@ def _novelty_trials(ctx: Context, records: list[FoldRecord], choice: Choice,
         proto_sim = _prototypes(ctx, r.train).similarity(ctx.take(ctx.X, rows))
         proba = blend(r.scored_probas(), choice.weights)
         codes = ctx.codes[rows]
-        for c in np.unique(codes):
-            if np.unique(codes).size < 2:
-                break
-            seeds = r.train[ctx.codes[r.train] != c]
-            views = novelty_views(F_sets[r.index].F, seeds, proto_sim, proba, rows=rows, drop=c)
+        present = np.unique(codes)
+        if present.size < 2:
+            continue
+        F = F_sets[r.index].F
+        F_rows, F_train, train_codes = F[rows], F[r.train], ctx.codes[r.train]
+        for c in present:
+            views = novelty_views(F_rows, F_train[train_codes != c], proto_sim, proba, drop=c)
             trials.append((views, codes == c))
     return trials
