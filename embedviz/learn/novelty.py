@@ -6,6 +6,7 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
+from embedviz.learn._rows import row_max
 from embedviz.learn.propagate import neighbour_vote, reachability
 
 
@@ -64,8 +65,8 @@ def novelty_views(
     if drop is not None:
         keep = np.delete(np.arange(proba.shape[1]), drop)
         proba, proto_sim = proba[:, keep], proto_sim[:, keep]
-    top = proba.max(axis=1) / np.maximum(proba.sum(axis=1), 1e-12)
-    return {"reach": 1.0 - reach, "proto": 1.0 - proto_sim.max(axis=1), "conf": 1.0 - top}
+    top = row_max(proba) / np.maximum(proba.sum(axis=1), 1e-12)
+    return {"reach": 1.0 - reach, "proto": 1.0 - row_max(proto_sim), "conf": 1.0 - top}
 
 
 def combine(views: dict[str, np.ndarray], scorer: tuple[str, ...]) -> np.ndarray:

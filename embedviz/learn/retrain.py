@@ -12,6 +12,7 @@ from embedviz.compute.knn_graph import KNNGraph
 from embedviz.learn._inputs import (
     LabelledData, check_features, check_graph, check_groups, check_labels, unit_rows,
 )
+from embedviz.learn._rows import row_max
 from embedviz.learn.fitting import FitResult, Settings, fit_pipeline
 from embedviz.learn.jobs import Cancelled, FitJob, Progress, ProgressFn
 from embedviz.learn.methods import METHODS
@@ -91,7 +92,7 @@ class Retrainer:
         self.classes_ = data.classes
         self.proba_ = res.proba
         self.labels_ = data.classes[res.proba.argmax(axis=1)]
-        self.confidence_ = res.proba.max(axis=1)
+        self.confidence_ = row_max(res.proba)
         self.novelty_ = res.novelty
         self.noise_ = res.noise
         self.method_ = res.choice.label

@@ -35,11 +35,10 @@ def split_share(units: np.ndarray, groups: np.ndarray, codes: np.ndarray) -> flo
     lab = codes >= 0
     if not lab.any():
         return 0.0
-    split = np.zeros(codes.shape[0], dtype=bool)
-    for g in np.unique(groups[lab]):
-        rows = lab & (groups == g)
-        split[rows] = np.unique(units[rows]).size > 1
-    return float(split[lab].mean())
+    g, u = groups[lab], units[lab]
+    pairs = np.unique(np.stack([g, u]), axis=1)  # distinct (lasso, unit)
+    lassos, n_units = np.unique(pairs[0], return_counts=True)
+    return float(np.isin(g, lassos[n_units > 1]).mean())
 
 
 def cv_units(codes: np.ndarray, groups: np.ndarray, X: np.ndarray, seed: int) -> np.ndarray:

@@ -51,3 +51,13 @@ def test_propagation_never_stands_alone_next_to_an_inductive_learner():
     assert {"prototype": 1.0} in blends
     assert any(set(b) == {"propagate", "prototype"} for b in blends)
     assert candidate_blends(("propagate",)) == [{"propagate": 1.0}]
+
+
+def test_split_share_counts_points_of_lassos_split_in_halves():
+    from embedviz.learn.select import split_share
+
+    codes = np.array([0, 0, 0, 0, 1, 1, 1, 1, -1, -1])
+    groups = np.array([5, 5, 5, 5, 7, 7, 7, 9, -1, -1])
+    units = np.array([0, 0, 1, 1, 2, 2, 2, 3, -1, -1])  # lasso 5 was split in two halves
+    assert split_share(units, groups, codes) == 0.5
+    assert split_share(units, groups, np.full(10, -1)) == 0.0
