@@ -36,8 +36,8 @@ def split_share(units: np.ndarray, groups: np.ndarray, codes: np.ndarray) -> flo
     if not lab.any():
         return 0.0
     g, u = groups[lab], units[lab]
-    pairs = np.unique(np.stack([g, u]), axis=1)  # distinct (lasso, unit)
-    lassos, n_units = np.unique(pairs[0], return_counts=True)
+    _, first = np.unique(g * (int(u.max()) + 1) + u, return_index=True)  # per (lasso, unit)
+    lassos, n_units = np.unique(g[first], return_counts=True)
     return float(np.isin(g, lassos[n_units > 1]).mean())
 
 
