@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -132,12 +133,23 @@ class Adapter:
     def fit_many(self, Z: Features, tasks: list[AdapterTask], *,
                  tick: Callable[[], None] | None = None) -> list["Adapter"]:
         """Train one adapter per task with these settings, all together (batched)."""
+        X = as_tensor(Z, self.device)
         torch.manual_seed(self.seed)
-        graphed = self.device.type == "cuda" and self.steps > GRAPH_WARMUP
-        run = _StackTraining(self, as_tensor(Z, self.device), tasks, graphed=graphed)
-        if graphed:
-            run.replay(tick)
-        else:
+        run = _StackTraining(self, X, tasks, graphed=graphs_usable(self.device)
+                             and self.steps > GRAPH_WARMUP)
+        try:
+            if run.graphed:
+                run.replay(tick)
+            else:
+                run.eager(tick)
+        except RuntimeError as exc:
+            if not run.graphed:
+                raise
+            warnings.warn(f"Capturing the adapter's training step as a CUDA graph failed "
+                          f"({exc}); it trains step by step instead (slower, same result).",
+                          RuntimeWarning, stacklevel=2)
+            torch.manual_seed(self.seed)
+            run = _StackTraining(self, X, tasks, graphed=False)
             run.eager(tick)
         run.net.eval()
         return [self._trained(run.net.single(k)) for k in range(len(tasks))]
@@ -157,6 +169,11 @@ class Adapter:
 
 #: Eager steps before a CUDA graph of one step is captured (the optimiser state exists then).
 GRAPH_WARMUP = 3
+
+
+def graphs_usable(device: torch.device) -> bool:
+    """Whether the training step is captured as a CUDA graph on ``device``."""
+    return device.type == "cuda"
 
 
 def one_cycle(lr: float, steps: int) -> list[float]:

@@ -114,7 +114,7 @@ def fit_pipeline(
     else:
         choice = Choice({names[0]: 1.0}, {})
 
-    progress(0.75, f"fitting {choice.label}")
+    progress(0.75, f"predicting with {choice.label}")
     needed = tuple(m for m in names if m in choice.weights)
     probas = all_probas(ctx, lab, F_sets[0], fitted[-1], needed)
     models = {m: fitted[-1][m] for m in needed if m in fitted[-1]}

@@ -164,3 +164,20 @@ def test_subclusters_unreached_by_the_graph_go_to_the_linear_side(lassoed_subs):
     assert (model.labels_[unseen] == y[unseen]).mean() > 0.9
     graph_only = Retrainer(method="propagate").fit(X, labels, groups=groups)
     assert (graph_only.labels_[unseen] == y[unseen]).mean() < 0.7  # the regime auto must fix
+
+
+def test_adapter_trains_step_by_step_when_graph_capture_fails(monkeypatch):
+    """A GPU or torch build that cannot capture CUDA graphs still gets a trained adapter."""
+    from embedviz.learn import adapter as adapter_module
+
+    def capture_fails(self, tick):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    monkeypatch.setattr(adapter_module, "graphs_usable", lambda device: True)
+    monkeypatch.setattr(adapter_module._StackTraining, "replay", capture_fails)
+    X, y = make_blobs(n_per=60)
+    labels = np.where(np.arange(y.size) % 10 == 0, y, -1)
+    with pytest.warns(RuntimeWarning, match="CUDA graph"):
+        model = Retrainer(method="adapter", device="cpu").fit(X, labels)
+    test = labels < 0
+    assert (model.labels_[test] == y[test]).mean() > 0.95
