@@ -103,7 +103,8 @@ def fit_pipeline(
     trains = [lab[~np.isin(lab, held, assume_unique=True, kind="table")] for held in folds]
     progress(0.18, f"training {len(names)} learners on {len(folds) + 1} seed sets")
     fitted = fit_learners(ctx, list(zip(trains + [lab], F_sets[1:] + F_sets[:1])),
-                          tuple(m for m in names if m != "propagate"))
+                          tuple(m for m in names if m != "propagate"),
+                          report=lambda f, msg: progress(0.18 + 0.42 * f, msg))
     records = _cross_validate(ctx, trains, folds, F_sets, names, fitted[:-1], progress)
     if records:
         choice = choose([r.scored_probas() for r in records],

@@ -71,3 +71,15 @@ def test_callback_added_after_the_end_runs_at_once():
     calls = []
     job.add_done_callback(calls.append)
     assert calls == [job]
+
+
+def test_progress_moves_while_the_adapters_train():
+    """The longest step reports as it goes, not only when it starts and ends."""
+    X, y = make_blobs(n_per=30)
+    labels = np.where(np.arange(y.size) % 10 == 0, y, -1)
+    seen: list[tuple[float, str]] = []
+    Retrainer(adapter_steps=100).fit_async(
+        X, labels, on_progress=lambda f, m: seen.append((f, m))).result(timeout=120)
+    training = [f for f, m in seen if "adapters" in m]
+    assert len(set(training)) >= 4, seen
+    assert min(training) < max(training) <= 0.6
