@@ -240,7 +240,9 @@ class _StackTraining:
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         self.opt.zero_grad(set_to_none=True)  # captured, backward then writes fresh gradients
-        with torch.cuda.graph(graph):
+        # thread-local: a fit runs in a worker thread, and CUDA work the kernel's own thread
+        # does meanwhile must neither break this capture nor be refused because of it
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             self.step()
         for i in range(self.cfg.steps - GRAPH_WARMUP):
             graph.replay()
