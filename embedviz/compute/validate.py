@@ -24,6 +24,8 @@ def as_float_matrix(
     return_mask: bool = False,
     min_rows: int = 1,
     check_finite: bool = True,
+    invalid_fix: str = ("Clean them, or pass drop_invalid=True to drop these rows (results "
+                        "then cover the remaining rows only)."),
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Return ``X`` as a C-contiguous float32 (n, d) array.
 
@@ -56,8 +58,7 @@ def as_float_matrix(
         if not drop_invalid:
             raise ValueError(
                 f"{name} has {bad.size} row(s) with NaN or inf values: rows {_row_list(bad)}. "
-                "Clean them, or pass drop_invalid=True to drop these rows (results then "
-                "cover the remaining rows only)."
+                f"{invalid_fix}"
             )
         warnings.warn(
             f"Dropped {bad.size} row(s) of {name} with NaN or inf values: rows {_row_list(bad)}; "
@@ -93,13 +94,14 @@ def _to_numpy(X: Any, *, name: str) -> np.ndarray:
     return arr
 
 
-def check_zero_rows(X: np.ndarray, *, name: str = "X") -> None:
+def check_zero_rows(X: np.ndarray, *, name: str = "X",
+                    fix: str = "Remove them, or use metric='euclidean'.") -> None:
     """Cosine distance is undefined for all-zero rows: raise naming them and the fixes."""
     zero = np.flatnonzero(~np.any(X != 0, axis=1))
     if zero.size:
         raise ValueError(
             f"{name} has {zero.size} all-zero row(s) (rows {_row_list(zero)}); cosine distance "
-            "is undefined for them. Remove them, or use metric='euclidean'."
+            f"is undefined for them. {fix}"
         )
 
 

@@ -77,8 +77,13 @@ class LabelledData:
         return int(self.classes.size)
 
 
-def unit_rows(X: Any, *, name: str = "X",
-              device: torch.device = torch.device("cpu")) -> UnitRows:
+#: The fix for rows the Retrainer cannot use (it has no metric or drop_invalid switch).
+DROP_ROWS = ("Drop these rows from X and their entries from y (and groups, and the graph: "
+             "compute embedviz.knn on the remaining rows) before fitting.")
+
+
+def unit_rows(X: Any, *, name: str = "X", device: torch.device = torch.device("cpu"),
+              fix: str = DROP_ROWS) -> UnitRows:
     """Checked features, to be used at unit norm; NaN/inf/zero rows raise with the fix.
 
     The rows' norms are taken on ``device``, where the fit needs the rows anyway: on a GPU
@@ -88,11 +93,11 @@ def unit_rows(X: Any, *, name: str = "X",
     rows = _tensor(arr).to(device)
     norms_t = torch.linalg.vector_norm(rows, dim=1)
     if not bool(torch.isfinite(norms_t).all()):
-        as_float_matrix(arr, name=name)  # raises naming the NaN/inf rows
+        as_float_matrix(arr, name=name, invalid_fix=fix)  # raises naming the rows
         norms_t = torch.from_numpy(np.linalg.norm(arr.astype(np.float64), axis=1).astype(
             np.float32)).to(device)  # only huge values overflowed the float32 norm
     if not bool(norms_t.all()):
-        check_zero_rows(arr, name=name)  # the exact test, naming the rows
+        check_zero_rows(arr, name=name, fix=fix)  # the exact test, naming the rows
     norms_t = norms_t.clamp_min(1e-12)
     keep = None if device.type == "cpu" else rows / norms_t[:, None]
     return UnitRows(raw=arr, norms=norms_t.cpu().numpy(), device_rows=keep)
@@ -100,7 +105,7 @@ def unit_rows(X: Any, *, name: str = "X",
 
 def check_features(X: Any, *, name: str = "X") -> np.ndarray:
     """(n, d) float32 unit-norm rows; NaN/inf/zero rows raise with the fix."""
-    return unit_rows(X, name=name).array
+    return unit_rows(X, name=name, fix="Drop or clean these rows before predicting.").array
 
 
 def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,8 +38,19 @@ def test_nan_in_X(data):
     X, y, labels = data
     Xb = X.copy()
     Xb[5, 3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match=r"rows \[5\].*Drop these rows from X and their "
+                                         r"entries from y") as err:
         fit(Xb, labels)
+    assert "drop_invalid" not in str(err.value)  # not a Retrainer argument
+
+
+def test_all_zero_row_in_X_names_the_fix(data):
+    X, y, labels = data
+    Xb = X.copy()
+    Xb[7] = 0.0
+    with pytest.raises(ValueError, match=r"all-zero row.*rows \[7\].*Drop these rows") as err:
+        fit(Xb, labels)
+    assert "metric=" not in str(err.value)
 
 
 def test_labels_below_minus_one(data):
