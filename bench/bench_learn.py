@@ -7,6 +7,10 @@ unlabelled points of known classes. Baselines run in the same process on the sam
 
     venv/bin/python bench/bench_learn.py            # full run (a few minutes on 2 cores)
     venv/bin/python bench/bench_learn.py --quick    # digits only, one seed
+    venv/bin/python bench/bench_learn.py --timing-only   # retrain time at 1e4 and 1e5 (CPU)
+    python bench/bench_learn.py --gpu-only          # one CUDA retrain at n = 1e6 (GPU machine)
+
+Retrain times print the seconds each reported stage took (from the fit's progress messages).
 """
 from __future__ import annotations
 
