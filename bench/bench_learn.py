@@ -224,9 +224,12 @@ def timed_fit(X: np.ndarray, yl: np.ndarray, g, groups: np.ndarray, device: str,
 
 
 def print_stages(stages: list[tuple[float, str]], total: float) -> None:
+    """Seconds per stage; repeated reports of one stage (progress within it) add up."""
     ends = [t for t, _ in stages[1:]] + [total]
-    parts = [f"{msg} {end - t:.2f}" for (t, msg), end in zip(stages, ends) if end - t >= 0.01]
-    print("   stages (s): " + "; ".join(parts))
+    merged: dict[str, float] = {}
+    for (t, msg), end in zip(stages, ends):
+        merged[msg] = merged.get(msg, 0.0) + end - t
+    print("   stages (s): " + "; ".join(f"{m} {s:.2f}" for m, s in merged.items() if s >= 0.01))
 
 
 def timing(sizes: tuple[int, ...]) -> None:

@@ -11,7 +11,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     """Return a usable ``torch.device``; raise a clear error when the asked one is absent."""
     if device is None or (isinstance(device, str) and device == "auto"):
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            return _indexed(torch.device("cuda"))
         mps = getattr(torch.backends, "mps", None)
         if mps is not None and mps.is_available():
             return torch.device("mps")
@@ -27,6 +27,8 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
             f"device={device!r} was asked for but CUDA is not available here; "
             "use device='auto' (falls back to the CPU) or device='cpu'."
         )
+    if dev.type == "cuda":
+        return _indexed(dev)
     if dev.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
@@ -35,6 +37,12 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
                 "use device='auto' or device='cpu'."
             )
     return dev
+
+
+def _indexed(dev: torch.device) -> torch.device:
+    """``cuda`` as ``cuda:<current>``: tensors report their device with its index, and
+    ``torch.device("cuda") != torch.device("cuda:0")``."""
+    return dev if dev.index is not None else torch.device("cuda", torch.cuda.current_device())
 
 
 @contextmanager

@@ -39,18 +39,12 @@ class UnitRows:
         return self[:]
 
     def on(self, device: torch.device) -> torch.Tensor:
-        """All rows at unit norm as a tensor on ``device`` (divided there)."""
-        if self.device_rows is not None and same_device(self.device_rows.device, device):
+        """All rows at unit norm as a tensor on ``device`` (divided there; a device from
+        ``resolve_device``, whose CUDA devices carry their index as tensors' do)."""
+        if self.device_rows is not None and self.device_rows.device == device:
             return self.device_rows
         raw = _tensor(self.raw).to(device)
         return raw / torch.from_numpy(self.norms).to(device)[:, None]
-
-
-def same_device(a: torch.device, b: torch.device) -> bool:
-    """``cuda`` and ``cuda:0`` are the same device (``==`` says they are not)."""
-    index = torch.cuda.current_device() if a.type == "cuda" else None
-    return a.type == b.type and (a.index if a.index is not None else index) == (
-        b.index if b.index is not None else index)
 
 
 def _tensor(arr: np.ndarray) -> torch.Tensor:

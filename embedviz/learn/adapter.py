@@ -26,6 +26,8 @@ from torch.nn import functional as nnf
 
 from embedviz.learn.head import Features, as_tensor
 
+OnStep = Callable[[float], None]
+
 
 @dataclass(frozen=True)
 class AdapterTask:
@@ -71,7 +73,8 @@ class StackedMLP(nn.Module):
 
 
 class Adapter:
-    """MLP ``d -> hidden -> C``; ``fit`` (or ``fit_many``) then ``predict_proba``."""
+    """MLP ``d -> hidden -> C``: its settings, and once trained (``fit_many`` returns one
+    per task) its network for ``predict_proba``."""
 
     def __init__(
         self,
@@ -93,55 +96,19 @@ class Adapter:
         self.device, self.seed = device, seed
         self.net: nn.Sequential | None = None
 
-    def _strong(self, x: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
-        keep = (torch.rand(x.shape, generator=gen, device=x.device) > self.input_dropout)
-        x = x * keep / (1.0 - self.input_dropout)
-        return x + self.noise * torch.randn(x.shape, generator=gen, device=x.device)
-
-    def fit(
-        self,
-        Z: Features,
-        labelled: np.ndarray,
-        targets: np.ndarray,
-        weights: np.ndarray,
-        teacher: np.ndarray,
-        *,
-        tick: Callable[[], None] | None = None,
-    ) -> "Adapter":
-        """``targets``/``weights`` for the ``labelled`` rows; ``teacher`` (n, C) for all rows."""
-        task = AdapterTask(labelled, targets, weights, teacher)
-        self.net = self.fit_many(Z, [task], tick=tick)[0].net
-        return self
-
-    def _stack_tasks(self, tasks: list[AdapterTask]) -> tuple[torch.Tensor, ...]:
-        """Seeds, their targets and sampling probabilities padded to (K, L), and teachers."""
-        dev, K = self.device, len(tasks)
-        L = max(t.labelled.size for t in tasks)
-        C = tasks[0].teacher.shape[1]
-        lab = torch.zeros((K, L), dtype=torch.long, device=dev)
-        lab_T = torch.zeros((K, L, C), device=dev)
-        sample_p = torch.zeros((K, L), device=dev)
-        for k, t in enumerate(tasks):
-            m = t.labelled.size
-            lab[k, :m] = torch.from_numpy(t.labelled.astype(np.int64)).to(dev)
-            lab_T[k, :m] = as_tensor(t.targets, dev)
-            w = as_tensor(t.weights, dev)
-            sample_p[k, :m] = w / w.sum().clamp_min(1e-12)
-        teacher = torch.stack([as_tensor(t.teacher, dev) for t in tasks])
-        return lab, lab_T, sample_p, teacher
-
     def fit_many(self, Z: Features, tasks: list[AdapterTask], *,
-                 tick: Callable[[], None] | None = None) -> list["Adapter"]:
-        """Train one adapter per task with these settings, all together (batched)."""
+                 on_step: OnStep | None = None) -> list["Adapter"]:
+        """Train one adapter per task with these settings, all together (batched).
+        ``on_step(fraction_done)`` is called every 20 steps (it may raise to cancel)."""
         X = as_tensor(Z, self.device)
         torch.manual_seed(self.seed)
         run = _StackTraining(self, X, tasks, graphed=graphs_usable(self.device)
                              and self.steps > GRAPH_WARMUP)
         try:
             if run.graphed:
-                run.replay(tick)
+                run.replay(on_step)
             else:
-                run.eager(tick)
+                run.eager(on_step)
         except RuntimeError as exc:
             if not run.graphed:
                 raise
@@ -150,7 +117,7 @@ class Adapter:
                           RuntimeWarning, stacklevel=2)
             torch.manual_seed(self.seed)
             run = _StackTraining(self, X, tasks, graphed=False)
-            run.eager(tick)
+            run.eager(on_step)
         run.net.eval()
         return [self._trained(run.net.single(k)) for k in range(len(tasks))]
 
@@ -207,7 +174,7 @@ class _StackTraining:
         self.gen = None if graphed else torch.Generator(device=dev).manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
         self.K, (self.n, self.C) = len(tasks), tasks[0].teacher.shape
-        self.lab, self.lab_T, sample_p, self.teacher = cfg._stack_tasks(tasks)
+        self.lab, self.lab_T, sample_p, self.teacher = self._stack(tasks, dev)
         self.cdf = sample_p.cumsum(1)
         self.last = (sample_p > 0).sum(1, keepdim=True) - 1
         self.net = StackedMLP(self.K, X.shape[1], cfg.hidden, self.C, dev)
@@ -215,22 +182,46 @@ class _StackTraining:
         lr: float | torch.Tensor = torch.tensor(self.lrs[0], device=dev) if graphed else cfg.lr
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=lr, weight_decay=1e-3,
                                      fused=dev.type == "cuda", capturable=graphed)
-        self.lr_on_device = torch.tensor(self.lrs, device=dev)
+        self.lr_on_device = torch.tensor(self.lrs, device=dev) if graphed else None
         self.lams = torch.from_numpy(rng.beta(cfg.mixup, cfg.mixup, (cfg.steps, self.K, 1, 1))
                                      .astype(np.float32)).to(dev)
         self.class_conf = torch.full((self.K, self.C), 0.5, device=dev)
         self.ks = torch.arange(self.K, device=dev)[:, None]
         self.step_no = torch.zeros(1, dtype=torch.long, device=dev)
 
-    def eager(self, tick: Callable[[], None] | None) -> None:
+    @staticmethod
+    def _stack(tasks: list[AdapterTask], dev: torch.device) -> tuple[torch.Tensor, ...]:
+        """Seeds, their targets and sampling probabilities padded to (K, L), and teachers."""
+        K, L = len(tasks), max(t.labelled.size for t in tasks)
+        C = tasks[0].teacher.shape[1]
+        lab = torch.zeros((K, L), dtype=torch.long, device=dev)
+        lab_T = torch.zeros((K, L, C), device=dev)
+        sample_p = torch.zeros((K, L), device=dev)
+        for k, t in enumerate(tasks):
+            m = t.labelled.size
+            lab[k, :m] = torch.from_numpy(t.labelled.astype(np.int64)).to(dev)
+            lab_T[k, :m] = as_tensor(t.targets, dev)
+            w = as_tensor(t.weights, dev)
+            sample_p[k, :m] = w / w.sum().clamp_min(1e-12)
+        teacher = torch.stack([as_tensor(t.teacher, dev) for t in tasks])
+        return lab, lab_T, sample_p, teacher
+
+    def _strong(self, x: torch.Tensor) -> torch.Tensor:
+        """The strong view: input dropout, then Gaussian noise."""
+        cfg, gen = self.cfg, self.gen
+        keep = (torch.rand(x.shape, generator=gen, device=x.device) > cfg.input_dropout)
+        x = x * keep / (1.0 - cfg.input_dropout)
+        return x + cfg.noise * torch.randn(x.shape, generator=gen, device=x.device)
+
+    def eager(self, on_step: OnStep | None) -> None:
         for step in range(self.cfg.steps):
             self.opt.param_groups[0]["lr"] = self.lrs[step]
             self.opt.zero_grad()
             self.step()
-            if tick is not None and step % 20 == 0:
-                tick()
+            if on_step is not None and step % 20 == 0:
+                on_step(step / self.cfg.steps)
 
-    def replay(self, tick: Callable[[], None] | None) -> None:
+    def replay(self, on_step: OnStep | None) -> None:
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -246,14 +237,14 @@ class _StackTraining:
             self.step()
         for i in range(self.cfg.steps - GRAPH_WARMUP):
             graph.replay()
-            if tick is not None and i % 20 == 0:
-                tick()
+            if on_step is not None and i % 20 == 0:
+                on_step((i + GRAPH_WARMUP) / self.cfg.steps)
 
     def step(self) -> None:
         """One step of every stacked adapter (see the module docstring)."""
         cfg, net, gen, dev = self.cfg, self.net, self.gen, self.X.device
         K, C, bs = self.K, self.C, cfg.batch_size
-        if self.graphed:
+        if self.lr_on_device is not None:  # graphed: the rate is read on the device
             self.opt.param_groups[0]["lr"].copy_(self.lr_on_device.index_select(
                 0, self.step_no)[0])
         net.train()
@@ -264,7 +255,7 @@ class _StackTraining:
         perm = torch.argsort(torch.rand(bs, generator=gen, device=dev))
         xm = lam * xl + (1 - lam) * xl[:, perm]
         tm = lam * tl + (1 - lam) * tl[:, perm]
-        loss = -(tm * torch.log_softmax(net(cfg._strong(xm, gen)), -1)).sum(-1).mean(-1)
+        loss = -(tm * torch.log_softmax(net(self._strong(xm)), -1)).sum(-1).mean(-1)
         ui = torch.randint(0, self.n, (2 * bs,), generator=gen, device=dev)
         xu = self.X[ui].expand(K, -1, -1)
         with torch.no_grad():
@@ -284,7 +275,7 @@ class _StackTraining:
                 0, flat, mask.reshape(-1)).view(K, C)
             balance = (counts.sum(1, keepdim=True) / (C * counts.clamp_min(1.0)))
             w_u = mask * balance.gather(1, pseudo).clamp(max=5.0)
-        logp_u = torch.log_softmax(net(cfg._strong(xu, gen)), -1)
+        logp_u = torch.log_softmax(net(self._strong(xu)), -1)
         loss_u = -(w_u * logp_u.gather(2, pseudo[..., None]).squeeze(2)).sum(1) / (2 * bs)
         (loss + loss_u).sum().backward()  # the K models share no parameter
         self.opt.step()

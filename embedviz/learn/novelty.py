@@ -7,7 +7,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from embedviz.learn._rows import row_max
-from embedviz.learn.propagate import neighbour_vote, reachability
+from embedviz.learn.propagate import neighbour_vote, reachability, reachability_reference
 
 
 def label_noise(W: torch.Tensor, proba: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -59,9 +59,8 @@ def novelty_views(
     def mass(F: np.ndarray) -> np.ndarray:
         return F.sum(axis=1) if drop is None else F.sum(axis=1) - F[:, drop]
 
-    seed_mass = mass(F_seeds)
-    ref = float(np.median(seed_mass)) if seed_mass.size else float(mass(F_rows).max())
-    reach = reachability(mass(F_rows), ref)
+    row_mass = mass(F_rows)
+    reach = reachability(row_mass, reachability_reference(mass(F_seeds), row_mass))
     if drop is not None:
         keep = np.delete(np.arange(proba.shape[1]), drop)
         proba, proto_sim = proba[:, keep], proto_sim[:, keep]

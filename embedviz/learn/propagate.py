@@ -132,9 +132,10 @@ class Propagated:
         return cls(F=F.cpu().numpy(), prop=prop, mass=mass)
 
 
-def reachability_reference(mass: np.ndarray, seeds: np.ndarray) -> float:
-    """Mass of typical seeds (their median): what "fully reached" means."""
-    return float(np.median(mass[seeds])) if seeds.size else float(mass.max())
+def reachability_reference(seed_mass: np.ndarray, mass: np.ndarray) -> float:
+    """What "fully reached" means: the seeds' median mass (the largest of ``mass`` when
+    there are no seeds)."""
+    return float(np.median(seed_mass)) if seed_mass.size else float(mass.max())
 
 
 def reachability(mass: np.ndarray, ref: float) -> np.ndarray:
