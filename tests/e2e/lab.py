@@ -16,12 +16,14 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.sync_api import Page
+
+T = TypeVar("T")
 
 #: Flags for Debian's chromium on a machine without a GPU (software WebGL2 via SwiftShader).
 CHROMIUM_ARGS = [
@@ -198,3 +200,19 @@ def save_notebook(page: Page) -> None:
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_function(
         "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
+
+
+def settle(page: Page, measure: Callable[[], T], done: Callable[[T], bool], *,
+           timeout_ms: int = 15_000, every_ms: int = 250) -> T:
+    """Measure until ``done(value)`` or the timeout; return the last value.
+
+    Software WebGL on a busy CI machine paints when it can: a check of pixels or of the
+    camera waits for what a person would see within ``timeout_ms`` rather than for a fixed
+    sleep. The caller still asserts on the value, so a map that never changes fails.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    value = measure()
+    while not done(value) and time.monotonic() < deadline:
+        page.wait_for_timeout(every_ms)
+        value = measure()
+    return value

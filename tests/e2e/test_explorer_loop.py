@@ -15,7 +15,7 @@ import pytest
 from scipy.spatial import ConvexHull
 
 from tests.e2e.conftest import REPO, LabServer, new_page
-from tests.e2e.lab import kernel_exec, kernel_json, open_notebook, run_all
+from tests.e2e.lab import kernel_exec, kernel_json, open_notebook, run_all, settle
 from tests.e2e.test_scatter_notebook import pixels_to_data, points_in_polygon
 
 pytestmark = pytest.mark.browser
@@ -136,12 +136,16 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     assert kernel_json(page, "len(ex.selection)") == 0
     labels = kernel_json(page, "ex.labels.astype(object).where(ex.labels.notna(), None).tolist()")
     assert {i for i, v in enumerate(labels) if v == "zero"} == set(selection.tolist())
-    page.wait_for_timeout(700)
-    labelled = _canvas(page)
-    rc = _pixels_of(page, xy, labelled)
     others = np.setdiff1d(np.arange(len(xy)), selection)
-    assert _colour_near(labelled, rc[selection], BLUE) > 0.6
-    assert _colour_near(labelled, rc[others], GREY) > 0.5    # map now coloured by label
+
+    def label_colours() -> tuple[float, float]:
+        image = _canvas(page)
+        rc = _pixels_of(page, xy, image)
+        return _colour_near(image, rc[selection], BLUE), _colour_near(image, rc[others], GREY)
+
+    blue, grey = settle(page, label_colours, lambda v: v[0] > 0.6 and v[1] > 0.5)
+    assert blue > 0.6, f"only {blue:.0%} of the labelled points are the label's colour"
+    assert grey > 0.5, f"only {grey:.0%} of the other points are grey: the map is not coloured by label"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_labelled.png"))
 
@@ -150,9 +154,11 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     page.keyboard.press("Control+z")
     page.wait_for_function("() => document.querySelector('.ev-chip').innerText.includes('(0)')", timeout=15_000)
     assert kernel_json(page, "int(ex.labels.notna().sum())") == 0
-    page.wait_for_timeout(700)
-    undone = _canvas(page)
-    assert _colour_near(undone, _pixels_of(page, xy, undone)[selection], GREY) > 0.6
+    def grey_share() -> float:
+        image = _canvas(page)
+        return _colour_near(image, _pixels_of(page, xy, image)[selection], GREY)
+
+    assert settle(page, grey_share, lambda v: v > 0.6) > 0.6      # the undone points are grey again
     page.keyboard.press("Control+Shift+z")
     page.wait_for_function(f"() => document.querySelector('.ev-chip').innerText.includes('({len(selection)})')",
                            timeout=15_000)
@@ -168,9 +174,11 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     assert set(pred) == {"zero", "one"}
     xy_after = np.array(kernel_json(page, "ex.xy.tolist()"))
     assert np.linalg.norm(xy_after - xy_before, axis=1).mean() > 1e-3      # the layout moved
-    page.wait_for_timeout(1200)                                            # animation ends
-    map_after = _canvas(page)
-    assert (np.abs(map_after - map_before).sum(axis=2) > 40).mean() > 0.01  # and the pixels did
+    def changed() -> float:
+        return float((np.abs(_canvas(page) - map_before).sum(axis=2) > 40).mean())
+
+    assert settle(page, changed, lambda v: v > 0.01) > 0.01                # and the pixels did
+    page.wait_for_timeout(1200)                                            # the animation ends
     assert kernel_json(page, "ex.controls.color_by.value") == "prediction"
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_retrained.png"))
     n_zero = len(selection)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import REPO, new_page
-from tests.e2e.lab import LabServer, kernel_exec, kernel_json, open_notebook, run_all
+from tests.e2e.lab import LabServer, kernel_exec, kernel_json, open_notebook, run_all, settle
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +109,8 @@ def test_selection_from_python_changes_pixels(quickstart) -> None:  # noqa: ANN0
     n = int(kernel_exec(page, "w.selection = np.flatnonzero(digits.target == 0); print(len(w.selection))"))
     page.wait_for_function(
         f"() => document.querySelector('{ROOT}').dataset.nselected === '{n}'", timeout=10_000)
-    page.wait_for_timeout(300)
+    after = settle(page, lambda: canvas_png(page), lambda img: (np.abs(img - before).sum(axis=2) > 30).mean() > 0.005)
+    page.wait_for_timeout(300)                      # a frame for a fade still in flight
     after = canvas_png(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(ROOT).screenshot(path=str(SHOTS / "scatter_selected.png"))
@@ -176,9 +177,10 @@ def test_xy_update_moves_points_and_recolour_keeps_them(quickstart) -> None:  # 
     page = quickstart
     before = canvas_png(page)
     kernel_exec(page, "w.xy = xy[:, ::-1].copy()")  # swap the axes: every cluster moves
-    page.wait_for_timeout(2500)  # animation (600 ms) + software GL frames
-    moved = canvas_png(page)
-    assert (np.abs(moved - before).sum(axis=2) > 30).mean() > 0.003
+    def moved() -> float:
+        return float((np.abs(canvas_png(page) - before).sum(axis=2) > 30).mean())
+
+    assert settle(page, moved, lambda v: v > 0.003) > 0.003
     kernel_exec(page, "w.set_color(xy[:, 0], colormap='viridis')")  # continuous: colour bar
     page.wait_for_selector(f"{ROOT} .ev-colorbar", timeout=10_000)
     assert page.locator(f"{ROOT} .ev-legend-row").count() == 0
@@ -292,11 +294,12 @@ def test_box_click_modifiers_hover_and_view(quickstart) -> None:  # noqa: ANN001
     page.wait_for_function(
         f"() => document.querySelector('{ROOT}').dataset.camera !== {json.dumps(root.get_attribute('data-camera'))}",
         timeout=10_000)
-    page.wait_for_timeout(1200)
-    zoomed = json.loads(root.get_attribute("data-camera"))
+    zoomed = settle(page, lambda: json.loads(root.get_attribute("data-camera")),
+                    lambda cam: abs(cam["a"]) > 1.5 * abs(camera["a"]))
     assert abs(zoomed["a"]) > 1.5 * abs(camera["a"])  # closer in
+    page.wait_for_timeout(700)                        # the zoom's 500 ms animation ends
     kernel_exec(page, "w.reset_view(); w.selection = []")
-    page.wait_for_timeout(1500)
-    reset = json.loads(root.get_attribute("data-camera"))
+    reset = settle(page, lambda: json.loads(root.get_attribute("data-camera")),
+                   lambda cam: abs(cam["a"] - camera["a"]) < 0.05 * abs(camera["a"]))
     assert abs(reset["a"] - camera["a"]) < 0.05 * abs(camera["a"])
     assert not page.errors, page.errors
