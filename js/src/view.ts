@@ -97,7 +97,10 @@ export class ScatterView {
   setData(data: PointData, animate: boolean): void {
     if (data.xy !== this.data?.xy) this.grid = null;
     this.data = data;
-    if (this.selection.length && this.selection[this.selection.length - 1] >= data.n) this.selection = new Uint32Array(0);
+    if (this.selection.length && this.selection[this.selection.length - 1] >= data.n) {
+      this.selection = new Uint32Array(0);
+      this.renderer?.select(this.selection);
+    }
     this.message.textContent = '';
     renderLegend(this.legend, data.color, '');
     this.redraw(animate);
@@ -168,6 +171,7 @@ export class ScatterView {
         this.message.textContent = `WebGL2 is not available in this browser: ${String(err)}`;
         return;
       }
+      this.renderer.select(this.selection); // a selection made before the renderer existed
       this.redraw(false);
     } else {
       this.renderer.resize(width, height);
@@ -182,7 +186,7 @@ export class ScatterView {
     const first = this.encoded === null;
     this.encoded = encoded;
     this.drawing = this.drawing.then(async () => {
-      await renderer.draw(encoded, { animate, durationMs: this.options.animationMs, selection: this.selection });
+      await renderer.draw(encoded, { animate, durationMs: this.options.animationMs });
       if (first) await renderer.resetView(false);
       this.root.dataset.npoints = String(encoded.n);
       this.root.dataset.ninvalid = String(encoded.nInvalid);

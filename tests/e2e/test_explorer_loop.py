@@ -144,10 +144,10 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
         return _colour_near(image, rc[selection], BLUE), _colour_near(image, rc[others], GREY)
 
     blue, grey = settle(page, label_colours, lambda v: v[0] > 0.6 and v[1] > 0.5)
-    assert blue > 0.6, f"only {blue:.0%} of the labelled points are the label's colour"
-    assert grey > 0.5, f"only {grey:.0%} of the other points are grey: the map is not coloured by label"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_labelled.png"))
+    assert blue > 0.6, f"only {blue:.0%} of the labelled points are the label's colour"
+    assert grey > 0.5, f"only {grey:.0%} of the other points are grey: the map is not coloured by label"
 
     # 4. Ctrl+Z undoes it, in the kernel and on the map
     page.locator(ROOT).focus()

@@ -79,8 +79,7 @@ export class ReglRenderer implements Renderer {
     this.drawn = true;
     this.points = points;
     this.packed = Uint32Array.from(points.colors, (c) => packColor(c));
-    this.selection = options.selection;
-    this.paint();
+    this.paint(); // with the selection as it is now: select() may have run while we awaited
   }
 
   select(indices: Uint32Array): void {

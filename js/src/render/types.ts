@@ -4,7 +4,6 @@ import type { EncodedPoints } from './encode';
 export interface DrawOptions {
   animate: boolean;
   durationMs: number;
-  selection: Uint32Array;
 }
 
 export interface RendererCallbacks {
@@ -17,7 +16,8 @@ export interface RendererCallbacks {
 export interface Renderer {
   readonly canvas: HTMLCanvasElement;
   draw(points: EncodedPoints, options: DrawOptions): Promise<void>;
-  /** Show `indices` as selected (does not emit events). */
+  /** Show `indices` as selected (does not emit events); the latest call wins over any draw
+   *  still in flight. */
   select(indices: Uint32Array): void;
   /** 4x4 column-major matrix from normalised coordinates to clip space. */
   clipMatrix(): Float32Array;
