@@ -61,3 +61,21 @@ def test_split_share_counts_points_of_lassos_split_in_halves():
     units = np.array([0, 0, 1, 1, 2, 2, 2, 3, -1, -1])  # lasso 5 was split in two halves
     assert split_share(units, groups, codes) == 0.5
     assert split_share(units, groups, np.full(10, -1)) == 0.0
+
+
+def test_split_halves_keep_the_default_blend_where_whole_lassos_would_not():
+    # held-out rows where the linear head is right on every row and the others miss one:
+    # balanced accuracy 1.0 against 0.95, a gain inside SPLIT_MARGIN
+    codes = np.repeat([0, 1, 2, 3], 5)
+    w = np.ones(codes.size)
+    linear = np.eye(4)[codes].astype(np.float32)
+    default_like = linear.copy()
+    default_like[0] = np.roll(linear[0], 1)
+    probas = {"propagate": default_like, "distill": default_like, "adapter": default_like,
+              "prototype": default_like, "linear": linear}
+    names = ("propagate", "distill", "linear", "prototype", "adapter")
+    # whole lassos: the gain replaces the default
+    assert choose([probas], [codes], [w], names).weights == {"linear": 1.0}
+    # halves of single lassos: near-duplicates, the same gain is not trusted
+    halves = choose([probas], [codes], [w], names, margin_boost=1.0)
+    assert set(halves.weights) == {"propagate", "distill", "adapter", "prototype"}
