@@ -28,6 +28,9 @@ from embedviz.learn.head import Features, as_tensor
 
 OnStep = Callable[[float], None]
 
+#: Rows in each augmentation bank (dropout masks, noise) of ``_StackTraining``.
+AUGMENTATION_BANK = 4096
+
 
 @dataclass(frozen=True)
 class AdapterTask:
@@ -188,6 +191,19 @@ class _StackTraining:
         self.class_conf = torch.full((self.K, self.C), 0.5, device=dev)
         self.ks = torch.arange(self.K, device=dev)[:, None]
         self.step_no = torch.zeros(1, dtype=torch.long, device=dev)
+        self.keep_bank, self.noise_bank = self._augmentation_banks(X.shape[1], dev)
+
+    def _augmentation_banks(self, d: int, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rows of scaled dropout masks and of Gaussian noise that the strong view draws from.
+
+        Drawing fresh ones every step took 0.6 s of a 3.1 s retrain at n = 1e4 on this 2-core
+        CPU (``torch.rand``/``randn`` over (4, 256, 384) floats, 300 times); gathering rows of a
+        bank costs a copy. Each row is reused with many different inputs."""
+        cfg = self.cfg
+        shape = (AUGMENTATION_BANK, d)
+        keep = torch.rand(shape, generator=self.gen, device=dev) > cfg.input_dropout
+        noise = cfg.noise * torch.randn(shape, generator=self.gen, device=dev)
+        return keep.float() / (1.0 - cfg.input_dropout), noise
 
     @staticmethod
     def _stack(tasks: list[AdapterTask], dev: torch.device) -> tuple[torch.Tensor, ...]:
@@ -207,11 +223,10 @@ class _StackTraining:
         return lab, lab_T, sample_p, teacher
 
     def _strong(self, x: torch.Tensor) -> torch.Tensor:
-        """The strong view: input dropout, then Gaussian noise."""
-        cfg, gen = self.cfg, self.gen
-        keep = (torch.rand(x.shape, generator=gen, device=x.device) > cfg.input_dropout)
-        x = x * keep / (1.0 - cfg.input_dropout)
-        return x + cfg.noise * torch.randn(x.shape, generator=gen, device=x.device)
+        """The strong view: input dropout, then Gaussian noise (rows drawn from the banks)."""
+        rows = torch.randint(0, AUGMENTATION_BANK, (2, *x.shape[:-1]), generator=self.gen,
+                             device=x.device)
+        return torch.addcmul(self.noise_bank[rows[1]], x, self.keep_bank[rows[0]])
 
     def eager(self, on_step: OnStep | None) -> None:
         for step in range(self.cfg.steps):
