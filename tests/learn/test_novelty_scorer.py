@@ -31,6 +31,24 @@ def test_a_clearly_better_view_replaces_it():
     assert scores["+".join(scorer)] > scores["conf"] + 0.03
 
 
+def test_weak_trials_keep_the_models_own_uncertainty():
+    """No view separates the held-out class well (conf at chance, reach at about 0.7): the
+    gap is large, but below SCORER_FLOOR it is noise, so conf stands."""
+    from embedviz.learn.novelty import SCORER_FLOOR
+
+    def weak(seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        views, pos = _trial(0.0, seed)
+        rng = np.random.default_rng(100 + seed)
+        views["conf"] = rng.normal(size=200)
+        views["reach"] = rng.normal(size=200) + 0.75 * pos
+        return views, pos
+
+    scorer, scores = choose_scorer([weak(s) for s in range(20)])
+    assert scores["reach"] > scores["conf"] + 0.1
+    assert scores["reach"] < SCORER_FLOOR
+    assert scorer == ("conf",)
+
+
 def test_auroc_matches_scikit_learn_with_ties():
     from sklearn.metrics import roc_auc_score
 
