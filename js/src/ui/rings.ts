@@ -40,7 +40,7 @@ export class Rings {
     ctx.strokeStyle = 'rgba(255,255,255,0.9)';
     ctx.stroke();
     ctx.lineWidth = 1.75;
-    ctx.strokeStyle = '#d81b60';
+    ctx.strokeStyle = '#1a1a1a'; // no label palette colour is near-black: a ring never reads as a label
     ctx.stroke();
   }
 }
