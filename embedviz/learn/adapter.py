@@ -134,7 +134,7 @@ class Adapter:
         with torch.no_grad():
             out = [torch.softmax(self.net(as_tensor(Z[s:s + 65536], self.device)), 1)
                    for s in range(0, Z.shape[0], 65536)]
-        return torch.cat(out).cpu().numpy().astype(np.float32)
+        return torch.cat(out).cpu().numpy()  # float32, as the network
 
 
 #: Eager steps before a CUDA graph of one step is captured (the optimiser state exists then).

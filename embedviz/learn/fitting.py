@@ -125,8 +125,9 @@ def fit_pipeline(
     progress(0.92, "scoring novelty")
     scorer, scorer_scores = (SCORERS[0], {})
     if records and C > 2:
-        scorer, scorer_scores = choose_scorer(_novelty_trials(ctx, records, choice, F_sets))
-    proto = fitted[-1].get("prototype") or _prototypes(ctx, lab)
+        scorer, scorer_scores = choose_scorer(_novelty_trials(ctx, records, choice, F_sets,
+                                                              fitted))
+    proto = _prototypes(ctx, lab, fitted[-1])
     views = novelty_views(F_sets[0].F, F_sets[0].F[lab], proto.similarity(ctx.X), proba)
     if C < 2:
         scorer = ("reach", "proto")
@@ -170,7 +171,12 @@ def capped_per_class(codes: np.ndarray, cap: int, rng: np.random.Generator) -> n
     return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
 
 
-def _prototypes(ctx: Context, train: np.ndarray) -> PrototypeHead:
+def _prototypes(ctx: Context, train: np.ndarray, fitted: dict[str, object]) -> PrototypeHead:
+    """The seed set's prototype head: the fitted one when "prototype" was among the learners
+    (its class-balanced weights scale whole classes, so the centres are the same)."""
+    head = fitted.get("prototype")
+    if isinstance(head, PrototypeHead):
+        return head
     return PrototypeHead().fit(ctx.take(ctx.X, train),
                                one_hot(ctx.codes[train], ctx.n_classes), ctx.seed_weight[train])
 
@@ -202,12 +208,15 @@ def _combined_noise(graph_noise: np.ndarray, records: list[FoldRecord], choice: 
 
 
 def _novelty_trials(ctx: Context, records: list[FoldRecord], choice: Choice,
-                    F_sets: list[Propagated]) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
-    """Leave-one-class-out trials on the held-out lassos of each fold."""
+                    F_sets: list[Propagated], fitted: list[dict[str, object]]
+                    ) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
+    """Leave-one-class-out trials on the held-out lassos of each fold (``fitted``: the
+    learners of each seed set, fold f's at f - 1)."""
     trials = []
     for r in records:
         rows = r.rows[r.scored]
-        proto_sim = _prototypes(ctx, r.train).similarity(ctx.take(ctx.X, rows))
+        proto = _prototypes(ctx, r.train, fitted[r.index - 1])
+        proto_sim = proto.similarity(ctx.take(ctx.X, rows))
         proba = blend(r.scored_probas(), choice.weights)
         codes = ctx.codes[rows]
         present = np.unique(codes)

@@ -108,13 +108,11 @@ def distill_problem(ctx: Context, train: np.ndarray, spread: Propagated) -> Line
     return ctx.take(ctx.Z, rows), T, wb
 
 
-def fit_adapters(ctx: Context, jobs: list[tuple[np.ndarray, np.ndarray]],
+def fit_adapters(ctx: Context, tasks: list[AdapterTask],
                  report: Report | None = None) -> list[Adapter]:
-    """One adapter per (training seeds, teacher distribution) job, all trained together;
-    ``report(fraction, message)`` hears how far the training is (every 20 steps)."""
-    tasks = [AdapterTask(train, *_labelled_fit_data(ctx, train), teacher)
-             for train, teacher in jobs]
-    message = f"training {len(jobs)} adapters"
+    """One adapter per task, all trained together; ``report(fraction, message)`` hears how
+    far the training is (every 20 steps)."""
+    message = f"training {len(tasks)} adapters"
 
     def on_step(done: float) -> None:
         if report is None:
@@ -137,14 +135,14 @@ def fit_learners(ctx: Context, jobs: list[tuple[np.ndarray, Propagated]],
     ``report(fraction, message)`` hears the progress (fractions of this step, 0 to 1)."""
     out: list[dict[str, object]] = [{} for _ in jobs]
     problems: list[tuple[int, str, LinearProblem]] = []
+    seeds = [_labelled_fit_data(ctx, train) for train, _ in jobs]  # (targets, weights)
     for j, (train, spread) in enumerate(jobs):
         if "linear" in names:
             problems.append((j, "linear", linear_problem(ctx, train)))
         if "distill" in names:
             problems.append((j, "distill", distill_problem(ctx, train, spread)))
         if "prototype" in names:
-            T, w = _labelled_fit_data(ctx, train)
-            out[j]["prototype"] = PrototypeHead().fit(ctx.take(ctx.X, train), T, w)
+            out[j]["prototype"] = PrototypeHead().fit(ctx.take(ctx.X, train), *seeds[j])
     if problems:
         if report is not None:
             report(0.0, f"fitting {len(problems)} linear heads")
@@ -155,8 +153,9 @@ def fit_learners(ctx: Context, jobs: list[tuple[np.ndarray, Propagated]],
     if "adapter" in names:
         adapter_report = None if report is None else (
             lambda f, msg: report(0.2 + 0.8 * f, msg))  # type: ignore[misc]
-        for j, adapter in enumerate(fit_adapters(ctx, [(t, s.prop) for t, s in jobs],
-                                                 adapter_report)):
+        tasks = [AdapterTask(train, *seeds[j], spread.prop)
+                 for j, (train, spread) in enumerate(jobs)]
+        for j, adapter in enumerate(fit_adapters(ctx, tasks, adapter_report)):
             out[j]["adapter"] = adapter
     return out
 

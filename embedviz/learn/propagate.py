@@ -50,10 +50,9 @@ def symmetric_affinity(knn: KNNGraph, device: torch.device, *,
     both = torch.stack([torch.cat([rows, cols]), torch.cat([cols, rows])])
     coo = torch.sparse_coo_tensor(both, torch.cat([vals, vals]) * 0.5, (n, n),
                                   check_invariants=False).coalesce()
-    r, c = coo.indices()
-    crow = torch.zeros(n + 1, dtype=torch.int64, device=device)
-    crow[1:] = torch.bincount(r, minlength=n).cumsum(0)
-    return _csr(crow, c.contiguous(), coo.values().contiguous(), n)
+    with warnings.catch_warnings():  # "CSR support is in beta": it is what we measured
+        warnings.simplefilter("ignore", UserWarning)
+        return coo.to_sparse_csr()
 
 
 def _csr_rows(W: torch.Tensor) -> torch.Tensor:
@@ -61,16 +60,18 @@ def _csr_rows(W: torch.Tensor) -> torch.Tensor:
     return torch.repeat_interleave(torch.arange(W.shape[0], device=crow.device), crow.diff())
 
 
-def degrees(W: torch.Tensor) -> torch.Tensor:
-    """Row sums of a sparse CSR matrix."""
+def degrees(W: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+    """Row sums of a sparse CSR matrix (``rows``: each value's row, if already known)."""
+    rows = _csr_rows(W) if rows is None else rows
     return torch.zeros(W.shape[0], dtype=W.dtype, device=W.device).index_add_(
-        0, _csr_rows(W), W.values())
+        0, rows, W.values())
 
 
 def normalised_operator(W: torch.Tensor) -> torch.Tensor:
     """``D^-1/2 W D^-1/2`` (same sparsity as ``W``, on its device)."""
-    inv = degrees(W).clamp_min(1e-12).rsqrt()
-    vals = W.values() * inv[_csr_rows(W)] * inv[W.col_indices()]
+    rows = _csr_rows(W)
+    inv = degrees(W, rows).clamp_min(1e-12).rsqrt()
+    vals = W.values() * inv[rows] * inv[W.col_indices()]
     return _csr(W.crow_indices(), W.col_indices(), vals, W.shape[0])
 
 
