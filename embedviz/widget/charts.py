@@ -15,6 +15,23 @@ _LAYOUT = dict(
     showlegend=False,
 )
 
+#: What each chart says while it has nothing to show (empty axes with made-up ticks confuse).
+HINTS = {
+    "counts": "No labels yet: add one above, lasso points, press 1-9",
+    "rounds": "Press Retrain: accuracy per round shows here",
+    "confidence": "Prediction confidence shows after a retrain",
+    "no_cv": "No cross-validated accuracy: it needs<br>method='auto' and two or more labels",
+}
+
+
+def _show_hint(fig: go.FigureWidget, text: str | None) -> None:
+    """Hide the axes and write ``text`` in the middle of ``fig``; ``None`` shows the axes."""
+    empty = text is not None
+    fig.layout.annotations = [dict(text=text, showarrow=False, x=0.5, y=0.5, xref="paper",
+                                   yref="paper", font=dict(size=12, color="#666"))] if empty else []
+    fig.layout.xaxis.visible = not empty
+    fig.layout.yaxis.visible = not empty
+
 
 class SideCharts:
     """Three small FigureWidgets updated in place (no re-creation, no flicker)."""
@@ -31,12 +48,15 @@ class SideCharts:
             data=[go.Bar(x=[], y=[], marker_color="#4c78a8")],
             layout=dict(title=dict(text="Prediction confidence", x=0.02), bargap=0.05, **_LAYOUT),
         )
+        for name in ("counts", "rounds", "confidence"):
+            _show_hint(getattr(self, name), HINTS[name])
         self._history: list[tuple[int, float]] = []
 
     def show_counts(self, names: list[str], counts: list[int], colors: list[str]) -> None:
         with self.counts.batch_update():
             bar = self.counts.data[0]
             bar.x, bar.y, bar.marker.color = names, counts, colors
+            _show_hint(self.counts, None if sum(counts) > 0 else HINTS["counts"])
 
     def add_round(self, round_no: int, accuracy: float) -> None:
         """Accuracy of the chosen method, cross-validated across lassos, after a retrain."""
@@ -45,9 +65,11 @@ class SideCharts:
         with self.rounds.batch_update():
             self.rounds.layout.xaxis.range = [0.5, max(5, len(xs)) + 0.5]
             self.rounds.data[0].x, self.rounds.data[0].y = xs, acc
+            _show_hint(self.rounds, None if np.isfinite(acc).any() else HINTS["no_cv"])
 
     def show_confidence(self, confidence: np.ndarray, *, bins: int = 20) -> None:
         hist, edges = np.histogram(np.asarray(confidence, dtype=float), bins=bins, range=(0.0, 1.0))
         centers = (edges[:-1] + edges[1:]) / 2
         with self.confidence.batch_update():
             self.confidence.data[0].x, self.confidence.data[0].y = centers.tolist(), hist.tolist()
+            _show_hint(self.confidence, None)

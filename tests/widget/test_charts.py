@@ -1,0 +1,42 @@
+"""The side charts say what to do while empty and show their axes once they have data."""
+import numpy as np
+
+from embedviz.widget.charts import HINTS, SideCharts
+
+
+def _hint(fig) -> str | None:
+    notes = fig.layout.annotations
+    return notes[0].text if notes else None
+
+
+def test_empty_charts_show_hints_not_bare_axes():
+    charts = SideCharts()
+    for name in ("counts", "rounds", "confidence"):
+        fig = getattr(charts, name)
+        assert _hint(fig) == HINTS[name]
+        assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+
+
+def test_counts_hint_goes_with_labels_and_comes_back_when_all_are_undone():
+    charts = SideCharts()
+    charts.show_counts(["cat", "dog"], [3, 0], ["#f00", "#0f0"])
+    assert _hint(charts.counts) is None and charts.counts.layout.xaxis.visible is True
+    assert list(charts.counts.data[0].y) == [3, 0]
+    charts.show_counts(["cat", "dog"], [0, 0], ["#f00", "#0f0"])
+    assert _hint(charts.counts) == HINTS["counts"]
+
+
+def test_retrain_reveals_rounds_and_confidence():
+    charts = SideCharts()
+    charts.add_round(1, 0.8)
+    charts.show_confidence(np.array([0.1, 0.9, 0.95]))
+    assert _hint(charts.rounds) is None and list(charts.rounds.data[0].y) == [0.8]
+    assert _hint(charts.confidence) is None and sum(charts.confidence.data[0].y) == 3
+
+
+def test_rounds_without_cross_validation_say_why():
+    charts = SideCharts()
+    charts.add_round(1, float("nan"))
+    assert _hint(charts.rounds) == HINTS["no_cv"]
+    charts.add_round(2, 0.7)
+    assert _hint(charts.rounds) is None
