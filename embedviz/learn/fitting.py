@@ -11,7 +11,9 @@ from embedviz.learn._inputs import LabelledData
 from embedviz.learn.head import PrototypeHead, Standardiser, one_hot
 from embedviz.learn.jobs import Progress
 from embedviz.learn.methods import METHODS, Context, all_probas, fit_learners
-from embedviz.learn.novelty import SCORERS, choose_scorer, combine, label_noise, novelty_views
+from embedviz.learn.novelty import (
+    SCORERS, choose_scorer, combine, diffuse, label_noise, novelty_views,
+)
 from embedviz.learn.propagate import (
     Propagated, balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
 )
@@ -132,6 +134,8 @@ def fit_pipeline(
     if C < 2:
         scorer = ("reach", "proto")
     novelty = combine(views, scorer)
+    novelty[lab] = 0.0  # lassoed points are not novel, and pull their neighbours down
+    novelty = diffuse(W, novelty)
     novelty[lab] = 0.0
     models.setdefault("prototype", proto)
     prop = F_sets[0].prop

@@ -7,7 +7,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from embedviz.learn._rows import row_max
-from embedviz.learn.propagate import neighbour_vote, reachability, reachability_reference
+from embedviz.learn.propagate import (
+    degrees, neighbour_vote, reachability, reachability_reference,
+)
 
 
 def label_noise(W: torch.Tensor, proba: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -116,6 +118,31 @@ def choose_scorer(trials: list[tuple[dict[str, np.ndarray], np.ndarray]]) -> tup
         if s > best[0] + 0.005 and s >= SCORER_FLOOR:
             best = (s, scorer)
     return best[1], scores
+
+
+#: Graph diffusion of the novelty score: ``hops`` rounds of keeping ``NOVELTY_KEEP`` of a
+#: point's score and taking the rest from its neighbours' mean (bench_learn data, 2 seeds,
+#: 4 rounds, both maps and policies; mean AUROC raw -> 3 / 10 / 30 hops): text 0.762 ->
+#: 0.792 / 0.800 / 0.780, digits 0.935 -> 0.951 / 0.960 / 0.968.
+NOVELTY_HOPS = 10
+NOVELTY_KEEP = 0.5
+
+
+def diffuse(W: torch.Tensor, score: np.ndarray, *, hops: int = NOVELTY_HOPS,
+            keep: float = NOVELTY_KEEP) -> np.ndarray:
+    """A per-point score averaged with its graph neighbourhood's, ``hops`` times.
+
+    Unlassoed classes are neighbourhoods, not lone points: a point's noisy score borrows
+    from its neighbours', so novel regions rise together and stray points in known ones
+    fall. Scores do not cross between graph components.
+    """
+    s = torch.from_numpy(np.ascontiguousarray(score, dtype=np.float32)).to(W.device)[:, None]
+    deg = degrees(W)[:, None]
+    isolated, deg = deg <= 0, deg.clamp_min(1e-12)
+    for _ in range(hops):
+        mean = torch.where(isolated, s, torch.sparse.mm(W, s) / deg)
+        s = keep * s + (1.0 - keep) * mean
+    return s[:, 0].cpu().numpy()
 
 
 def discover_classes(
