@@ -4,31 +4,35 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedviz.learn.novelty import choose_scorer
+from embedviz.learn.novelty import DEFAULT_SCORER, choose_scorer
+
+DEFAULT = "+".join(DEFAULT_SCORER)
 
 
 def _trial(reach_gap: float, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Views for 200 held-out points, the first 50 of a dropped class; ``conf`` separates
-    them moderately, ``reach`` (the same noise) by ``reach_gap`` more, ``proto`` not at all."""
+    """Views for 200 held-out points, the first 50 of a dropped class; ``conf`` and
+    ``spread`` (the model's and the graph's uncertainty) separate them moderately, ``reach``
+    (conf's noise) by ``reach_gap`` more, ``proto`` not at all."""
     rng = np.random.default_rng(seed)
     pos = np.arange(200) < 50
     noise = rng.normal(size=200)
     conf = noise + 1.0 * pos
     reach = noise + (1.0 + reach_gap) * pos
     proto = rng.normal(size=200)
-    return {"conf": conf, "reach": reach, "proto": proto}, pos
+    spread = conf + 0.1 * rng.normal(size=200)  # the two agree: their mean is no better
+    return {"conf": conf, "spread": spread, "reach": reach, "proto": proto}, pos
 
 
 def test_the_models_own_uncertainty_stands_against_a_slightly_better_view():
     scorer, scores = choose_scorer([_trial(0.05, s) for s in range(20)])
-    assert scores["reach"] > scores["conf"]  # reach is a little better in the trials...
-    assert scorer == ("conf",)  # ...but not by enough to trust it over conf
+    assert scores["reach"] > scores[DEFAULT]  # reach is a little better in the trials...
+    assert scorer == DEFAULT_SCORER  # ...but not by enough to trust it over the default
 
 
 def test_a_clearly_better_view_replaces_it():
     scorer, scores = choose_scorer([_trial(2.0, s) for s in range(20)])
     assert "reach" in scorer
-    assert scores["+".join(scorer)] > scores["conf"] + 0.03
+    assert scores["+".join(scorer)] > scores[DEFAULT] + 0.03
 
 
 def test_weak_trials_keep_the_models_own_uncertainty():
@@ -40,13 +44,14 @@ def test_weak_trials_keep_the_models_own_uncertainty():
         views, pos = _trial(0.0, seed)
         rng = np.random.default_rng(100 + seed)
         views["conf"] = rng.normal(size=200)
+        views["spread"] = rng.normal(size=200)
         views["reach"] = rng.normal(size=200) + 0.75 * pos
         return views, pos
 
     scorer, scores = choose_scorer([weak(s) for s in range(20)])
-    assert scores["reach"] > scores["conf"] + 0.1
+    assert scores["reach"] > scores[DEFAULT] + 0.1
     assert scores["reach"] < SCORER_FLOOR
-    assert scorer == ("conf",)
+    assert scorer == DEFAULT_SCORER
 
 
 def test_auroc_matches_scikit_learn_with_ties():
