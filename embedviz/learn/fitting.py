@@ -12,7 +12,7 @@ from embedviz.learn.head import PrototypeHead, Standardiser, one_hot
 from embedviz.learn.jobs import Progress
 from embedviz.learn.methods import METHODS, Context, all_probas, fit_learners
 from embedviz.learn.novelty import (
-    SCORERS, choose_scorer, combine, diffuse, label_noise, novelty_views,
+    SCORERS, calibrated, choose_scorer, diffuse, label_noise, novelty_views,
 )
 from embedviz.learn.propagate import (
     Propagated, balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
@@ -126,14 +126,16 @@ def fit_pipeline(
 
     progress(0.92, "scoring novelty")
     scorer, scorer_scores = (SCORERS[0], {})
-    if records and C > 2:
-        scorer, scorer_scores = choose_scorer(_novelty_trials(ctx, records, choice, F_sets,
-                                                              fitted))
+    trials, reference = _novelty_trials(ctx, records, choice, F_sets, fitted)
+    if trials and C > 2:
+        scorer, scorer_scores = choose_scorer(trials)
     proto = _prototypes(ctx, lab, fitted[-1])
     views = novelty_views(F_sets[0].F, F_sets[0].F[lab], proto.similarity(ctx.X), proba)
     if C < 2:
         scorer = ("reach", "proto")
-    novelty = combine(views, scorer)
+    if reference is None:  # no held-out lassos: compare with the labelled points themselves
+        reference = {v: x[lab] for v, x in views.items()}
+    novelty = calibrated(views, scorer, reference)
     novelty[lab] = 0.0  # lassoed points are not novel, and pull their neighbours down
     novelty = diffuse(W, novelty)
     novelty[lab] = 0.0
@@ -213,22 +215,27 @@ def _combined_noise(graph_noise: np.ndarray, records: list[FoldRecord], choice: 
 
 def _novelty_trials(ctx: Context, records: list[FoldRecord], choice: Choice,
                     F_sets: list[Propagated], fitted: list[dict[str, object]]
-                    ) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
+                    ) -> tuple[list[tuple[dict[str, np.ndarray], np.ndarray]],
+                               dict[str, np.ndarray] | None]:
     """Leave-one-class-out trials on the held-out lassos of each fold (``fitted``: the
-    learners of each seed set, fold f's at f - 1)."""
+    learners of each seed set, fold f's at f - 1), and the views of all held-out points
+    with every class kept: the reference that calibrates novelty (None without folds)."""
     trials = []
+    kept: list[dict[str, np.ndarray]] = []
     for r in records:
         rows = r.rows[r.scored]
         proto = _prototypes(ctx, r.train, fitted[r.index - 1])
         proto_sim = proto.similarity(ctx.take(ctx.X, rows))
         proba = blend(r.scored_probas(), choice.weights)
         codes = ctx.codes[rows]
+        F = F_sets[r.index].F
+        F_rows, F_train, train_codes = F[rows], F[r.train], ctx.codes[r.train]
+        kept.append(novelty_views(F_rows, F_train, proto_sim, proba))
         present = np.unique(codes)
         if present.size < 2:
             continue
-        F = F_sets[r.index].F
-        F_rows, F_train, train_codes = F[rows], F[r.train], ctx.codes[r.train]
         for c in present:
             views = novelty_views(F_rows, F_train[train_codes != c], proto_sim, proba, drop=c)
             trials.append((views, codes == c))
-    return trials
+    reference = {v: np.concatenate([k[v] for k in kept]) for v in kept[0]} if kept else None
+    return trials, reference

@@ -14,7 +14,9 @@ from .palettes import MISSING_COLOR, categorical_palette
 
 BUILTIN = ("label", "prediction", "confidence", "cluster")
 MAX_CATEGORIES = 40
-NOVEL_AT = 0.5            # novelty at which no labelled class fits a point
+#: Novelty at which no labelled class fits a point: novelty is calibrated on held-out lassos,
+#: so 0.5 is "more novel than a typical labelled point the model did not train on".
+NOVEL_AT = 0.5
 NOVEL_COLOR = "#9a9a9a"
 
 
