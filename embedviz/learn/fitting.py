@@ -12,7 +12,8 @@ from embedviz.learn.head import PrototypeHead, Standardiser, one_hot
 from embedviz.learn.jobs import Progress
 from embedviz.learn.methods import METHODS, Context, all_probas, fit_learners
 from embedviz.learn.novelty import (
-    SCORERS, calibrated, choose_scorer, diffuse, label_noise, novelty_views,
+    SCORERS, calibrated, choose_scorer, diffuse, label_noise, novelty_probability,
+    novelty_views,
 )
 from embedviz.learn.propagate import (
     Propagated, balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
@@ -138,6 +139,9 @@ def fit_pipeline(
     novelty = calibrated(views, scorer, reference)
     novelty[lab] = 0.0  # lassoed points are not novel, and pull their neighbours down
     novelty = diffuse(W, novelty)
+    if trials and C > 2:
+        novelty = novelty_probability(
+            novelty, [(calibrated(v, scorer, reference), pos) for v, pos in trials], cfg.seed)
     novelty[lab] = 0.0
     models.setdefault("prototype", proto)
     prop = F_sets[0].prop

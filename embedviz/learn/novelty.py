@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import silhouette_score
 
 from embedviz.learn._rows import row_max
@@ -104,6 +105,34 @@ def calibrated(views: dict[str, np.ndarray], scorer: tuple[str, ...],
     score = np.mean([_ecdf(reference[v], views[v]) for v in scorer], axis=0)
     ref_score = np.mean([_ecdf(reference[v], reference[v]) for v in scorer], axis=0)
     return _ecdf(ref_score, score)
+
+
+#: Trial points the novelty probability is fitted on at most (a 1-D logistic regression).
+MAX_TRIAL_POINTS = 20_000
+
+
+def novelty_probability(score: np.ndarray, trials: list[tuple[np.ndarray, np.ndarray]],
+                        seed: int = 0) -> np.ndarray:
+    """Turn calibrated novelty scores into P(no labelled class fits), classes equally likely
+    a priori, from leave-one-class-out ``trials`` of (score, is_dropped_class). The map is
+    increasing (or the identity where the trials cannot separate), so the order stands.
+
+    ``calibrated`` alone says how unusual a point is next to held-out lassos; after one
+    lasso per class those are tight 2-means halves, and most other points look unusual.
+    Here a point counts as novel only where it scores like a dropped class rather than like
+    the classes that stay, the question the map's grey answers.
+    """
+    s = np.concatenate([t[0] for t in trials]).astype(np.float64)
+    pos = np.concatenate([t[1] for t in trials])
+    if not 0 < pos.sum() < pos.size:
+        return score
+    if s.size > MAX_TRIAL_POINTS:
+        keep = np.random.default_rng(seed).choice(s.size, MAX_TRIAL_POINTS, replace=False)
+        s, pos = s[keep], pos[keep]
+    fit = LogisticRegression(class_weight="balanced").fit(s[:, None], pos)
+    if fit.coef_[0, 0] <= 0:  # the trials cannot tell dropped classes apart: keep the order
+        return score
+    return fit.predict_proba(np.asarray(score, np.float64)[:, None])[:, 1].astype(np.float32)
 
 
 def auroc(positive: np.ndarray, score: np.ndarray) -> float:

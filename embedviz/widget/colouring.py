@@ -14,8 +14,9 @@ from .palettes import MISSING_COLOR, categorical_palette
 
 BUILTIN = ("label", "prediction", "confidence", "cluster")
 MAX_CATEGORIES = 40
-#: Novelty at which no labelled class fits a point: novelty is calibrated on held-out lassos,
-#: so 0.5 is "more novel than a typical labelled point the model did not train on".
+#: Novelty at which no labelled class fits a point: novelty is the probability of that, fitted
+#: on leave-one-class-out trials with both outcomes equally likely, so 0.5 is where a point
+#: looks as much like a never-lassoed class as like a lassoed one.
 NOVEL_AT = 0.5
 NOVEL_COLOR = "#9a9a9a"
 

@@ -74,3 +74,25 @@ def test_average_ranks_match_scipy():
     rng = np.random.default_rng(4)
     for x in (rng.integers(0, 5, 200).astype(float), rng.random(50), np.zeros(7), np.arange(1.0)):
         np.testing.assert_allclose(average_ranks(x), rankdata(x))
+
+
+def test_novelty_probability_is_one_half_where_dropped_and_kept_classes_meet():
+    from embedviz.learn.novelty import novelty_probability
+
+    rng = np.random.default_rng(0)
+    kept, dropped = rng.normal(0.3, 0.1, 400), rng.normal(0.7, 0.1, 100)  # 4 kept : 1 dropped
+    trials = [(np.r_[kept, dropped], np.r_[np.zeros(400, bool), np.ones(100, bool)])]
+    p = novelty_probability(np.array([0.1, 0.45, 0.5, 0.55, 0.9]), trials)
+    assert np.all(np.diff(p) > 0)  # increasing: the order of the scores stands
+    assert p[0] < 0.05 and p[-1] > 0.95
+    assert 0.35 < p[2] < 0.65  # balanced classes: the midpoint is even odds
+
+
+def test_novelty_probability_keeps_scores_when_trials_cannot_separate():
+    from embedviz.learn.novelty import novelty_probability
+
+    rng = np.random.default_rng(1)
+    s = rng.random(300)
+    trials = [(s, s < 0.3)]  # the "dropped" class scores low: the scorer is inverted
+    score = np.array([0.2, 0.4, 0.8], np.float32)
+    np.testing.assert_array_equal(novelty_probability(score, trials), score)

@@ -39,10 +39,9 @@ def test_unlassoed_class_gets_high_novelty(fitted):
     assert np.median(novel) > np.quantile(known, 0.95)
 
 
-def test_novelty_is_calibrated_against_held_out_lassos(fitted):
-    """Novelty is the share of held-out labelled points that look less novel (then smoothed
-    over the graph), so 0.5 means "as novel as a typical labelled point": most points of
-    lassoed classes sit below it and the unlassoed class above it."""
+def test_novelty_is_a_probability_that_separates_at_one_half(fitted):
+    """Novelty is a probability (fitted on leave-one-class-out trials, then smoothed over
+    the graph): points of lassoed classes sit below 0.5, the unlassoed class above."""
     model, (X, y, labels, groups, wrong) = fitted
     unl = labels < 0
     assert (model.novelty_[unl & (y < 3)] >= 0.5).mean() < 0.1
@@ -51,9 +50,11 @@ def test_novelty_is_calibrated_against_held_out_lassos(fitted):
     assert np.all(model.novelty_[labels >= 0] == 0)
 
 
-def test_few_points_look_novel_when_every_class_is_lassoed():
-    """Digits, two 15-point lassos per class, every class lassoed: 15 % of the other points
-    reach 0.5 (92 % of them are predicted right). Ranks over all points put 28 % there."""
+@pytest.mark.parametrize("lassos_per_class, most_flagged", [(1, 0.35), (2, 0.05)])
+def test_few_points_look_novel_when_every_class_is_lassoed(lassos_per_class, most_flagged):
+    """Digits, 15-point lassos, every class lassoed: 14 % (one lasso per class) and 0 %
+    (two) of the other points reach 0.5, where 87 % and 92 % are predicted right. Ranks over
+    all points put 46 % and 28 % there."""
     from sklearn.datasets import load_digits
     from sklearn.neighbors import NearestNeighbors
 
@@ -62,13 +63,13 @@ def test_few_points_look_novel_when_every_class_is_lassoed():
     balls = NearestNeighbors(n_neighbors=15).fit(X)
     rng = np.random.default_rng(0)
     labels, groups = np.full(y.shape[0], -1), np.full(y.shape[0], -1)
-    for lasso in range(20):
-        c = lasso // 2
+    for lasso in range(10 * lassos_per_class):
+        c = lasso // lassos_per_class
         seed = rng.choice(np.flatnonzero((y == c) & (labels < 0)))
         ball = balls.kneighbors(X[seed:seed + 1])[1][0]
         labels[ball], groups[ball] = c, lasso
     model = Retrainer(adapter_steps=40, random_state=0).fit(X, labels, groups=groups)
-    assert (model.novelty_[labels < 0] >= 0.5).mean() < 0.2
+    assert (model.novelty_[labels < 0] >= 0.5).mean() < most_flagged
 
 
 def test_mislabelled_point_in_a_lasso_gets_high_noise(fitted):
