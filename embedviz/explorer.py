@@ -15,7 +15,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from .widget.colouring import colour_options, colour_spec
+from .widget.colouring import NOVEL_AT, colour_options, colour_spec
 from .dataset import ExplorerData, resolve_data
 from .widget.charts import SideCharts
 from .widget.controls import Controls
@@ -496,6 +496,9 @@ class Explorer:
         self.charts.add_round(self._round, score)
         self.charts.show_confidence(model.confidence_)
         self.controls.set_busy(False)
-        self.controls.say(f"Round {self._round}: retrained in {seconds:.1f} s · predictions shown · "
-                          f"{len(self._suggestions)} regions to label next are highlighted", kind="ok")
+        novel = int((np.asarray(model.novelty_) >= NOVEL_AT).sum())
+        fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
+        self.controls.say(f"Round {self._round}: retrained in {seconds:.1f} s · predictions shown"
+                          f"{fit_none} · {len(self._suggestions)} regions to label next are "
+                          "highlighted", kind="ok")
         self._finish_event.set()

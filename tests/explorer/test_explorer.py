@@ -79,6 +79,9 @@ def test_retrain_updates_predictions_map_and_suggestions(ex, digits):
     assert not np.allclose(before, ex.xy)                      # the map moved
     assert ex.controls.color_by.value == "prediction"
     assert len(ex.suggestions) > 0 and len(ex.scatter.highlight) > 0
+    grey = (pred.novelty >= 0.5).to_numpy()           # 84 % and 0 % when written
+    assert grey[~known].mean() > 0.7 and grey[known].mean() < 0.05
+    assert f"{grey.sum():,} points fit no label (grey)" in ex.controls.status.value
 
 
 def test_labels_survive_a_new_explorer_on_the_same_file(digits, tmp_path):
