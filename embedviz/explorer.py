@@ -48,7 +48,7 @@ class Explorer:
     ``image`` (with ``model=``). ``labels``: the SQLite label file (created if missing;
     reopening restores every label). The Python API equals the UI: ``selection``,
     ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``predictions``,
-    ``suggestions``, ``on_label()``.
+    ``suggestions``, ``candidates``, ``on_label()``.
     """
 
     def __init__(
@@ -86,6 +86,8 @@ class Explorer:
         self._model: Any = None
         self._model_class_names: list[str] = []
         self._suggestions: list[np.ndarray] = []
+        self._candidates: list[np.ndarray] = []
+        self._shown_candidate = -1
         self._finish_event = threading.Event()
         self._job: Any = None
         self._round = 0
@@ -124,7 +126,8 @@ class Explorer:
             color_options=colour_options(self._data.frame),
             on_color_by=lambda _v: self._recolour(), on_search=self._ui_search,
             on_similar=self._ui_similar, on_retrain=self._ui_retrain,
-            on_cancel=self._ui_cancel, search_enabled=self._data.text_column is not None,
+            on_cancel=self._ui_cancel, on_new_class=self._ui_new_class,
+            search_enabled=self._data.text_column is not None,
         )
         self.preview = PreviewPanel()
         self.selected = SelectionPanel()
@@ -237,6 +240,12 @@ class Explorer:
     def suggestions(self) -> list[np.ndarray]:
         """After a retrain: where to lasso next, as groups of point positions."""
         return list(self._suggestions) if self._model is not None else []
+
+    @property
+    def candidates(self) -> list[np.ndarray]:
+        """After a retrain: possible new classes (clusters of points that fit no label), as
+        groups of point positions, most novel first; "New class?" selects them in turn."""
+        return list(self._candidates) if self._model is not None else []
 
     def retrain(self, *, wait: bool = True, timeout: float | None = None) -> "Explorer":
         """Learn from the labels, then update predictions, colours and the map.
@@ -372,6 +381,20 @@ class Explorer:
         self.selection = grown
         self.controls.say(f"{grown.size - sel.size:,} similar points added", kind="ok")
 
+    def _ui_new_class(self) -> None:
+        """Select the next candidate new class (a cluster of points that fit no label)."""
+        if not self._candidates:
+            self.controls.say("No candidate new classes: retrain first, or every point fits a "
+                              "label.", kind="warn")
+            return
+        self._shown_candidate = (self._shown_candidate + 1) % len(self._candidates)
+        picked = self._candidates[self._shown_candidate]
+        self.selection = picked
+        self.controls.say(
+            f"Possible new class {self._shown_candidate + 1} of {len(self._candidates)}: "
+            f"{picked.size:,} points that fit no label are selected. Type a name and press "
+            "Add, then press its number to label them.", kind="ok")
+
     # ---- rows for panels ----------------------------------------------------------
     def _row(self, i: int) -> ItemRow:
         codes = self._store.codes()
@@ -470,6 +493,8 @@ class Explorer:
             new_xy = reduce(refined, knn=model.refine_graph(), init=self._xy,
                             method="umap-torch", random_state=self._random_state,
                             device=self._device, progress=False, n_epochs=80)
+            self._on_progress(0.97, "looking for new classes…")
+            candidates = model.discover()
         except Exception as exc:  # cancelled or failed: the labels are untouched
             cancelled = type(exc).__name__ == "Cancelled"
             self.controls.say("Retrain cancelled; labels and map unchanged." if cancelled
@@ -477,14 +502,17 @@ class Explorer:
             self.controls.set_busy(False)
             self._finish_event.set()
             return
-        self._apply_model(model, names, new_xy, time.perf_counter() - started)
+        self._apply_model(model, names, new_xy, candidates, time.perf_counter() - started)
 
-    def _apply_model(self, model: Any, names: list[str], new_xy: np.ndarray, seconds: float) -> None:
+    def _apply_model(self, model: Any, names: list[str], new_xy: np.ndarray,
+                     candidates: list[np.ndarray], seconds: float) -> None:
         with self._lock:
             self._model = model
             self._model_class_names = names  # model.labels_ are positions in the store's classes
             regions = model.suggest(n_regions=5, region_size=30)
             self._suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
+            self._candidates = [np.asarray(c, dtype=np.int64) for c in candidates]
+            self._shown_candidate = -1
             self._round += 1
             self._xy = np.asarray(new_xy, dtype=np.float32)
         self.scatter.xy = self._xy
@@ -495,6 +523,7 @@ class Explorer:
         score = float(model.cv_scores_.get(model.method_, np.nan))
         self.charts.add_round(self._round, score)
         self.charts.show_confidence(model.confidence_)
+        self.controls.offer_new_classes(len(self._candidates))
         self.controls.set_busy(False)
         novel = int((np.asarray(model.novelty_) >= NOVEL_AT).sum())
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""

@@ -204,18 +204,18 @@ def discover_classes(
     X: np.ndarray,
     novelty: np.ndarray,
     *,
-    quantile: float = 0.75,
+    min_novelty: float = 0.5,
     max_classes: int = 8,
     min_size: int = 5,
     seed: int = 0,
     max_points: int = 5000,
 ) -> list[np.ndarray]:
-    """Cluster the most novel points; the count is chosen by silhouette (2..max_classes).
+    """Cluster the points that fit no labelled class (``novelty >= min_novelty``); the count
+    is chosen by silhouette (2..max_classes).
 
-    Returns index arrays (into X), most novel cluster first; [] if too few novel points.
+    Returns index arrays (into X), most novel cluster first; [] if too few points are novel.
     """
-    cut = float(np.quantile(novelty, quantile))
-    cand = np.flatnonzero(novelty >= cut)
+    cand = np.flatnonzero(novelty >= min_novelty)
     if cand.size < 2 * min_size:
         return []
     rng = np.random.default_rng(seed)

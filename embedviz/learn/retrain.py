@@ -205,12 +205,16 @@ class Retrainer:
             np.float32)
 
     # ---------------------------------------------------------------- guidance
-    def discover(self, *, quantile: float = 0.75, max_classes: int = 8,
+    def discover(self, *, min_novelty: float = 0.5, max_classes: int = 8,
                  min_size: int = 5) -> list[np.ndarray]:
-        """Candidate new classes: clusters of the most novel points (indices), most novel
-        first; their count is estimated by silhouette."""
+        """Candidate new classes: clusters (indices) of the points that fit no labelled class
+        (``novelty_ >= min_novelty``), most novel first; their count is estimated by
+        silhouette. [] when too few points are novel."""
         self._check_fitted()
-        return discover_classes(self._data.X.array, self.novelty_, quantile=quantile,
+        if not 0.0 <= min_novelty <= 1.0:
+            raise ValueError(f"min_novelty is a probability: pass a value in [0, 1], "
+                             f"not {min_novelty!r}.")
+        return discover_classes(self._data.X.array, self.novelty_, min_novelty=min_novelty,
                                 max_classes=max_classes, min_size=min_size,
                                 seed=self.random_state)
 

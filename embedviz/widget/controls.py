@@ -20,6 +20,7 @@ class Controls:
         on_similar: Callback,
         on_retrain: Callback,
         on_cancel: Callback,
+        on_new_class: Callback,
         search_enabled: bool,
     ) -> None:
         self.color_by = W.Dropdown(options=color_options, description="Colour by",
@@ -39,12 +40,17 @@ class Controls:
         self.retrain.on_click(lambda _: on_retrain())
         self.cancel = W.Button(description="Cancel", icon="stop", layout=W.Layout(width="90px", display="none"))
         self.cancel.on_click(lambda _: on_cancel())
+        self.new_class = W.Button(description="New class?", icon="lightbulb-o",
+                                  tooltip="Select the next cluster of points that fit no label",
+                                  layout=W.Layout(width="130px", display="none"))
+        self.new_class.on_click(lambda _: on_new_class())
         self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0,
                                         layout=W.Layout(width="140px", visibility="hidden"))
         self.status = W.HTML("", layout=W.Layout(flex="1 1 auto"))
         self.status.add_class("ev-status")
         self.widget = W.HBox(
-            [self.color_by, self.search, self.similar, self.retrain, self.cancel, self.progress, self.status],
+            [self.color_by, self.search, self.similar, self.retrain, self.cancel, self.new_class,
+             self.progress, self.status],
             layout=W.Layout(flex_flow="row wrap", align_items="center"),
         )
         self.widget.add_class("ev-controls")
@@ -56,6 +62,11 @@ class Controls:
         self.progress.layout.visibility = "visible" if busy else "hidden"
         if not busy:
             self.progress.value = 0.0
+
+    def offer_new_classes(self, count: int) -> None:
+        """Show "New class? (count)" after a retrain found candidates; hide it for none."""
+        self.new_class.description = f"New class? ({count})"
+        self.new_class.layout.display = "" if count else "none"
 
     def say(self, message: str, *, kind: str = "info") -> None:
         """One status line; ``kind`` is info, ok, warn or error."""

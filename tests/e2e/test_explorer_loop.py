@@ -183,6 +183,17 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_retrained.png"))
     n_zero = len(selection)
 
+    # 5b. "New class?" selects the first cluster of points that fit no label
+    first = kernel_json(page, "[int(i) for i in ex.candidates[0]]")
+    page.locator(".ev-controls button:has-text('New class?')").click()
+    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-status')"
+                           ".innerText.includes('Possible new class 1 of')", timeout=20_000)
+    assert sorted(kernel_json(page, "ex.selection.tolist()")) == sorted(first)
+    page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected"
+                           f" === '{len(first)}'", timeout=20_000)          # the view has it
+    page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_new_class.png"))
+    kernel_exec(page, "ex.selection = []")
+
     # 6. restart the kernel, run again: every label is back
     page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext"
                   ".session.kernel.restart(); }")

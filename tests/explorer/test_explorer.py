@@ -84,6 +84,25 @@ def test_retrain_updates_predictions_map_and_suggestions(ex, digits):
     assert f"{grey.sum():,} points fit no label (grey)" in ex.controls.status.value
 
 
+def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digits):
+    assert ex.candidates == [] and ex.controls.new_class.layout.display == "none"
+    for d in (0, 1, 7):
+        ex.label(blob(digits, d, 25, seed=d), f"d{d}")
+    ex.retrain()
+    found = ex.candidates
+    assert len(found) >= 2
+    assert ex.controls.new_class.layout.display == ""
+    assert ex.controls.new_class.description == f"New class? ({len(found)})"
+    unlabelled_digit = ~digits.digit.isin([0, 1, 7]).to_numpy()
+    for i in range(len(found) + 1):                    # one click per candidate, then round
+        ex.controls.new_class.click()
+        picked = found[i % len(found)]
+        np.testing.assert_array_equal(np.sort(ex.selection), np.sort(picked))
+        assert f"Possible new class {i % len(found) + 1} of {len(found)}" in ex.controls.status.value
+        assert unlabelled_digit[picked].mean() > 0.9    # the digits nobody labelled
+        assert (ex.predictions.novelty.to_numpy()[picked] >= 0.5).all()
+
+
 def test_labels_survive_a_new_explorer_on_the_same_file(digits, tmp_path):
     path = str(tmp_path / "keep.embedviz.db")
     first = ev.Explorer(digits, embedding="pixels", labels=path, progress=False)

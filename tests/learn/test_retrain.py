@@ -146,6 +146,20 @@ def test_discover_finds_the_unlassoed_class(fitted):
     assert found, "expected at least one candidate class"
     top = found[0]
     assert (y[top] == 3).mean() > 0.8
+    assert all((model.novelty_[c] >= 0.5).all() for c in found)  # only points no label fits
+    with pytest.raises(ValueError, match="min_novelty is a probability"):
+        model.discover(min_novelty=75)
+
+
+def test_discover_finds_nothing_when_every_class_is_lassoed():
+    X, y = make_blobs(seed=2)
+    rng = np.random.default_rng(2)
+    labels, groups = np.full(y.shape[0], -1), np.full(y.shape[0], -1)
+    for c in range(4):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        labels[idx[:30]], groups[idx[:15]], groups[idx[15:30]] = c, 2 * c, 2 * c + 1
+    model = Retrainer(adapter_steps=40, random_state=0).fit(X, labels, groups=groups)
+    assert model.discover() == []
 
 
 def test_suggest_points_at_the_unlabelled_class(fitted):
