@@ -87,7 +87,9 @@ class Explorer:
         self._model_class_names: list[str] = []
         self._suggestions: list[np.ndarray] = []
         self._candidates: list[np.ndarray] = []
+        self._candidates_for: Any = None
         self._shown_candidate = -1
+        self._discover_lock = threading.Lock()
         self._finish_event = threading.Event()
         self._job: Any = None
         self._round = 0
@@ -245,7 +247,7 @@ class Explorer:
     def candidates(self) -> list[np.ndarray]:
         """After a retrain: possible new classes (clusters of points that fit no label), as
         groups of point positions, most novel first; "New class?" selects them in turn."""
-        return list(self._candidates) if self._model is not None else []
+        return list(self._candidates_of(self._model)) if self._model is not None else []
 
     def retrain(self, *, wait: bool = True, timeout: float | None = None) -> "Explorer":
         """Learn from the labels, then update predictions, colours and the map.
@@ -383,15 +385,16 @@ class Explorer:
 
     def _ui_new_class(self) -> None:
         """Select the next candidate new class (a cluster of points that fit no label)."""
-        if not self._candidates:
+        found = self.candidates
+        if not found:
             self.controls.say("No candidate new classes: retrain first, or every point fits a "
                               "label.", kind="warn")
             return
-        self._shown_candidate = (self._shown_candidate + 1) % len(self._candidates)
-        picked = self._candidates[self._shown_candidate]
+        self._shown_candidate = (self._shown_candidate + 1) % len(found)
+        picked = found[self._shown_candidate]
         self.selection = picked
         self.controls.say(
-            f"Possible new class {self._shown_candidate + 1} of {len(self._candidates)}: "
+            f"Possible new class {self._shown_candidate + 1} of {len(found)}: "
             f"{picked.size:,} points that fit no label are selected. Type a name and press "
             "Add, then press its number to label them.", kind="ok")
 
@@ -493,8 +496,6 @@ class Explorer:
             new_xy = reduce(refined, knn=model.refine_graph(), init=self._xy,
                             method="umap-torch", random_state=self._random_state,
                             device=self._device, progress=False, n_epochs=80)
-            self._on_progress(0.97, "looking for new classes…")
-            candidates = model.discover()
         except Exception as exc:  # cancelled or failed: the labels are untouched
             cancelled = type(exc).__name__ == "Cancelled"
             self.controls.say("Retrain cancelled; labels and map unchanged." if cancelled
@@ -502,17 +503,34 @@ class Explorer:
             self.controls.set_busy(False)
             self._finish_event.set()
             return
-        self._apply_model(model, names, new_xy, candidates, time.perf_counter() - started)
+        self._apply_model(model, names, new_xy, time.perf_counter() - started)
+        self._offer_candidates(model)  # after the map shows: the retrain does not wait for it
+
+    def _offer_candidates(self, model: Any) -> None:
+        """Cluster the points no label fits (in the worker), then show "New class?"."""
+        try:
+            found = self._candidates_of(model)
+        except Exception:  # an optional hint: the round's status line stays as it is
+            return
+        if model is self._model:
+            self.controls.offer_new_classes(len(found))
+
+    def _candidates_of(self, model: Any) -> list[np.ndarray]:
+        """``model.discover()``, computed once per model (the worker or the API, first wins)."""
+        with self._discover_lock:
+            if self._candidates_for is not model:
+                self._candidates = [np.asarray(c, dtype=np.int64) for c in model.discover()]
+                self._candidates_for = model
+                self._shown_candidate = -1
+            return self._candidates
 
     def _apply_model(self, model: Any, names: list[str], new_xy: np.ndarray,
-                     candidates: list[np.ndarray], seconds: float) -> None:
+                     seconds: float) -> None:
         with self._lock:
             self._model = model
             self._model_class_names = names  # model.labels_ are positions in the store's classes
             regions = model.suggest(n_regions=5, region_size=30)
             self._suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
-            self._candidates = [np.asarray(c, dtype=np.int64) for c in candidates]
-            self._shown_candidate = -1
             self._round += 1
             self._xy = np.asarray(new_xy, dtype=np.float32)
         self.scatter.xy = self._xy
@@ -523,7 +541,7 @@ class Explorer:
         score = float(model.cv_scores_.get(model.method_, np.nan))
         self.charts.add_round(self._round, score)
         self.charts.show_confidence(model.confidence_)
-        self.controls.offer_new_classes(len(self._candidates))
+        self.controls.offer_new_classes(0)  # until this model's candidates are found
         self.controls.set_busy(False)
         novel = int((np.asarray(model.novelty_) >= NOVEL_AT).sum())
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""

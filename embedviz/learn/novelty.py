@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import silhouette_score
 
@@ -200,6 +201,15 @@ def diffuse(W: torch.Tensor, score: np.ndarray, *, hops: int = NOVELTY_HOPS,
     return s[:, 0].cpu().numpy()
 
 
+#: discover_classes works on at most this many sampled candidates, projected to this many
+#: principal components. The 16k novel points of a 1e5 x 384 synthetic set (2 classes made of
+#: separate sub-clusters), 2 cores: 0.4-0.6 s (0.9 s on structureless noise) for 4 clusters,
+#: each one sub-cluster group of one class; 5000 points in 384 dimensions took 1.8 s and
+#: found the 2 classes whole. Both pure; a user names two candidates alike to merge them.
+DISCOVER_POINTS = 2000
+DISCOVER_DIMS = 32
+
+
 def discover_classes(
     X: np.ndarray,
     novelty: np.ndarray,
@@ -208,7 +218,6 @@ def discover_classes(
     max_classes: int = 8,
     min_size: int = 5,
     seed: int = 0,
-    max_points: int = 5000,
 ) -> list[np.ndarray]:
     """Cluster the points that fit no labelled class (``novelty >= min_novelty``); the count
     is chosen by silhouette (2..max_classes).
@@ -219,17 +228,24 @@ def discover_classes(
     if cand.size < 2 * min_size:
         return []
     rng = np.random.default_rng(seed)
-    fit_idx = cand if cand.size <= max_points else rng.choice(cand, max_points, replace=False)
+    fit_idx = cand if cand.size <= DISCOVER_POINTS else rng.choice(cand, DISCOVER_POINTS,
+                                                                   replace=False)
+    unit = X[fit_idx] / np.maximum(np.linalg.norm(X[fit_idx], axis=1, keepdims=True), 1e-12)
+    pca = PCA(min(DISCOVER_DIMS, *unit.shape), svd_solver="full").fit(unit)
+    Z = pca.transform(unit)
     best: tuple[float, KMeans] | None = None
     for k in range(2, min(max_classes, fit_idx.size // min_size) + 1):
-        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(X[fit_idx])
-        s = float(silhouette_score(X[fit_idx], km.labels_, metric="cosine",
-                                   sample_size=min(2000, fit_idx.size), random_state=seed))
+        km = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(Z)
+        if np.unique(km.labels_).size < 2:
+            continue
+        s = float(silhouette_score(Z, km.labels_, sample_size=min(1000, Z.shape[0]),
+                                   random_state=seed))
         if best is None or s > best[0]:
             best = (s, km)
     if best is None:
         return [cand]
-    assign = best[1].predict(X[cand])
+    rows = X[cand] / np.maximum(np.linalg.norm(X[cand], axis=1, keepdims=True), 1e-12)
+    assign = best[1].predict(pca.transform(rows).astype(Z.dtype))
     clusters = [cand[assign == j] for j in range(best[1].n_clusters)]
     clusters = [c for c in clusters if c.size >= min_size]
     clusters.sort(key=lambda c: -float(novelty[c].mean()))

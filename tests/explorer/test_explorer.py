@@ -1,6 +1,8 @@
 """The Explorer's loop without a browser: the widgets get exactly the messages a browser sends."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,9 +90,12 @@ def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digit
     assert ex.candidates == [] and ex.controls.new_class.layout.display == "none"
     for d in (0, 1, 7):
         ex.label(blob(digits, d, 25, seed=d), f"d{d}")
-    ex.retrain()
-    found = ex.candidates
+    ex.retrain()                                       # returns once the map shows...
+    found = ex.candidates                              # ...the candidates come after
     assert len(found) >= 2
+    deadline = time.monotonic() + 30
+    while ex.controls.new_class.layout.display != "" and time.monotonic() < deadline:
+        time.sleep(0.05)                               # the worker offers them when found
     assert ex.controls.new_class.layout.display == ""
     assert ex.controls.new_class.description == f"New class? ({len(found)})"
     unlabelled_digit = ~digits.digit.isin([0, 1, 7]).to_numpy()
