@@ -149,6 +149,10 @@ def test_discover_finds_the_unlassoed_class(fitted):
     assert all((model.novelty_[c] >= 0.5).all() for c in found)  # only points no label fits
     with pytest.raises(ValueError, match="min_novelty is a probability"):
         model.discover(min_novelty=75)
+    with pytest.raises(ValueError, match="must be positive integers"):
+        model.discover(min_size=0)
+    one = model.discover(max_classes=1)                 # degenerate: every novel point, one group
+    assert len(one) == 1 and (model.novelty_[one[0]] >= 0.5).all()
 
 
 def test_discover_finds_nothing_when_every_class_is_lassoed():
