@@ -390,13 +390,22 @@ class Explorer:
             self.controls.say("No candidate new classes: retrain first, or every point fits a "
                               "label.", kind="warn")
             return
-        self._shown_candidate = (self._shown_candidate + 1) % len(found)
-        picked = found[self._shown_candidate]
+        unlabelled = self._store.codes() < 0  # skip what was labelled since the retrain
+        for step in range(1, len(found) + 1):
+            at = (self._shown_candidate + step) % len(found)
+            picked = found[at][unlabelled[found[at]]]
+            if picked.size:
+                break
+        else:
+            self.controls.say("Every candidate new class is labelled now: press Retrain to "
+                              "look again.", kind="warn")
+            return
+        self._shown_candidate = at
         self.selection = picked
         self.controls.say(
-            f"Possible new class {self._shown_candidate + 1} of {len(found)}: "
-            f"{picked.size:,} points that fit no label are selected. Type a name and press "
-            "Add, then press its number to label them.", kind="ok")
+            f"Possible new class {at + 1} of {len(found)}: {picked.size:,} points that fit no "
+            "label are selected. Type a name and press Add, then press its number to label "
+            "them.", kind="ok")
 
     # ---- rows for panels ----------------------------------------------------------
     def _row(self, i: int) -> ItemRow:
