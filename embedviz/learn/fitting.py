@@ -126,6 +126,30 @@ def fit_pipeline(
     proba /= proba.sum(axis=1, keepdims=True)
 
     progress(0.92, "scoring novelty")
+    nov = _score_novelty(ctx, lab, records, choice, F_sets, fitted, proba, cfg.seed)
+    models.setdefault("prototype", nov.prototypes)
+    return FitResult(proba=proba, noise=noise, novelty=nov.novelty, choice=choice,
+                     models=models, standardiser=stand,
+                     extras={"reach": nov.reach, "propagated": F_sets[0].prop,
+                             "graph_noise": graph_noise},
+                     novelty_scorer="+".join(nov.scorer), novelty_scores=nov.scorer_scores)
+
+
+@dataclass
+class NoveltyScores:
+    novelty: np.ndarray
+    reach: np.ndarray  # how strongly the labels reach each point on the graph
+    prototypes: PrototypeHead
+    scorer: tuple[str, ...]
+    scorer_scores: dict[str, float]
+
+
+def _score_novelty(ctx: Context, lab: np.ndarray, records: list[FoldRecord], choice: Choice,
+                   F_sets: list[Propagated], fitted: list[dict[str, object]],
+                   proba: np.ndarray, seed: int) -> NoveltyScores:
+    """Choose the scorer on leave-one-class-out trials, calibrate it on held-out lassos,
+    diffuse it over the graph, and turn it into P(no labelled class fits)."""
+    C = ctx.n_classes
     scorer, scorer_scores = (SCORERS[0], {})
     trials, reference = _novelty_trials(ctx, records, choice, F_sets, fitted)
     if trials and C > 2:
@@ -138,18 +162,12 @@ def fit_pipeline(
         reference = {v: x[lab] for v, x in views.items()}
     novelty = calibrated(views, scorer, reference)
     novelty[lab] = 0.0  # lassoed points are not novel, and pull their neighbours down
-    novelty = diffuse(W, novelty)
+    novelty = diffuse(ctx.W, novelty)
     if trials and C > 2:
         novelty = novelty_probability(
-            novelty, [(calibrated(v, scorer, reference), pos) for v, pos in trials], cfg.seed)
+            novelty, [(calibrated(v, scorer, reference), pos) for v, pos in trials], seed)
     novelty[lab] = 0.0
-    models.setdefault("prototype", proto)
-    prop = F_sets[0].prop
-    return FitResult(proba=proba, noise=noise, novelty=novelty, choice=choice, models=models,
-                     standardiser=stand, extras={"reach": 1.0 - views["reach"],
-                                                 "propagated": prop,
-                                                 "graph_noise": graph_noise},
-                     novelty_scorer="+".join(scorer), novelty_scores=scorer_scores)
+    return NoveltyScores(novelty, 1.0 - views["reach"], proto, scorer, scorer_scores)
 
 
 #: Held-out points per class and fold that choosing the blend and the novelty scorer look
