@@ -12,7 +12,7 @@ from embedviz.learn.head import PrototypeHead, Standardiser, one_hot
 from embedviz.learn.jobs import Progress
 from embedviz.learn.methods import METHODS, Context, all_probas, fit_learners
 from embedviz.learn.novelty import (
-    SCORERS, calibrated, choose_scorer, diffuse, label_noise, novelty_probability,
+    SCORERS, Calibration, choose_scorer, diffuse, label_noise, novelty_probability,
     novelty_views,
 )
 from embedviz.learn.propagate import (
@@ -160,12 +160,13 @@ def _score_novelty(ctx: Context, lab: np.ndarray, records: list[FoldRecord], cho
         scorer = ("reach", "proto")
     if reference is None:  # no held-out lassos: compare with the labelled points themselves
         reference = {v: x[lab] for v, x in views.items()}
-    novelty = calibrated(views, scorer, reference)
+    calibrated = Calibration.of(reference, scorer)
+    novelty = calibrated(views)
     novelty[lab] = 0.0  # lassoed points are not novel, and pull their neighbours down
     novelty = diffuse(ctx.W, novelty)
     if trials and C > 2:
-        novelty = novelty_probability(
-            novelty, [(calibrated(v, scorer, reference), pos) for v, pos in trials], seed)
+        novelty = novelty_probability(novelty, [(calibrated(v), pos) for v, pos in trials],
+                                      seed)
     novelty[lab] = 0.0
     return NoveltyScores(novelty, 1.0 - views["reach"], proto, scorer, scorer_scores)
 

@@ -1,6 +1,8 @@
 """Novelty (does a point belong to no labelled class?), label noise, and class discovery."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
@@ -8,6 +10,7 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import silhouette_score
 
+from embedviz.learn._inputs import UnitRows
 from embedviz.learn._rows import row_max
 from embedviz.learn.propagate import (
     degrees, neighbour_vote, reachability, reachability_reference,
@@ -86,26 +89,40 @@ def _top_share(P: np.ndarray) -> np.ndarray:
     return row_max(P) / np.maximum(P.sum(axis=1), 1e-12)
 
 
-def _ecdf(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Share of ``reference`` at or below each ``x``."""
-    ref = np.sort(reference)
-    return (np.searchsorted(ref, x, side="right") / max(ref.size, 1)).astype(np.float32)
+def _share_at_or_below(ordered: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Share of the sorted ``ordered`` at or below each ``x``."""
+    return (np.searchsorted(ordered, x, side="right") / max(ordered.size, 1)).astype(
+        np.float32)
 
 
-def calibrated(views: dict[str, np.ndarray], scorer: tuple[str, ...],
-               reference: dict[str, np.ndarray]) -> np.ndarray:
-    """Novelty in [0, 1] as a conformal score: the share of ``reference`` points (of
-    labelled classes, scored by models that did not train on them) that look less novel.
+@dataclass(frozen=True)
+class Calibration:
+    """Novelty in [0, 1] as a conformal score: the share of reference points (of labelled
+    classes, scored by models that did not train on them) that look less novel.
 
     Each view is placed on the reference's distribution, the scorer's views are averaged,
     and the average is placed on the reference's own averages. Points like the labelled
     classes spread evenly over [0, 1]; points no class fits sit near 1. (Ranks over all
     points instead put half the points above 0.5 however well the labels fit: 54 % of
-    digits' unlabelled points after one lasso per class, every class lassoed.)
+    digits' unlabelled points after one lasso per class, every class lassoed.) The
+    reference is sorted once, then scores the fit's points and every trial.
     """
-    score = np.mean([_ecdf(reference[v], views[v]) for v in scorer], axis=0)
-    ref_score = np.mean([_ecdf(reference[v], reference[v]) for v in scorer], axis=0)
-    return _ecdf(ref_score, score)
+
+    scorer: tuple[str, ...]
+    ordered_views: dict[str, np.ndarray]
+    ordered_scores: np.ndarray
+
+    @classmethod
+    def of(cls, reference: dict[str, np.ndarray], scorer: tuple[str, ...]) -> "Calibration":
+        ordered = {v: np.sort(reference[v]) for v in scorer}
+        ref_score = np.mean([_share_at_or_below(ordered[v], reference[v]) for v in scorer],
+                            axis=0)
+        return cls(scorer, ordered, np.sort(ref_score))
+
+    def __call__(self, views: dict[str, np.ndarray]) -> np.ndarray:
+        score = np.mean([_share_at_or_below(self.ordered_views[v], views[v])
+                         for v in self.scorer], axis=0)
+        return _share_at_or_below(self.ordered_scores, score)
 
 
 #: Trial points the novelty probability is fitted on at most (a 1-D logistic regression).
@@ -211,7 +228,7 @@ DISCOVER_DIMS = 32
 
 
 def discover_classes(
-    X: np.ndarray,
+    X: UnitRows,
     novelty: np.ndarray,
     *,
     min_novelty: float = 0.5,
@@ -220,7 +237,8 @@ def discover_classes(
     seed: int = 0,
 ) -> list[np.ndarray]:
     """Cluster the points that fit no labelled class (``novelty >= min_novelty``); the count
-    is chosen by silhouette (2..max_classes).
+    is chosen by silhouette (2..max_classes). ``X[rows]`` gives unit-norm rows (only the
+    candidates' are made, not a normalised copy of all of X).
 
     Returns index arrays (into X), most novel cluster first; [] if too few points are novel.
     """
@@ -230,7 +248,7 @@ def discover_classes(
     rng = np.random.default_rng(seed)
     fit_idx = cand if cand.size <= DISCOVER_POINTS else rng.choice(cand, DISCOVER_POINTS,
                                                                    replace=False)
-    unit = X[fit_idx] / np.maximum(np.linalg.norm(X[fit_idx], axis=1, keepdims=True), 1e-12)
+    unit = X[fit_idx]
     pca = PCA(min(DISCOVER_DIMS, *unit.shape), svd_solver="full").fit(unit)
     Z = pca.transform(unit)
     best: tuple[float, KMeans] | None = None
@@ -244,8 +262,7 @@ def discover_classes(
             best = (s, km)
     if best is None:
         return [cand]
-    rows = X[cand] / np.maximum(np.linalg.norm(X[cand], axis=1, keepdims=True), 1e-12)
-    assign = best[1].predict(pca.transform(rows).astype(Z.dtype))
+    assign = best[1].predict(pca.transform(X[cand]).astype(Z.dtype))
     clusters = [cand[assign == j] for j in range(best[1].n_clusters)]
     clusters = [c for c in clusters if c.size >= min_size]
     clusters.sort(key=lambda c: -float(novelty[c].mean()))

@@ -216,7 +216,7 @@ class Retrainer:
                              f"not {min_novelty!r}.")
         if max_classes < 1 or min_size < 1:
             raise ValueError("max_classes and min_size must be positive integers.")
-        return discover_classes(self._data.X.array, self.novelty_, min_novelty=min_novelty,
+        return discover_classes(self._data.X, self.novelty_, min_novelty=min_novelty,
                                 max_classes=max_classes, min_size=min_size,
                                 seed=self.random_state)
 
