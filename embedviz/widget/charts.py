@@ -17,7 +17,7 @@ _LAYOUT = dict(
 
 #: What each chart says while it has nothing to show (empty axes with made-up ticks confuse).
 HINTS = {
-    "counts": "No labels yet: add one above, lasso points, press 1-9",
+    "counts": "No labels yet: add one, lasso points, press 1-9",
     "rounds": "Press Retrain: accuracy per round shows here",
     "confidence": "Prediction confidence shows after a retrain",
     "no_cv": "No cross-validated accuracy: it needs<br>method='auto' and two or more labels",
