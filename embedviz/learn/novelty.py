@@ -13,7 +13,7 @@ from sklearn.metrics import silhouette_score
 from embedviz.learn._inputs import UnitRows
 from embedviz.learn._rows import row_max
 from embedviz.learn.propagate import (
-    degrees, neighbour_vote, reachability, reachability_reference,
+    degrees, neighbour_mean, neighbour_vote, reachability, reachability_reference,
 )
 
 
@@ -211,10 +211,8 @@ def diffuse(W: torch.Tensor, score: np.ndarray, *, hops: int = NOVELTY_HOPS,
     """
     s = torch.from_numpy(np.ascontiguousarray(score, dtype=np.float32)).to(W.device)[:, None]
     deg = degrees(W)[:, None]
-    isolated, deg = deg <= 0, deg.clamp_min(1e-12)
     for _ in range(hops):
-        mean = torch.where(isolated, s, torch.sparse.mm(W, s) / deg)
-        s = keep * s + (1.0 - keep) * mean
+        s = keep * s + (1.0 - keep) * neighbour_mean(W, s, deg)
     return s[:, 0].cpu().numpy()
 
 

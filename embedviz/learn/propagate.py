@@ -149,8 +149,16 @@ def reachability(mass: np.ndarray, ref: float) -> np.ndarray:
     return np.clip(1.0 + rel / 4.0, 0.0, 1.0).astype(np.float32)
 
 
+def neighbour_mean(W: torch.Tensor, M: torch.Tensor,
+                   deg: torch.Tensor | None = None) -> torch.Tensor:
+    """Edge-weighted mean of the neighbours' rows of ``M`` (self excluded), on ``W``'s
+    device; a point with no neighbours keeps its own row. ``deg``: ``degrees(W)[:, None]``,
+    for callers that take many means on one graph."""
+    deg = degrees(W)[:, None] if deg is None else deg
+    return torch.where(deg > 0, torch.sparse.mm(W, M) / deg.clamp_min(1e-12), M)
+
+
 def neighbour_vote(W: torch.Tensor, proba: np.ndarray) -> np.ndarray:
     """Weighted average of the neighbours' class distributions (self excluded)."""
     P = torch.from_numpy(np.ascontiguousarray(proba, dtype=np.float32)).to(W.device)
-    vote = torch.sparse.mm(W, P) / degrees(W).clamp_min(1e-12)[:, None]
-    return vote.cpu().numpy()
+    return neighbour_mean(W, P).cpu().numpy()

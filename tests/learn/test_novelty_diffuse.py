@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from embedviz.compute.knn_graph import KNNGraph
-from embedviz.learn.novelty import diffuse
+from embedviz.learn.novelty import diffuse, label_noise
 from embedviz.learn.propagate import symmetric_affinity
 
 
@@ -42,3 +42,16 @@ def test_no_hops_is_the_identity():
     W = _two_cliques_and_a_loner()
     score = np.random.default_rng(0).random(11).astype(np.float32)
     np.testing.assert_array_equal(diffuse(W, score, hops=0), score)
+
+
+def test_label_noise_is_the_neighbours_disagreement_and_a_loner_has_no_evidence_against_it():
+    W = _two_cliques_and_a_loner()
+    codes = np.full(11, -1)
+    codes[:5] = 0
+    codes[4] = 1  # one wrong label inside the first clique
+    codes[10] = 1  # the loner: no weighted neighbour can disagree with it
+    proba = np.eye(2, dtype=np.float32)[np.where(codes < 0, 0, codes)]
+    noise = label_noise(W, proba, codes)
+    np.testing.assert_allclose(noise[4], 1.0)  # all four neighbours vote 0
+    np.testing.assert_allclose(noise[:4], 0.25, rtol=1e-5)  # one of four neighbours votes 1
+    assert noise[10] == 0.0 and (noise[5:10] == 0.0).all()  # loner; unlabelled points
