@@ -119,6 +119,49 @@ def _as_embedding(value: Any, frame: pd.DataFrame) -> np.ndarray:
     return arr
 
 
+def row_positions(indices: Any, index: pd.Index) -> Any:
+    """Pandas row selections as positions into the data: a boolean Series (aligned on the
+    data's ``index``) or a pandas Index of the data's row labels (``df.index[mask]``).
+    Anything else (positions, as ``Explorer.selection`` gives; a boolean mask) passes as is."""
+    if isinstance(indices, pd.Series) and pd.api.types.is_bool_dtype(indices.dtype):
+        if not indices.index.equals(index):
+            stray = indices.index.difference(index)
+            if len(stray):
+                raise KeyError(
+                    f"The boolean Series has {len(stray)} row labels that are not in the data "
+                    f"(e.g. {_plain(stray[0])!r}); build the mask from the data's own frame.")
+            indices = indices.reindex(index, fill_value=False)
+        return indices.to_numpy(dtype=bool)
+    if isinstance(indices, pd.Index) and not pd.api.types.is_bool_dtype(indices.dtype):
+        found = index.get_indexer(indices)
+        if (found < 0).any():
+            raise KeyError(
+                f"{_plain(indices[found < 0][0])!r} is not a row label of the data; pass row "
+                "labels from its index (df.index[...]) or positions (as ex.selection gives).")
+        return found
+    return indices
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as plain Python values, for messages (0, not np.int64(0))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def check_index(index: pd.Index) -> None:
+    """The data's index names points in the label file: unique integers or strings."""
+    fix = "use df.reset_index(drop=True) (positions) or df.index = df.index.astype(str)"
+    if isinstance(index, pd.MultiIndex):
+        raise TypeError(f"The data has a MultiIndex; label files need one id per row: {fix}.")
+    kind = pd.api.types.infer_dtype(index, skipna=False)
+    if kind not in ("integer", "string", "empty"):
+        raise TypeError(f"The data's index holds {kind} values; label files need integer or "
+                        f"string ids: {fix}.")
+    if index.has_duplicates:
+        dup = _plain(index[index.duplicated()][0])
+        raise ValueError(f"The data's index has duplicates (e.g. {dup!r}); each row needs its "
+                         f"own id in the label file: {fix}.")
+
+
 def resolve_data(
     data: Any,
     *,
@@ -130,6 +173,7 @@ def resolve_data(
     frame = _frame_from(data)
     if len(frame) == 0:
         raise ValueError("The data is empty; the Explorer needs at least 2 points.")
+    check_index(frame.index)
     text_col = _check_column(frame, text, "text") if text is not None else None
     image_col = _check_column(frame, image, "image") if image is not None else None
     if embedding is None and isinstance(data, np.ndarray) and data.ndim == 2:

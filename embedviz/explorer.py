@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 import weakref
 from pathlib import Path
 from typing import Any, Callable
@@ -16,17 +17,33 @@ import numpy as np
 import pandas as pd
 
 from .widget.colouring import NOVEL_AT, colour_options, colour_spec
-from .dataset import ExplorerData, resolve_data
+from .dataset import ExplorerData, resolve_data, row_positions
 from .widget.charts import SideCharts
 from .widget.controls import Controls
 from .widget.label_bar import LabelBar
 from .widget.panels import ItemRow, PreviewPanel, SelectionPanel
 from .widget.styles import style_widget
+from .labels.validate import as_positions, check_name
 
 
 # The Explorer holding each label file in this kernel. Re-running the cell that makes an
 # Explorer must not fail on the single-writer lock: the newer Explorer takes the file over.
 _HOLDERS: "weakref.WeakValueDictionary[str, Explorer]" = weakref.WeakValueDictionary()
+
+
+def _check_label_file(path: Any, ids: np.ndarray) -> str:
+    """Fail fast, before any compute and without touching the Explorer that holds the file:
+    ``path`` must be a file path, and an existing file must belong to this data."""
+    import os
+
+    from .labels.store import LabelStore
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"labels= is the path of the SQLite label file (e.g. "
+                        f"labels='my.embedviz.db'), got {type(path).__name__}.")
+    if Path(path).expanduser().exists():  # read-only: no writer lock, nothing written
+        LabelStore(path, ids=ids, readonly=True).close()
+    return str(path)
 
 
 def _open_store(path: str, ids: np.ndarray, owner: "Explorer") -> Any:
@@ -39,6 +56,13 @@ def _open_store(path: str, ids: np.ndarray, owner: "Explorer") -> Any:
     store = LabelStore(path, ids=ids)
     _HOLDERS[key] = owner
     return store
+
+
+def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
+    options = colour_options(frame)
+    if color_by is not None and color_by not in options:
+        raise ValueError(f"color_by={color_by!r} is not a colouring of this data; pass one of "
+                         f"{options} (columns with many distinct text values do not colour).")
 
 
 class Explorer:
@@ -72,6 +96,8 @@ class Explorer:
         from .compute.knn import knn
         from .compute.reduce import reduce
         self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image)
+        labels = _check_label_file(labels, self._data.ids)
+        _check_color_by(color_by, self._data.frame)
         self._X = self._embedding(model=model, device=device, progress=progress)
         self._graph = knn(self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
         self._xy = reduce(self._X, method=map_method, knn=self._graph, device=device,
@@ -173,11 +199,11 @@ class Explorer:
 
     @selection.setter
     def selection(self, indices: Any) -> None:
-        self.scatter.selection = np.asarray(indices, dtype=np.uint32)
+        self.scatter.selection = self._positions(indices)
 
     @property
     def labels(self) -> pd.Series:
-        """The current label of every point (None when unlabelled), indexed by the data's index."""
+        """The current label of every point (NaN when unlabelled), indexed by the data's index."""
         return self._store.series()
 
     @property
@@ -193,9 +219,13 @@ class Explorer:
         return self._graph
 
     def label(self, indices: Any, name: str, *, create: bool = True, source: str = "api") -> None:
-        """Give ``name`` to the points at ``indices`` (creating the label when ``create``)."""
+        """Give ``name`` to the points at ``indices`` (creating the label when ``create``).
+
+        ``indices``: positions (as ``selection`` gives), a boolean mask (array or Series), or
+        a pandas Index of the data's row labels (``df.index[mask]``).
+        """
+        idx = self._positions(indices)  # first: a call with bad indices creates no label
         name = self._ensure_label(name, create=create)
-        idx = np.asarray(indices, dtype=np.int64).ravel()
         with self._lock:
             self._store.assign(idx, name, source=source, round=self._round)
         self._active = name
@@ -204,9 +234,10 @@ class Explorer:
         self._after_label_change({"kind": "assign", "label": name, "n": int(np.unique(idx).size)})
 
     def unlabel(self, indices: Any) -> None:
-        """Remove the labels of the points at ``indices``."""
+        """Remove the labels of the points at ``indices`` (as for :meth:`label`)."""
+        idx = self._positions(indices)
         with self._lock:
-            self._store.unassign(np.asarray(indices, dtype=np.int64).ravel())
+            self._store.unassign(idx)
         self._after_label_change({"kind": "unassign"})
 
     def undo(self) -> Any:
@@ -222,7 +253,11 @@ class Explorer:
         return done
 
     def on_label(self, callback: Callable[[dict], None]) -> None:
-        """Call ``callback(event_dict)`` after every label change (UI or API)."""
+        """Call ``callback(event_dict)`` after every label change (UI or API). A callback
+        that raises is reported as a warning: the label change itself is saved."""
+        if not callable(callback):
+            raise TypeError(f"on_label needs a function of one argument (the event dict), "
+                            f"got {type(callback).__name__}.")
         self._label_callbacks.append(callback)
 
     @property
@@ -274,8 +309,12 @@ class Explorer:
                               "file; use the newer one (labels are safe on disk).", kind="warn")
 
     # ---- label helpers ------------------------------------------------------------
+    def _positions(self, indices: Any) -> np.ndarray:
+        """Validated, sorted positions (see :meth:`label` for what ``indices`` may be)."""
+        return as_positions(row_positions(indices, self._data.frame.index), self._data.n)
+
     def _ensure_label(self, name: str, *, create: bool) -> str:
-        clean = str(name).strip()
+        clean = check_name(name.strip() if isinstance(name, str) else name)
         if clean in self._store.classes:
             return clean
         if not create:
@@ -292,7 +331,12 @@ class Explorer:
         self._refresh_labels()
         self._on_selection()
         for cb in list(self._label_callbacks):
-            cb(event)
+            try:
+                cb(event)
+            except Exception as exc:  # the change is committed: do not report it as failed
+                warnings.warn(f"the on_label callback {getattr(cb, '__name__', cb)!r} raised "
+                              f"{type(exc).__name__}: {exc}; the label change itself is saved.",
+                              RuntimeWarning, stacklevel=2)
 
     def _refresh_labels(self) -> None:
         classes = self._store.classes

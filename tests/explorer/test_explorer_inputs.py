@@ -1,0 +1,133 @@
+"""Explorer API calls with every kind of index, and wrong calls: the right rows or a clear error,
+never labels on the wrong points, a stray label, or a broken Explorer."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import embedviz as ev
+from embedviz.labels.errors import DataMismatchError
+
+N = 120
+
+
+@pytest.fixture()
+def frame() -> pd.DataFrame:
+    """Three groups, indexed by ids that are not positions (1000, 1002, ...)."""
+    return pd.DataFrame({"grp": np.repeat(["p", "q", "r"], N // 3)},
+                        index=pd.Index(1000 + 2 * np.arange(N), name="id"))
+
+
+@pytest.fixture()
+def X() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return (rng.normal(size=(N, 8)) + np.repeat(np.eye(3, 8) * 6, N // 3, axis=0)).astype(
+        np.float32)
+
+
+@pytest.fixture()
+def ex(frame, X, tmp_path):
+    return ev.Explorer(frame, embedding=X, labels=str(tmp_path / "l.embedviz.db"),
+                       map_method="pca", progress=False)
+
+
+def _rows(ex, name: str) -> list[int]:
+    return np.flatnonzero(ex.labels.to_numpy() == name).tolist()
+
+
+def test_masks_and_row_labels_label_the_rows_they_name(ex, frame):
+    ex.label([0, 1, 2, 3], "keep")
+    ex.label(frame.grp == "q", "Q")                      # a boolean Series
+    assert _rows(ex, "Q") == list(range(40, 80))
+    assert _rows(ex, "keep") == [0, 1, 2, 3]             # a mask is not positions 0 and 1
+    ex.label(frame.index[frame.grp == "r"][:5], "R")     # row labels (1160, ...), not positions
+    assert _rows(ex, "R") == list(range(80, 85))
+    first_five = pd.Series(frame.index < 1010, index=frame.index)
+    ex.label(first_five.sample(frac=1.0, random_state=0), "P")  # aligned on the index
+    assert _rows(ex, "P") == [0, 1, 2, 3, 4]
+    ex.unlabel(np.arange(N) >= 82)                       # a numpy mask
+    assert _rows(ex, "R") == [80, 81] and _rows(ex, "Q") == list(range(40, 80))
+    assert ex.labels.index.equals(frame.index)
+
+
+def test_a_wrong_call_changes_nothing_and_names_the_fix(ex, frame):
+    ex.label([5, 6], "keep")
+    before, classes = ex.labels.copy(), list(ex.store.classes)
+    with pytest.raises(TypeError, match="integers"):
+        ex.label([10.9], "keep")                         # not truncated to point 10
+    with pytest.raises(IndexError, match="out of range"):
+        ex.label([N], "oops")
+    with pytest.raises(KeyError, match="not a row label"):
+        ex.label(pd.Index([7]), "oops")                  # 7 is a position, not an id here
+    with pytest.raises(ValueError, match="one entry per point"):
+        ex.label(np.ones(N - 1, bool), "oops")
+    with pytest.raises(TypeError, match="strings"):
+        ex.label([1], None)
+    with pytest.raises(TypeError, match="strings"):
+        ex.label([1], 7)
+    with pytest.raises(TypeError, match="integers"):
+        ex.unlabel([5.0])
+    pd.testing.assert_series_equal(ex.labels, before)
+    assert ex.store.classes == classes                   # no empty "oops" label left behind
+
+
+def test_label_names_are_normalised_like_the_store_does(ex):
+    ex.label([12], "e\u0301")                            # decomposed "é"
+    ex.label([13], "e\u0301")                            # ... again: the same label
+    ex.label([14], "\u00e9 ")                            # composed, with a stray space
+    assert ex.store.classes == ["\u00e9"] and _rows(ex, "\u00e9") == [12, 13, 14]
+
+
+def test_the_selection_setter_takes_what_label_takes(ex, frame):
+    ex.selection = frame.grp == "r"
+    np.testing.assert_array_equal(ex.selection, np.arange(80, 120))
+    ex.selection = frame.index[:3]
+    np.testing.assert_array_equal(ex.selection, [0, 1, 2])
+    with pytest.raises(IndexError, match="out of range"):
+        ex.selection = [-1]
+    with pytest.raises(TypeError, match="integers"):
+        ex.selection = [1.7]
+    np.testing.assert_array_equal(ex.selection, [0, 1, 2])
+
+
+def test_a_failing_on_label_callback_does_not_hide_a_saved_label(ex):
+    with pytest.raises(TypeError, match="function"):
+        ex.on_label(5)
+    seen = []
+    ex.on_label(lambda event: 1 / 0)
+    ex.on_label(seen.append)
+    with pytest.warns(RuntimeWarning, match="ZeroDivisionError.*saved"):
+        ex.label([3], "a")
+    assert _rows(ex, "a") == [3] and seen[-1]["label"] == "a"  # later callbacks still run
+
+
+def test_a_second_explorer_for_other_data_fails_and_leaves_the_first_working(ex, frame, X,
+                                                                             tmp_path):
+    ex.label([0, 1], "keep")
+    path = str(tmp_path / "l.embedviz.db")
+    reordered = frame.iloc[::-1]
+    with pytest.raises(DataMismatchError, match="ids differ"):
+        ev.Explorer(reordered, embedding=X[::-1], labels=path, map_method="pca", progress=False)
+    assert not ex.store.closed
+    ex.label([2], "keep")                                # the first Explorer still writes
+    assert _rows(ex, "keep") == [0, 1, 2]
+
+
+@pytest.mark.parametrize("index, message", [
+    (pd.Index([0, 1, 1] + list(range(3, N))), "duplicates"),
+    (pd.Index(np.arange(N) + 0.5), "floating"),
+    (pd.MultiIndex.from_arrays([np.arange(N), np.arange(N)]), "MultiIndex"),
+])
+def test_an_index_that_cannot_name_rows_fails_with_the_fix(X, tmp_path, index, message):
+    bad = pd.DataFrame({"v": np.arange(N)}, index=index)
+    with pytest.raises((TypeError, ValueError), match=f"{message}.*reset_index"):
+        ev.Explorer(bad, embedding=X, labels=str(tmp_path / "x.embedviz.db"))
+
+
+def test_labels_path_and_color_by_are_checked_first(frame, X, tmp_path):
+    with pytest.raises(TypeError, match="labels= is the path"):
+        ev.Explorer(frame, embedding=X, labels=None)
+    with pytest.raises(ValueError, match="color_by='nope'.*'grp'"):
+        ev.Explorer(frame, embedding=X, labels=str(tmp_path / "c.embedviz.db"),
+                    color_by="nope")
