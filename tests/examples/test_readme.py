@@ -1,0 +1,20 @@
+"""The README's Python examples run as written (copied into a fresh folder, in order)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_python_examples_run_as_written(tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), scope)
+    model, store = scope["model"], scope["store"]
+    assert sorted(store.classes) == ["one", "seven"]
+    assert (model.labels_[store.codes() >= 0] == store.codes()[store.codes() >= 0]).mean() > 0.9
+    assert (tmp_path / "my.embedviz.db").exists() and (tmp_path / "digits.embedviz.db").exists()
