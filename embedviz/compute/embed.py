@@ -18,12 +18,13 @@ from embedviz.compute.text_model import (
     load_text_model,
     resolve_model_path,
 )
-from embedviz.compute.validate import warn_large
+from embedviz.compute.validate import as_float_matrix, warn_large
 
 __all__ = ["embed"]
 
 # MiniLM on 2 busy CPU cores: 39-60 sentences/s (bench/bench_compute.py); for the warning only.
 _CPU_SENTENCES_PER_S = 60.0
+_CALLABLE_CONTRACT = "model(batch) must return a (len(batch), d) numeric array, row i for batch[i]"
 
 
 def embed(
@@ -55,8 +56,7 @@ def embed(
     seq = _as_sequence(items)
     if len(seq) == 0:
         raise ValueError("items is empty; pass at least one text, image or item to embed.")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None; got {batch_size!r}.")
+    batch_size = _check_batch_size(batch_size)
     dev = resolve_device(device)
     if isinstance(model, torch.nn.Module) and not _is_sentence_transformer(model):
         out = _embed_module(seq, model, transform, dev, batch_size or 64, half, progress)
@@ -65,6 +65,16 @@ def embed(
     else:
         return _embed_texts(seq, model, dev, batch_size, normalize, half, progress, cache)
     return _normalized(out) if normalize else out
+
+
+def _check_batch_size(batch_size: Any) -> int | None:
+    """``batch_size`` as a Python int (numpy ints accepted), or None."""
+    if batch_size is None:
+        return None
+    is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if not is_int or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None; got {batch_size!r}.")
+    return int(batch_size)
 
 
 def _as_sequence(items: Any) -> Sequence[Any]:
@@ -194,14 +204,32 @@ def _embed_module(
 
 def _embed_callable(items: Sequence[Any], fn: Callable[[list[Any]], Any], batch_size: int,
                     progress: bool) -> np.ndarray:
-    chunks = []
+    chunks: list[np.ndarray] = []
     with tqdm(total=len(items), desc="embed", unit="item", disable=not progress, leave=False) as bar:
         for start in range(0, len(items), batch_size):
             batch = list(items[start : start + batch_size])
-            result = fn(batch)
-            if hasattr(result, "detach"):
-                result = result.detach().cpu().numpy()
-            arr = np.asarray(result, dtype=np.float32).reshape(len(batch), -1)
-            chunks.append(arr)
+            width = chunks[0].shape[1] if chunks else None
+            chunks.append(_callable_output(fn(batch), start, len(batch), width))
             bar.update(len(batch))
-    return np.concatenate(chunks)
+    return as_float_matrix(np.concatenate(chunks), name="The model callable's output",
+                           invalid_fix="Make it return finite numbers for every item.")
+
+
+def _callable_output(result: Any, start: int, size: int, width: int | None) -> np.ndarray:
+    """One batch's output as float32 (size, d), or an error saying what the callable must return."""
+    where = f"for items {start}-{start + size - 1}" if size > 1 else f"for item {start}"
+    try:
+        arr = as_float_matrix(result, name="model(batch)", check_finite=False)
+    except (TypeError, ValueError) as exc:
+        shape = getattr(result, "shape", None)
+        got = f"shape {tuple(shape)}" if shape is not None else f"{type(result).__name__} {result!r:.60}"
+        hint = " For one number per item, return out.reshape(-1, 1)." if shape == (size,) else ""
+        raise type(exc)(f"{_CALLABLE_CONTRACT}; {where} it returned {got}.{hint}") from exc
+    if arr.shape[0] != size:
+        hint = " It looks transposed: return out.T." if arr.shape[1] == size else ""
+        raise ValueError(f"{_CALLABLE_CONTRACT}; {where} ({size} items) it returned shape "
+                         f"{arr.shape}.{hint}")
+    if width is not None and arr.shape[1] != width:
+        raise ValueError(f"{_CALLABLE_CONTRACT}, with the same d for every batch; {where} it "
+                         f"returned d={arr.shape[1]} after d={width} for earlier items.")
+    return arr

@@ -28,6 +28,10 @@ _UMAP_LEARN_S_PER_POINT = 1e-3
 # 0.9818 both; 2e4 points 8.0 s vs 12.6-14.0 s, 0.9821 vs 0.9818. Below it umap-learn stays
 # (the design's CPU default), where both take seconds.
 _TORCH_ON_CPU_FROM = 20_000
+# umap-learn's spectral start takes 3 eigenvectors of the graph and scipy needs fewer than n
+# (n=3: "Cannot use scipy.linalg.eigh for sparse A with k >= N"); smaller maps start random.
+_MIN_SPECTRAL_POINTS = 4
+_INIT_FIX = "Pass a layout returned by embedviz.reduce, or init=None to start fresh."
 
 
 def reduce(
@@ -56,7 +60,7 @@ def reduce(
     shared graph; computed with ``n_neighbors`` (default 15) and ``metric`` when omitted).
     ``init`` (n, 2) warm-starts from an earlier layout (default ``n_epochs`` then 200) and
     the result is scaled and shifted onto that layout's frame so the two overlay; ``y`` (ints, -1 = unlabelled) gives a semi-supervised layout.
-    Results are cached by content (``cache=False`` to skip).
+    Needs at least 3 rows. Results are cached by content (``cache=False`` to skip).
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
@@ -104,8 +108,9 @@ def _umap_backend(n: int, dev: torch.device) -> str:
 
 
 def _cached(func: str, parts: list, params: dict, run: Any, enabled: bool) -> np.ndarray:
+    """``run()`` through the cache; a layout with NaN or inf raises and is never stored."""
     out = _cache.cached_call(func, data=parts, params=params,
-                             compute=lambda: {"xy": run()}, enabled=enabled)
+                             compute=lambda: {"xy": _finite_layout(run(), func)}, enabled=enabled)
     return np.ascontiguousarray(out["xy"], dtype=np.float32)
 
 
@@ -123,12 +128,29 @@ def _check_graph(graph: Any, n: int, n_neighbors: int | None) -> KNNGraph:
     return graph
 
 
+def _finite_layout(xy: np.ndarray, func: str) -> np.ndarray:
+    """Raise rather than return (or cache) a layout holding NaN or inf."""
+    bad = int((~np.isfinite(xy).all(axis=1)).sum())
+    if bad:
+        raise ValueError(
+            f"{func.removeprefix('reduce-')} returned NaN or inf coordinates for {bad} of "
+            f"{len(xy)} point(s), so there is no usable map. Try method='umap-torch' (or "
+            "method='pca' for a quick preview), or another init or random_state."
+        )
+    return xy
+
+
 def _check_init(init: Any, n: int) -> np.ndarray | None:
+    """``init`` as a finite (n, 2) float32 layout with spread on both axes, or None."""
     if init is None:
         return None
-    xy = as_float_matrix(init, name="init")
+    xy = as_float_matrix(init, name="init", invalid_fix=_INIT_FIX)
     if xy.shape != (n, 2):
         raise ValueError(f"init must have shape ({n}, 2) like the previous layout; got {xy.shape}.")
+    flat = [axis for axis in (0, 1) if not np.ptp(xy[:, axis]) > 0]
+    if flat:
+        what = "all its points are the same" if len(flat) == 2 else f"column {flat[0]} is constant"
+        raise ValueError(f"init is not a usable layout: {what}, so UMAP cannot scale it. {_INIT_FIX}")
     return xy
 
 
@@ -154,7 +176,7 @@ def _umap_learn(
     own = np.arange(n, dtype=np.int64)[:, None]
     indices = np.hstack([own, graph.indices])  # umap-learn wants self as the first neighbour
     distances = np.hstack([np.zeros((n, 1), np.float32), graph.distances])
-    init_arg: Any = "spectral"
+    init_arg: Any = "spectral" if n >= _MIN_SPECTRAL_POINTS else "random"
     if init_xy is not None:
         init_arg = to_box(init_xy)
         n_epochs = n_epochs or WARM_START_EPOCHS

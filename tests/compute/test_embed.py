@@ -94,6 +94,41 @@ def test_any_callable_is_batched_and_normalised() -> None:
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-6)
 
 
+def test_batch_size_accepts_numpy_integers_and_refuses_bools() -> None:
+    seen = []
+    X = embedviz.embed(list("abcdefghij"), batch_size=np.int64(4), progress=False,
+                       model=lambda b: seen.append(len(b)) or np.ones((len(b), 3)))
+    assert X.shape == (10, 3) and seen == [4, 4, 2]
+    for bad in (True, 2.0, np.int64(0)):
+        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+            embedviz.embed(["a"], model=lambda b: np.ones((1, 3)), batch_size=bad, progress=False)
+
+
+V = np.arange(24, dtype=np.float32).reshape(6, 4) + 1  # the vectors of items 0-5
+
+
+@pytest.mark.parametrize(("fn", "error", "match"), [
+    (lambda b: V[: len(b)].T, ValueError, r"items 0-5 \(6 items\) it returned shape \(4, 6\).*out\.T"),
+    (lambda b: V[:1], ValueError, r"row i for batch\[i\].*shape \(1, 4\)"),
+    (lambda b: np.ones((len(b) + 1, 4)), ValueError, r"\(6 items\) it returned shape \(7, 4\)"),
+    (lambda b: V[: len(b), 0], ValueError, r"shape \(6,\).*reshape\(-1, 1\)"),
+    (lambda b: None, TypeError, "must return a .* numeric array.*None"),
+    (lambda b: list(b), TypeError, "must return a .* numeric array.*list"),
+    (lambda b: np.where(np.array(b)[:, None] == "i4", np.nan, V[: len(b)]), ValueError,
+     r"NaN or inf values: rows \[4\]\. Make it return finite numbers"),
+])
+def test_callable_output_is_checked(fn, error, match) -> None:
+    with pytest.raises(error, match=match):
+        embedviz.embed([f"i{i}" for i in range(6)], model=fn, progress=False, normalize=False)
+
+
+def test_callable_output_width_must_not_change_between_batches() -> None:
+    with pytest.raises(ValueError, match=r"same d for every batch; for items 4-5 it returned d=2 after "
+                                          r"d=4"):
+        embedviz.embed(list("abcdef"), model=lambda b: np.ones((len(b), len(b))), batch_size=4,
+                       progress=False)
+
+
 def test_bad_inputs_name_the_fix(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist.*model=None"):
         embedviz.embed(["x"], model=str(tmp_path / "nope"), progress=False)

@@ -176,6 +176,46 @@ def test_bad_inputs_name_the_fix(digits) -> None:
         embedviz.reduce(X, knn=graph, n_neighbors=30)
 
 
+@pytest.fixture(scope="module")
+def small() -> tuple[np.ndarray, embedviz.KNNGraph]:
+    X = np.random.default_rng(3).normal(size=(200, 8)).astype(np.float32)
+    return X, embedviz.knn(X, k=10, progress=False, cache=False)
+
+
+@pytest.mark.parametrize("method", ["umap-learn", "umap-torch"])
+@pytest.mark.parametrize(("init", "match"), [
+    (np.zeros((200, 2)), "all its points are the same"),
+    (np.full((200, 2), 5.0), "all its points are the same"),
+    (np.c_[np.arange(200.0), np.zeros(200)], "column 1 is constant"),
+    (np.where(np.arange(200)[:, None] == 7, np.nan, np.ones((200, 2)) * np.arange(200)[:, None]),
+     r"rows \[7\]"),
+])
+def test_degenerate_init_is_refused_naming_the_fix(small, method, init, match) -> None:
+    X, graph = small
+    with pytest.raises(ValueError, match=f"{match}.*init=None"):
+        embedviz.reduce(X, knn=graph, method=method, init=init, progress=False, cache=False)
+
+
+def test_nan_layout_raises_and_is_not_cached(small, monkeypatch) -> None:
+    from embedviz.compute import reduce as reduce_module
+
+    X, graph = small
+    monkeypatch.setattr(reduce_module, "_umap_learn",
+                        lambda data, *a, **k: np.full((len(data), 2), np.nan, np.float32))
+    for _ in range(2):  # a second call must not be served a stored NaN layout either
+        with pytest.raises(ValueError, match="NaN or inf coordinates for 200 of 200"):
+            embedviz.reduce(X, knn=graph, method="umap-learn", progress=False)
+
+
+def test_every_method_maps_three_points_and_refuses_two() -> None:
+    X = np.random.default_rng(4).normal(size=(3, 8)).astype(np.float32)
+    for method in ("umap", "umap-learn", "umap-torch", "pca"):
+        xy = embedviz.reduce(X, method=method, random_state=0, progress=False, cache=False)
+        assert xy.shape == (3, 2) and np.isfinite(xy).all(), method
+        with pytest.raises(ValueError, match="at least 3"):
+            embedviz.reduce(X[:2], method=method, progress=False, cache=False)
+
+
 @pytest.mark.gpu
 def test_gpu_umap_torch(digits) -> None:
     X, _, graph = digits
