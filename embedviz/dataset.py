@@ -12,6 +12,10 @@ import numpy as np
 import pandas as pd
 
 
+#: The fewest points every map method lays out (embedviz.reduce's minimum).
+MIN_POINTS = 3
+
+
 @dataclass(frozen=True)
 class ExplorerData:
     """The validated inputs of an Explorer.
@@ -171,8 +175,9 @@ def resolve_data(
 ) -> ExplorerData:
     """Validate the Explorer's inputs; errors list the available columns or the mismatch."""
     frame = _frame_from(data)
-    if len(frame) == 0:
-        raise ValueError("The data is empty; the Explorer needs at least 2 points.")
+    if len(frame) < MIN_POINTS:
+        raise ValueError(f"The data has {len(frame)} row(s); the Explorer needs at least "
+                         f"{MIN_POINTS} points to map.")
     check_index(frame.index)
     text_col = _check_column(frame, text, "text") if text is not None else None
     image_col = _check_column(frame, image, "image") if image is not None else None

@@ -131,3 +131,14 @@ def test_labels_path_and_color_by_are_checked_first(frame, X, tmp_path):
     with pytest.raises(ValueError, match="color_by='nope'.*'grp'"):
         ev.Explorer(frame, embedding=X, labels=str(tmp_path / "c.embedviz.db"),
                     color_by="nope")
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_too_few_points_say_how_many_are_needed(tmp_path, n):
+    with pytest.raises(ValueError, match="at least 3 points"):
+        ev.Explorer(np.ones((n, 4)), labels=str(tmp_path / "s.embedviz.db"))
+
+
+def test_three_points_make_a_map(tmp_path):
+    ex = ev.Explorer(np.eye(3, 4), labels=str(tmp_path / "s.embedviz.db"), progress=False)
+    assert ex.xy.shape == (3, 2) and np.isfinite(ex.xy).all()
