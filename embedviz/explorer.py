@@ -70,7 +70,9 @@ class Explorer:
 
     ``embedding``: a column name, an (n, d) array, or None to embed ``text`` (MiniLM) or
     ``image`` (with ``model=``). ``labels``: the SQLite label file (created if missing;
-    reopening restores every label). The Python API equals the UI: ``selection``,
+    reopening restores every label). Labels belong to the data's index: with a default
+    RangeIndex that is the row position, so give reordered or filtered data an id index
+    (rows appended at the end are fine either way). The Python API equals the UI: ``selection``,
     ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``predictions``,
     ``suggestions``, ``candidates``, ``on_label()``.
     """
