@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .labels.validate import brief
+
 
 #: The fewest points every map method lays out (embedviz.reduce's minimum).
 MIN_POINTS = 3
@@ -133,22 +135,17 @@ def row_positions(indices: Any, index: pd.Index) -> Any:
             if len(stray):
                 raise KeyError(
                     f"The boolean Series has {len(stray)} row labels that are not in the data "
-                    f"(e.g. {_plain(stray[0])!r}); build the mask from the data's own frame.")
+                    f"(e.g. {brief(stray[0])}); build the mask from the data's own frame.")
             indices = indices.reindex(index, fill_value=False)
         return indices.to_numpy(dtype=bool)
     if isinstance(indices, pd.Index) and not pd.api.types.is_bool_dtype(indices.dtype):
         found = index.get_indexer(indices)
         if (found < 0).any():
             raise KeyError(
-                f"{_plain(indices[found < 0][0])!r} is not a row label of the data; pass row "
+                f"{brief(indices[found < 0][0])} is not a row label of the data; pass row "
                 "labels from its index (df.index[...]) or positions (as ex.selection gives).")
         return found
     return indices
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars as plain Python values, for messages (0, not np.int64(0))."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_index(index: pd.Index) -> None:
@@ -161,8 +158,8 @@ def check_index(index: pd.Index) -> None:
         raise TypeError(f"The data's index holds {kind} values; label files need integer or "
                         f"string ids: {fix}.")
     if index.has_duplicates:
-        dup = _plain(index[index.duplicated()][0])
-        raise ValueError(f"The data's index has duplicates (e.g. {dup!r}); each row needs its "
+        dup = brief(index[index.duplicated()][0])
+        raise ValueError(f"The data's index has duplicates (e.g. {dup}); each row needs its "
                          f"own id in the label file: {fix}.")
 
 

@@ -1,6 +1,8 @@
 """Errors raised by the label store; each message names the fix."""
 from __future__ import annotations
 
+from embedviz.labels.validate import brief, brief_list
+
 
 class LabelStoreError(Exception):
     """Base class of every label-store error."""
@@ -26,12 +28,13 @@ class UnknownLabelError(LabelStoreError, KeyError):
     """A label name that is not among the store's classes.
 
     ``UnknownLabelError(message)`` or ``UnknownLabelError(name, known_names)``; the second form
-    builds the standard message ``Unknown label 'spm'; known labels: ['ham', 'spam']``.
+    builds the standard message ``Unknown label 'spm'; known labels: ['ham', 'spam']`` (a long
+    name or list is cut short, see :func:`~embedviz.labels.validate.brief_list`).
     """
 
     def __init__(self, name_or_message: str, known: list[str] | None = None) -> None:
         if known is not None:
-            name_or_message = f"Unknown label {name_or_message!r}; known labels: {list(known)}"
+            name_or_message = f"Unknown label {brief(name_or_message)}; known labels: {brief_list(known)}"
         super().__init__(name_or_message)
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message

@@ -17,6 +17,7 @@ import pandas as pd
 
 from embedviz.labels import events as ev
 from embedviz.labels.errors import DataMismatchError
+from embedviz.labels.validate import brief_list
 
 if TYPE_CHECKING:
     from embedviz.labels.store import LabelStore
@@ -132,7 +133,7 @@ def read_labels(path: Path) -> tuple[pd.Series, dict[str, str]]:
     else:
         raise ValueError(f"cannot tell the format of {path}; use a .csv, .parquet or .json file")
     if "label" not in frame.columns:
-        raise ValueError(f"{path} has no 'label' column; columns are {list(frame.columns)}")
+        raise ValueError(f"{path} has no 'label' column; columns are {brief_list(frame.columns)}")
     labels = frame["label"]
     colors: dict[str, str] = {}
     if isinstance(labels.dtype, pd.CategoricalDtype):
@@ -170,7 +171,7 @@ def align_labels(values: Any, ids: pd.Index, n: int) -> tuple[np.ndarray, list[s
     """Sorted positions and label names of the non-missing entries of ``values``."""
     if isinstance(values, pd.DataFrame):
         if "label" not in values.columns:
-            raise ValueError(f"a DataFrame to import needs a 'label' column; columns are {list(values.columns)}")
+            raise ValueError(f"a DataFrame to import needs a 'label' column; columns are {brief_list(values.columns)}")
         values = values["label"]
     if isinstance(values, pd.Series):
         index = _match_index(values.index, ids)
@@ -178,7 +179,7 @@ def align_labels(values: Any, ids: pd.Index, n: int) -> tuple[np.ndarray, list[s
             raise ValueError("the labels to import have duplicated ids; each point may appear once")
         positions = ids.get_indexer(index)
         if (positions < 0).any():
-            missing = list(index[positions < 0][:5])
+            missing = brief_list(index[positions < 0][:5])
             raise DataMismatchError(
                 f"{int((positions < 0).sum())} ids of the labels to import are not in this store's data, "
                 f"e.g. {missing}; import labels for this data only"

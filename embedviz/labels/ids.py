@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from embedviz.labels.errors import DataMismatchError
+from embedviz.labels.validate import brief
 
 POSITIONAL, INT, STR = "positional", "int", "str"
 
@@ -45,7 +46,7 @@ def normalize_ids(ids: Any = None, n: int | None = None) -> PointIds | None:
         if n is None:
             return None
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a non-negative integer (the number of points), got {n!r}")
+            raise ValueError(f"n must be a non-negative integer (the number of points), got {brief(n)}")
         return PointIds(POSITIONAL, int(n))
     if isinstance(ids, (str, bytes)) or np.ndim(ids) != 1:
         raise TypeError("ids must be a 1-D array or Index of unique ids, e.g. ids=df.index")
@@ -70,7 +71,7 @@ def normalize_ids(ids: Any = None, n: int | None = None) -> PointIds | None:
         )
     if not index.is_unique:
         dup = index[index.duplicated()][0]
-        raise ValueError(f"ids must be unique; {dup!r} appears more than once")
+        raise ValueError(f"ids must be unique; {brief(dup)} appears more than once")
     return PointIds(kind, len(index), index)
 
 
@@ -117,6 +118,6 @@ def appended_rows(stored: PointIds, given: PointIds) -> int:
     if not head.equals(stored.index):
         pos = int(np.flatnonzero(np.asarray(head != stored.index))[0])
         raise DataMismatchError(
-            f"the data's ids differ from the store's at row {pos}: {head[pos]!r} != {stored.index[pos]!r}; {fix}"
+            f"the data's ids differ from the store's at row {pos}: {brief(head[pos])} != {brief(stored.index[pos])}; {fix}"
         )
     return given.n - stored.n

@@ -17,13 +17,13 @@ from embedviz.labels import events as ev
 from embedviz.labels.events import Change, Event
 from embedviz.labels.palette import next_color, normalize_color
 from embedviz.labels.state import LabelState
-from embedviz.labels.validate import check_name
+from embedviz.labels.validate import brief, brief_list, check_name
 
 
 def _new_name(state: LabelState, name: Any) -> str:
     name = check_name(name)
     if state.has(name):
-        raise ValueError(f"a label called {name!r} already exists; known labels: {state.names()}")
+        raise ValueError(f"a label called {brief(name)} already exists; known labels: {brief_list(state.names())}")
     return name
 
 
@@ -45,7 +45,7 @@ def build_rename(state: LabelState, old: Any, new: Any) -> Event:
     before = state.classes[cid]
     new = check_name(new)
     if new == before["name"]:
-        raise ValueError(f"label {new!r} already has that name")
+        raise ValueError(f"label {brief(new)} already has that name")
     new = _new_name(state, new)
     change = Change(classes=[(cid, dict(before), {**before, "name": new})])
     return Event(ev.RENAME, {"old": before["name"], "new": new}, change)
@@ -74,7 +74,7 @@ def build_merge(state: LabelState, sources: Sequence[Any], into: Any) -> Event:
         into_id = state.class_id(into)
         source_ids = [cid for cid in source_ids if cid != into_id]
         if not source_ids:
-            raise ValueError(f"nothing to merge: every source is the target {into!r}")
+            raise ValueError(f"nothing to merge: every source is the target {brief(into)}")
     else:
         into_id = state.next_class_id
         classes.append((into_id, None, {"name": into, "color": state.classes[source_ids[0]]["color"]}))
@@ -107,9 +107,9 @@ def build_assign(state: LabelState, positions: np.ndarray, label: Any, *, source
                  polygon: Any = None, round: int | None = None, create: bool = False) -> Event | None:
     """Assign ``label`` to sorted unique ``positions``; None when nothing would change."""
     if source not in ev.SOURCES:
-        raise ValueError(f"source must be one of {list(ev.SOURCES)}, got {source!r}")
+        raise ValueError(f"source must be one of {list(ev.SOURCES)}, got {brief(source)}")
     if round is not None and (isinstance(round, bool) or not isinstance(round, (int, np.integer)) or round < 0):
-        raise ValueError(f"round must be a non-negative integer or None, got {round!r}")
+        raise ValueError(f"round must be a non-negative integer or None, got {brief(round)}")
     label = check_name(label)
     classes: list[tuple[int, Any, Any]] = []
     if create and not state.has(label):

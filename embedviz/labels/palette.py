@@ -9,6 +9,8 @@ import colorsys
 import re
 from collections.abc import Iterable
 
+from embedviz.labels.validate import brief
+
 PALETTE: tuple[str, ...] = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
@@ -51,4 +53,4 @@ def normalize_color(color: object) -> str:
         return str(to_hex(color.strip(), keep_alpha=False))
     except (ImportError, ValueError):  # matplotlib is optional: names need it, hex does not
         pass
-    raise ValueError(f"Unknown color {color!r}; pass a hex colour like '#1f77b4'")
+    raise ValueError(f"Unknown color {brief(color)}; pass a hex colour like '#1f77b4'")

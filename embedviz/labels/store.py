@@ -39,7 +39,7 @@ from embedviz.labels.ids import PointIds, appended_rows, encode_ids, normalize_i
 from embedviz.labels.lock import WriterLock
 from embedviz.labels.log import EventLog
 from embedviz.labels.state import LabelState
-from embedviz.labels.validate import as_positions
+from embedviz.labels.validate import as_positions, brief
 
 ChangeCallback = Callable[[dict[str, Any]], None]
 # Snapshot after this many events, or once the points touched since the last snapshot reach
@@ -120,7 +120,7 @@ class LabelStore:
         stored_fp = meta.get("fingerprint")
         if fingerprint is not None and stored_fp is not None and fingerprint != stored_fp:
             raise DataMismatchError(
-                f"{self.path} was made for data with fingerprint {stored_fp!r}, not {fingerprint!r}; "
+                f"{self.path} was made for data with fingerprint {brief(stored_fp)}, not {brief(fingerprint)}; "
                 "open the store that belongs to this data, or pass a new path"
             )
         try:  # read the whole state before writing anything, so a damaged file stays untouched
@@ -225,6 +225,7 @@ class LabelStore:
         """Events oldest first as dicts: id, time (UTC), kind, description, source, round,
         n_points, labels, and ``undone`` (True when undone, None for undo/redo entries)."""
         with self._lock:
+            self._check_open()
             active = set(self._state.undo_stack)
             return export.history(self._log.summaries(), active, include_undo=include_undo)
 
@@ -406,6 +407,7 @@ class LabelStore:
     def to_frame(self) -> pd.DataFrame:
         """One row per point (index = ids): label, color, source, time, event, round."""
         with self._lock:
+            self._check_open()
             return export.provenance_frame(self)
 
     def export(self, path: str | os.PathLike[str], *, format: str | None = None) -> Path:

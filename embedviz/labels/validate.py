@@ -1,10 +1,34 @@
-"""Validation of user input: point indices and label names."""
+"""Validation of user input: point indices and label names; short values for messages."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+
+#: Characters of one value, and values of a list, that an error message shows.
+BRIEF_CHARS, BRIEF_ITEMS = 60, 20
+
+
+def brief(value: Any, limit: int = BRIEF_CHARS) -> str:
+    """``repr`` of ``value`` for a message: numpy scalars as plain values (``0``, not
+    ``np.int64(0)``), and at most ``limit`` characters of a long value, then '…'."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit] + "…")
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def brief_list(values: Iterable[Any], limit: int = BRIEF_ITEMS) -> str:
+    """A list for a message: the first ``limit`` values (each :func:`brief`), then how many
+    more there are."""
+    items = list(values)
+    shown = ", ".join(brief(v) for v in items[:limit])
+    more = f", … and {len(items) - limit} more" if len(items) > limit else ""
+    return f"[{shown}{more}]"
 
 
 def as_positions(indices: Any, n: int) -> np.ndarray:
@@ -53,11 +77,12 @@ def _sorted_unique(arr: np.ndarray, n: int) -> np.ndarray:
 def check_name(name: Any) -> str:
     """A valid label name, NFC-normalised; raises for non-strings and blank names."""
     if not isinstance(name, str):
-        raise TypeError(f"label names are strings, got {type(name).__name__} {name!r}; pass str({name!r})")
+        shown = brief(name)
+        raise TypeError(f"label names are strings, got {type(name).__name__} {shown}; pass str({shown})")
     if not name.strip():
-        raise ValueError(f"label names cannot be empty or only whitespace, got {name!r}")
+        raise ValueError(f"label names cannot be empty or only whitespace, got {brief(name)}")
     if name != name.strip():
-        raise ValueError(f"label names cannot start or end with whitespace; did you mean {name.strip()!r}?")
+        raise ValueError(f"label names cannot start or end with whitespace; did you mean {brief(name.strip())}?")
     if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise ValueError(f"label names cannot contain control characters, got {name!r}")
+        raise ValueError(f"label names cannot contain control characters, got {brief(name)}")
     return unicodedata.normalize("NFC", name)

@@ -94,6 +94,10 @@ def test_fingerprint(store_path):
 def test_bad_ids(store_path):
     with pytest.raises(ValueError, match="unique"):
         LabelStore(store_path, ids=["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"ids must be unique; 0 appears more than once$"):
+        LabelStore(store_path, ids=np.array([0, 0, 1]))  # 0, not np.int64(0)
+    with pytest.raises(ValueError, match=r"ids must be unique; '-{60}…' appears"):
+        LabelStore(store_path, ids=["-" * 10_000] * 2)
     with pytest.raises(TypeError, match="integers or strings"):
         LabelStore(store_path, ids=[1.5, 2.5])
     with pytest.raises(ValueError, match="n=3 but 2 ids"):

@@ -209,6 +209,21 @@ def test_closed_store_refuses(store_path):
         s.create_label("a")
 
 
+@pytest.mark.parametrize("call", [
+    lambda s: s.history(),
+    lambda s: s.to_frame(),
+    lambda s: s.export(s.path.with_suffix(".csv")),
+])
+def test_reads_of_the_file_say_the_store_is_closed(store_path, call):
+    """Like the writes, refresh() and check(): not sqlite3's 'closed database'."""
+    s = LabelStore(store_path, n=3)
+    s.assign([0], "a", create=True)
+    s.close()
+    with pytest.raises(ValueError, match=r"is closed; open it again"):
+        call(s)
+    assert s.codes().tolist() == [0, -1, -1]  # the labels read from memory stay readable
+
+
 def test_readonly_refuses_writes(store_path):
     LabelStore(store_path, n=3).close()
     with LabelStore(store_path, readonly=True) as ro, pytest.raises(ReadOnlyError, match="readonly=True"):
@@ -227,6 +242,37 @@ def test_as_positions_is_sorted_unique(n, data):
 def test_unknown_label_error_two_argument_form():
     err = UnknownLabelError("spm", ["ham", "spam"])
     assert str(err) == "Unknown label 'spm'; known labels: ['ham', 'spam']"
+
+
+def test_long_names_and_long_label_lists_are_cut_short_in_errors(store):
+    for i in range(25):
+        store.create_label(f"label{i}")
+    long = "x" * 100_000
+    with pytest.raises(UnknownLabelError) as err:
+        store.assign([0], long)
+    message = str(err.value)
+    assert len(message) < 500
+    assert f"Unknown label '{'x' * 60}…'" in message
+    assert "'label19', … and 5 more]" in message and "label20" not in message
+    with pytest.raises(ValueError, match=r"already exists; known labels: \['label0', .*and 5 more\]"):
+        store.create_label("label3")
+    for bad in (" " + long, "a\x01" + long):
+        with pytest.raises(ValueError) as err:
+            store.create_label(bad)
+        assert len(str(err.value)) < 200
+    with pytest.raises(ValueError) as err:
+        store.assign([0], "label1", source=long)
+    assert len(str(err.value)) < 200
+    with pytest.raises(ValueError, match="Unknown color") as err:
+        store.create_label("c", color=long)
+    assert len(str(err.value)) < 200
+
+
+def test_numpy_values_in_errors_read_as_plain_values(store):
+    with pytest.raises(TypeError, match=r"got int64 5; pass str\(5\)$"):
+        store.create_label(np.int64(5))
+    with pytest.raises(ValueError, match=r"got 7.5$"):
+        store.assign([0], "a", create=True, round=np.float64(7.5))
 
 
 def test_history_is_readable(store):
