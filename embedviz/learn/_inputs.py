@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from embedviz.compute.knn_graph import KNNGraph
@@ -142,9 +143,19 @@ def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     return codes, classes
 
 
+#: How ``groups`` should look, for the messages about it.
+GROUPS_FIX = ("Pass one lasso id per labelled point: non-negative integers (e.g. 0, 1, 2 "
+              "for three lassos) or names; the entries of unlabelled rows are ignored (e.g. -1 "
+              "or NaN), or pass groups=None.")
+
+
 def check_groups(groups: Any, codes: np.ndarray) -> np.ndarray:
     """Lasso id per labelled point; ``None`` -> one group per class (cross-validation then
-    splits each class into feature-space halves)."""
+    splits each class into feature-space halves).
+
+    The ids of labelled points are non-negative integers (integer-valued floats such as 3.0
+    too) or names (strings, any hashable); the entries of unlabelled points are ignored.
+    """
     n = codes.shape[0]
     if groups is None:
         out = np.where(codes >= 0, codes, -1).astype(np.int64)
@@ -154,12 +165,66 @@ def check_groups(groups: Any, codes: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"groups must have one lasso id per row of X, shape ({n},); got {arr.shape}."
         )
-    if arr.dtype.kind not in "iub":
-        _, arr = np.unique(arr.astype(str), return_inverse=True)
-    out = np.where(codes >= 0, arr.astype(np.int64), -1)
-    if (out[codes >= 0] < 0).any():
-        raise ValueError("groups must be non-negative lasso ids for labelled points.")
+    labelled = np.flatnonzero(codes >= 0)
+    ids = arr[labelled]
+    if arr.dtype.kind not in "iubf":  # named lassos ("lasso-3", ...): one integer per name
+        ids, _ = pd.factorize(ids, use_na_sentinel=True)
+        if (ids < 0).any():
+            first = int(np.flatnonzero(ids < 0)[0])
+            raise ValueError(f"groups has no lasso id (None or NaN) for the labelled row "
+                             f"{int(labelled[first])}. {GROUPS_FIX}")
+    bad = _bad_group_ids(ids)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"groups holds {ids[first].item()!r} for the labelled row "
+                         f"{int(labelled[first])} ({int(bad.sum())} labelled row(s) in all); "
+                         f"lasso ids must be non-negative integers. {GROUPS_FIX}")
+    out = np.full(n, -1, dtype=np.int64)
+    out[labelled] = ids.astype(np.int64)
     return out
+
+
+def _bad_group_ids(ids: np.ndarray) -> np.ndarray:
+    """Mask of the entries that are not non-negative integers that fit in int64."""
+    if ids.dtype.kind == "b":
+        return np.zeros(ids.shape, dtype=bool)
+    bad = (ids < 0) | (ids >= 2 ** 63)
+    if ids.dtype.kind == "f":
+        bad |= ~np.isfinite(ids) | (ids != np.round(ids))
+    return bad
+
+
+def check_int(value: Any, name: str, *, minimum: int = 1, example: int) -> int:
+    """``value`` as a plain int >= ``minimum`` (numpy integers too, never bools)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {type(value).__name__} "
+                        f"{value!r}. Pass e.g. {name}={example}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {int(value)}. "
+                         f"Pass e.g. {name}={example}.")
+    return int(value)
+
+
+def check_float(value: Any, name: str, *, low: float, high: float, closed_low: bool = False,
+                example: float) -> float:
+    """``value`` as a float in (low, high), or [low, high) with ``closed_low``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}. "
+                        f"Pass e.g. {name}={example}.")
+    inside = (low <= value if closed_low else low < value) and value < high
+    if not inside:  # NaN lands here too
+        span = f"{'[' if closed_low else '('}{low:g}, {high:g})"
+        raise ValueError(f"{name} must lie in {span}; got {float(value)!r}. "
+                         f"Pass e.g. {name}={example}.")
+    return float(value)
+
+
+def check_seed(value: Any) -> int | None:
+    """``random_state``: None (fresh randomness) or a non-negative integer."""
+    if value is None:
+        return None
+    return check_int(value, "random_state", minimum=0, example=0)
 
 
 def check_graph(knn: Any, n: int) -> KNNGraph:

@@ -10,7 +10,8 @@ import torch
 from embedviz.compute.device import resolve_device
 from embedviz.compute.knn_graph import KNNGraph
 from embedviz.learn._inputs import (
-    LabelledData, check_features, check_graph, check_groups, check_labels, unit_rows,
+    LabelledData, check_features, check_float, check_graph, check_groups, check_int,
+    check_labels, check_seed, unit_rows,
 )
 from embedviz.learn._rows import row_max
 from embedviz.learn.fitting import FitResult, Settings, fit_pipeline
@@ -37,6 +38,10 @@ class Retrainer:
     ``"propagate"``, ``"distill"``, ``"linear"``, ``"prototype"``, ``"adapter"``.
     Fitted: ``labels_``, ``proba_``, ``confidence_``, ``novelty_``, ``noise_``, ``classes_``,
     ``method_`` (the chosen blend) and ``cv_scores_``.
+
+    Parameters are checked when fitting (scikit-learn style): ``k``, ``n_iter`` and
+    ``adapter_steps`` positive integers, ``n_folds`` an integer >= 2, ``alpha`` in (0, 1),
+    ``refine_weight`` in [0, 1), ``random_state`` None or a non-negative integer.
     """
 
     def __init__(self, method: str = "auto", *, k: int = 15, alpha: float = 0.99,
@@ -54,33 +59,37 @@ class Retrainer:
         self.random_state = random_state
 
     # ---------------------------------------------------------------- fitting
-    def _check_params(self) -> None:
-        if self.method != "auto" and self.method not in METHODS:
+    def _check_params(self) -> Settings:
+        """The checked parameters as the pipeline's settings; a bad one raises naming the fix."""
+        if not isinstance(self.method, str) or (self.method != "auto"
+                                                and self.method not in METHODS):
             raise ValueError(f"Unknown method {self.method!r}; use 'auto' or one of {METHODS}.")
-        if not 0.0 < self.alpha < 1.0:
-            raise ValueError(f"alpha must be in (0, 1); got {self.alpha}.")
-        if not 0.0 <= self.refine_weight < 1.0:
-            raise ValueError(f"refine_weight must be in [0, 1); got {self.refine_weight}.")
-        if self.n_folds < 2:
-            raise ValueError(f"n_folds must be at least 2; got {self.n_folds}.")
+        check_int(self.k, "k", example=15)
+        check_float(self.refine_weight, "refine_weight", low=0.0, high=1.0, closed_low=True,
+                    example=0.5)
+        return Settings(
+            method=self.method,
+            alpha=check_float(self.alpha, "alpha", low=0.0, high=1.0, example=0.99),
+            n_iter=check_int(self.n_iter, "n_iter", example=20),
+            n_folds=check_int(self.n_folds, "n_folds", minimum=2, example=3),
+            adapter_steps=check_int(self.adapter_steps, "adapter_steps", example=150),
+            device=resolve_device(self.device), seed=check_seed(self.random_state))
 
-    def _prepare(self, X: Any, y: Any, knn: Any, groups: Any) -> tuple[LabelledData, KNNGraph]:
-        self._check_params()
-        Xn = unit_rows(X, device=resolve_device(self.device))
+    def _prepare(self, X: Any, y: Any, knn: Any, groups: Any,
+                 device: torch.device) -> tuple[LabelledData, KNNGraph]:
+        Xn = unit_rows(X, device=device)
         n = Xn.shape[0]
         if n < 3:
             raise ValueError(f"X needs at least 3 rows to build a neighbour graph; got {n}.")
         codes, classes = check_labels(y, n)
         grp = check_groups(groups, codes)
-        graph = default_graph(Xn.raw, self.k) if knn is None else check_graph(knn, n)
+        graph = default_graph(Xn.raw, int(self.k)) if knn is None else check_graph(knn, n)
         return LabelledData(X=Xn, codes=codes, classes=classes, groups=grp), graph
 
     def _fit(self, X: Any, y: Any, knn: Any, groups: Any, progress: Progress) -> "Retrainer":
         progress(0.0, "checking inputs")
-        data, graph = self._prepare(X, y, knn, groups)
-        cfg = Settings(method=self.method, alpha=self.alpha, n_iter=self.n_iter,
-                       n_folds=self.n_folds, adapter_steps=self.adapter_steps,
-                       device=resolve_device(self.device), seed=self.random_state)
+        cfg = self._check_params()
+        data, graph = self._prepare(X, y, knn, groups, cfg.device)
         res = fit_pipeline(data, graph, cfg, progress)
         self._store(data, graph, res)
         progress(1.0, "done")

@@ -127,3 +127,69 @@ def test_labels_on_isolated_points(data):
     model = Retrainer(adapter_steps=20).fit(X2, l2)
     assert model.labels_.shape == (X2.shape[0],)
     assert np.isfinite(model.proba_).all() and np.isfinite(model.novelty_).all()
+
+
+@pytest.mark.parametrize(("params", "error", "match"), [
+    ({"adapter_steps": 0}, ValueError, r"adapter_steps must be an integer >= 1; got 0"),
+    ({"adapter_steps": -5}, ValueError, r"adapter_steps must be an integer >= 1"),
+    ({"n_iter": 0}, ValueError, r"n_iter must be an integer >= 1; got 0"),
+    ({"n_iter": -1}, ValueError, r"n_iter must be an integer >= 1"),
+    ({"n_folds": 2.5}, TypeError, r"n_folds must be an integer >= 2; got float 2.5"),
+    ({"n_folds": 1}, ValueError, r"n_folds must be an integer >= 2"),
+    ({"k": 2.5}, TypeError, r"k must be an integer >= 1"),
+    ({"alpha": "0.5"}, TypeError, r"alpha must be a number; got str '0.5'.*alpha=0.99"),
+    ({"alpha": 1.0}, ValueError, r"alpha must lie in \(0, 1\)"),
+    ({"alpha": float("nan")}, ValueError, r"alpha must lie in \(0, 1\)"),
+    ({"refine_weight": None}, TypeError, r"refine_weight must be a number"),
+    ({"random_state": -1}, ValueError, r"random_state must be an integer >= 0"),
+    ({"random_state": 0.5}, TypeError, r"random_state must be an integer >= 0"),
+])
+def test_bad_parameters_name_the_fix(data, params, error, match):
+    X, y, labels = data
+    with pytest.raises(error, match=match):
+        Retrainer(method="propagate", **params).fit(X, labels)
+    with pytest.raises(error, match=match):  # before the background thread starts
+        Retrainer(method="propagate", **params).fit_async(X, labels)
+
+
+def test_integer_parameters_take_numpy_integers_but_not_bools(data):
+    X, y, labels = data
+    model = Retrainer(method="propagate", k=np.int64(10), n_iter=np.int32(10),
+                      n_folds=np.int64(3), alpha=np.float32(0.9),
+                      random_state=np.int64(1)).fit(X, labels)
+    assert model.labels_.shape == y.shape
+    with pytest.raises(TypeError, match=r"n_iter must be an integer >= 1; got bool True"):
+        Retrainer(method="propagate", n_iter=True).fit(X, labels)
+
+
+@pytest.mark.parametrize(("bad", "dtype"), [(-1, np.int64), (-1.0, float), (2.5, float)])
+def test_groups_of_labelled_points_are_non_negative_integers(data, bad, dtype):
+    """-1 as int or float, fractions and NaN are refused alike, naming the row and the fix."""
+    X, y, labels = data
+    groups = np.where(labels >= 0, np.arange(y.size) // 3, -1).astype(dtype)
+    groups[30] = bad  # a labelled row
+    with pytest.raises(ValueError, match=r"labelled row 30.*lasso ids must be non-negative integers"):
+        fit(X, labels, groups=groups)
+
+
+def test_groups_may_hold_nan_for_unlabelled_rows_only(data):
+    X, y, labels = data
+    ids = np.arange(y.size) // 3
+    by_int = fit(X, labels, groups=np.where(labels >= 0, ids, -1))
+    groups = np.where(labels >= 0, ids, np.nan)
+    np.testing.assert_array_equal(fit(X, labels, groups=groups).proba_, by_int.proba_)
+    groups[0] = np.nan  # a labelled row
+    with pytest.raises(ValueError, match=r"groups holds nan for the labelled row 0"):
+        fit(X, labels, groups=groups)
+
+
+def test_named_lassos_are_groups_and_a_missing_name_names_the_fix(data):
+    X, y, labels = data
+    names = np.where(labels >= 0, np.array([f"lasso-{c}" for c in labels], dtype=object), None)
+    from embedviz.learn._inputs import check_groups
+    as_ints = check_groups(names, labels)
+    assert (as_ints[labels < 0] == -1).all()
+    assert len(np.unique(as_ints[labels >= 0])) == len(np.unique(labels[labels >= 0]))
+    names[np.flatnonzero(labels >= 0)[0]] = None
+    with pytest.raises(ValueError, match=r"no lasso id \(None or NaN\).*names"):
+        fit(X, labels, groups=names)
