@@ -1,4 +1,5 @@
-"""Validation of per-point channels (xy, color, size, opacity, tooltip) into wire form.
+"""Validation of per-point channels (xy, color, size, opacity, tooltip) into wire form,
+and of the scalar size and opacity that style every point.
 
 Each channel becomes a :class:`Channel`: a small JSON header plus one or more binary
 buffers. Channels travel independently, so recolouring never resends positions.
@@ -14,6 +15,8 @@ import numpy as np
 from embedviz.widget import codecs, palettes
 
 MAX_CATEGORIES = 4096
+#: Allowed sizes (CSS pixels) and opacities, per point or as one scalar.
+SIZE_RANGE, OPACITY_RANGE = (0.0, 100.0), (0.0, 1.0)
 
 
 @dataclass
@@ -182,12 +185,27 @@ def _numeric_channel(name: str, values: Any, n: int, lo: float, hi: float) -> Ch
 
 def size_channel(values: Any, n: int) -> Channel | None:
     """Per-point size in CSS pixels (0..100)."""
-    return _numeric_channel("size", values, n, 0.0, 100.0)
+    return _numeric_channel("size", values, n, *SIZE_RANGE)
 
 
 def opacity_channel(values: Any, n: int) -> Channel | None:
     """Per-point opacity in [0, 1]."""
-    return _numeric_channel("opacity", values, n, 0.0, 1.0)
+    return _numeric_channel("opacity", values, n, *OPACITY_RANGE)
+
+
+def scalar_option(name: str, value: Any, lo: float, hi: float) -> float:
+    """One size or opacity for every point: a finite number in [lo, hi], like the per-point
+    values (0 lets the widget pick one from the number of points)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in [{lo:g}, {hi:g}] or one value per point; "
+                        f"got {type(value).__name__}")
+    if not np.isfinite(value) or not lo <= value <= hi:
+        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}] (0 picks one from the number of "
+                         f"points); got {float(value):g}")
+    return float(value)
 
 
 def tooltip_channel(values: Any, n: int) -> Channel | None:

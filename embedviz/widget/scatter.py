@@ -57,7 +57,7 @@ class Scatter(anywidget.AnyWidget):
         Integers, strings or bools give categorical colours with a legend; floats give a
         continuous colour bar (see :meth:`set_color` for ``categories``/``palette``).
     size, opacity : float or array-like, shape (n,), optional
-        Point size in CSS pixels and opacity in [0, 1], scalar or per point.
+        Point size in CSS pixels (0..100) and opacity in [0, 1], scalar or per point.
     tooltip : sequence of str, optional
         One short string per point, shown on hover.
     height : int
@@ -95,17 +95,14 @@ class Scatter(anywidget.AnyWidget):
                    ch.size_channel(size, n), ch.opacity_channel(opacity, n),
                    ch.tooltip_channel(tooltip, n)]
         self._channels.update({c.name: c for c in pending if c is not None})
-        scalars = {"point_size": size, "point_opacity": opacity}
-        for key, value in scalars.items():
-            if value is not None and np.ndim(value) == 0:
-                kwargs[key] = float(value)
+        kwargs.update(_scalar_options(size, opacity))
         self._version = 0
         self._applying_frontend_selection = False
         self.select_transport_ms: float | None = None  # last lasso: JS send -> kernel (diagnostics)
         self._select_callbacks: list[Callable[[np.ndarray], Any]] = []
         self._hover_callbacks: list[Callable[[int], Any]] = []
         self._key_callbacks: list[Callable[[str], Any]] = []
-        super().__init__(height=height, tool=tool, **kwargs)
+        super().__init__(height=_check_height(height), tool=tool, **kwargs)
         self.on_msg(self._on_frontend_message)
         self.observe(self._fire_select, names="selection")
         self.observe(self._fire_hover, names="hovered")
@@ -144,6 +141,7 @@ class Scatter(anywidget.AnyWidget):
         """
         n = self.n_points
         new: list[ch.Channel] = []
+        scalars = _scalar_options(size, opacity)  # checked before anything changes
         if xy is not None:
             new_xy, n_invalid = ch.validate_xy(xy)
             if new_xy.shape[0] != n:
@@ -165,10 +163,8 @@ class Scatter(anywidget.AnyWidget):
                 self.highlight = np.zeros(0, np.uint32)
             self._xy, self._n_invalid = new_xy, n_invalid
             self._warn_invalid()
-        if size is not None and np.ndim(size) == 0:
-            self.point_size = float(size)
-        if opacity is not None and np.ndim(opacity) == 0:
-            self.point_opacity = float(opacity)
+        for key, value in scalars.items():
+            setattr(self, key, value)
         for channel in new:
             self._channels[channel.name] = channel
         if new:
@@ -248,6 +244,16 @@ class Scatter(anywidget.AnyWidget):
         return _register(self._key_callbacks, callback, remove)
 
     # ----- internals ---------------------------------------------------------------------
+    @traitlets.validate("point_size", "point_opacity")
+    def _validate_scalar_style(self, proposal: traitlets.Bunch) -> float:
+        name = proposal["trait"].name
+        span = ch.SIZE_RANGE if name == "point_size" else ch.OPACITY_RANGE
+        return ch.scalar_option(name, proposal["value"], *span)
+
+    @traitlets.validate("height")
+    def _validate_height(self, proposal: traitlets.Bunch) -> int:
+        return _check_height(proposal["value"])
+
     @traitlets.validate("selection", "highlight")
     def _validate_indices(self, proposal: traitlets.Bunch) -> np.ndarray:
         name = proposal["trait"].name
@@ -312,6 +318,26 @@ class Scatter(anywidget.AnyWidget):
     def __repr__(self) -> str:
         return (f"Scatter(n_points={self.n_points}, n_invalid={self.n_invalid}, "
                 f"selected={len(self.selection)})")
+
+
+def _scalar_options(size: Any, opacity: Any) -> dict[str, float]:
+    """The traits for a scalar ``size``/``opacity`` (arrays are per-point channels)."""
+    given = {"point_size": ("size", size, ch.SIZE_RANGE),
+             "point_opacity": ("opacity", opacity, ch.OPACITY_RANGE)}
+    return {key: ch.scalar_option(name, value, *span)
+            for key, (name, value, span) in given.items()
+            if value is not None and np.ndim(value) == 0}
+
+
+def _check_height(height: Any) -> int:
+    """The plot height: a positive number of pixels (numpy integers too, never bools)."""
+    if isinstance(height, (bool, np.bool_)) or not isinstance(height, (int, np.integer)):
+        raise TypeError(f"height must be a whole number of pixels, e.g. height=480; "
+                        f"got {type(height).__name__}")
+    if height < 1:
+        raise ValueError(f"height must be a positive number of pixels, e.g. height=480; "
+                         f"got {int(height)}")
+    return int(height)
 
 
 def _register(callbacks: list[Any], callback: Any, remove: bool) -> Any:

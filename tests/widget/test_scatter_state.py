@@ -171,6 +171,13 @@ def test_nan_points_are_counted_and_reported() -> None:
     ({"xy": np.zeros((2, 2)), "color": ["a", "z"], "categories": ["a", "b"]}, ValueError, "not in categories"),
     ({"xy": np.zeros((2, 2)), "color": [0, 5], "categories": ["a", "b"]}, ValueError, "0..1"),
     ({"xy": np.zeros((2, 2)), "color": 3}, ValueError, "one value per point"),
+    ({"xy": np.zeros((2, 2)), "size": -1}, ValueError, r"size must lie in \[0, 100\].*got -1"),
+    ({"xy": np.zeros((2, 2)), "size": np.nan}, ValueError, r"size must lie in \[0, 100\].*got nan"),
+    ({"xy": np.zeros((2, 2)), "size": "5"}, TypeError, "size must be a number"),
+    ({"xy": np.zeros((2, 2)), "opacity": 2}, ValueError, r"opacity must lie in \[0, 1\].*got 2"),
+    ({"xy": np.zeros((2, 2)), "opacity": True}, TypeError, "opacity must be a number"),
+    ({"xy": np.zeros((2, 2)), "height": -5}, ValueError, "height must be a positive number of pixels"),
+    ({"xy": np.zeros((2, 2)), "point_size": -3}, ValueError, r"point_size must lie in \[0, 100\]"),
 ])
 def test_bad_input_gets_a_clear_error(kwargs: dict, error: type, match: str) -> None:
     xy = kwargs.pop("xy")
@@ -184,6 +191,20 @@ def test_single_point_and_scalar_style() -> None:
     sent = capture(w)
     frontend_custom(w, {"type": "request_data"})
     assert set(channels_of(sent)) == {"xy"}
+
+
+def test_scalar_style_is_checked_on_every_path_and_a_bad_update_changes_nothing(xy: np.ndarray) -> None:
+    w = Scatter(xy, size=np.float32(3), opacity=np.array(0.5), height=np.int64(300))
+    assert (w.point_size, w.point_opacity, w.height) == (3.0, 0.5, 300)
+    sent = capture(w)
+    with pytest.raises(ValueError, match=r"size must lie in \[0, 100\]"):
+        w.update(xy=xy[:50], size=-1)
+    assert w.n_points == 100 and w.point_size == 3.0 and sent == []
+    with pytest.raises(ValueError, match=r"opacity must lie in \[0, 1\]"):
+        w.set_opacity(5)
+    with pytest.raises(ValueError, match="positive number of pixels"):
+        w.height = 0
+    assert (w.point_size, w.point_opacity, w.height) == (3.0, 0.5, 300)
 
 
 def test_highlight_zoom_and_reset(xy: np.ndarray) -> None:
