@@ -18,6 +18,7 @@ import pandas as pd
 
 from .widget.colouring import NOVEL_AT, colour_options, colour_spec
 from .dataset import ExplorerData, resolve_data, row_positions
+from .signature import is_positional, row_signature, signature_agrees
 from .widget.charts import SideCharts
 from .widget.controls import Controls
 from .widget.label_bar import LabelBar
@@ -31,29 +32,46 @@ from .labels.validate import as_positions, check_name
 _HOLDERS: "weakref.WeakValueDictionary[str, Explorer]" = weakref.WeakValueDictionary()
 
 
-def _check_label_file(path: Any, ids: np.ndarray) -> str:
+def _check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
     """Fail fast, before any compute and without touching the Explorer that holds the file:
-    ``path`` must be a file path, and an existing file must belong to this data."""
+    ``path`` must be a file path, and an existing file must belong to this data, in this
+    order. Returns the path and the fingerprint to open it with."""
     import os
 
+    from .labels.errors import DataMismatchError
     from .labels.store import LabelStore
 
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"labels= is the path of the SQLite label file (e.g. "
                         f"labels='my.embedviz.db'), got {type(path).__name__}.")
-    if Path(path).expanduser().exists():  # read-only: no writer lock, nothing written
-        LabelStore(path, ids=ids, readonly=True).close()
-    return str(path)
+    positional = is_positional(data.frame.index)
+    if not Path(path).expanduser().exists():
+        fingerprint = row_signature(data.frame, data.embedding, data.n) if positional else None
+        return str(path), fingerprint
+    with LabelStore(path, ids=data.ids, readonly=True) as store:  # no writer lock taken
+        stored, n_stored = store.fingerprint, store.n
+    if not positional:
+        return str(path), None  # the ids themselves tie labels to rows
+    if stored is None:  # made before signatures: adopt this data's
+        return str(path), row_signature(data.frame, data.embedding, min(n_stored, data.n))
+    if signature_agrees(stored, data.frame, data.embedding) is False:
+        raise DataMismatchError(
+            f"{path} holds labels for rows in another order: most sampled rows of this data "
+            "differ from the rows the labels were made for (sorted, shuffled or filtered?). "
+            "Labels follow row positions when the data has the default index; pass the rows "
+            "in their first order, give the frame an id column as its index before labelling, "
+            "or pass a new labels= path.")
+    return str(path), stored
 
 
-def _open_store(path: str, ids: np.ndarray, owner: "Explorer") -> Any:
+def _open_store(path: str, ids: np.ndarray, fingerprint: str | None, owner: "Explorer") -> Any:
     from .labels.store import LabelStore
 
     key = str(Path(path).expanduser().resolve())
     previous = _HOLDERS.get(key)
     if previous is not None and previous is not owner:
         previous._detach()
-    store = LabelStore(path, ids=ids)
+    store = LabelStore(path, ids=ids, fingerprint=fingerprint)
     _HOLDERS[key] = owner
     return store
 
@@ -98,7 +116,7 @@ class Explorer:
         from .compute.knn import knn
         from .compute.reduce import reduce
         self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image)
-        labels = _check_label_file(labels, self._data.ids)
+        labels, fingerprint = _check_label_file(labels, self._data)
         _check_color_by(color_by, self._data.frame)
         self._X = self._embedding(model=model, device=device, progress=progress)
         self._graph = knn(self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
@@ -108,7 +126,7 @@ class Explorer:
         # tree, bench_compute); past 2e5 points the colouring uses torch k-means instead.
         method = "hdbscan" if self._data.n <= 200_000 else "kmeans"
         self._clusters = cluster(self._xy, method=method, device=device).labels
-        self._store = _open_store(labels, self._data.ids, self)
+        self._store = _open_store(labels, self._data.ids, fingerprint, self)
         self._random_state = random_state
         self._device = device
         self._model: Any = None

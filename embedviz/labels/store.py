@@ -123,6 +123,7 @@ class LabelStore:
                 f"{self.path} was made for data with fingerprint {brief(stored_fp)}, not {brief(fingerprint)}; "
                 "open the store that belongs to this data, or pass a new path"
             )
+        self._fingerprint = stored_fp if stored_fp is not None else fingerprint
         try:  # read the whole state before writing anything, so a damaged file stays untouched
             stored = self._log.ids(meta["id_kind"], int(meta["n"]))
             self._state = self._log.latest_snapshot() or LabelState(0)
@@ -157,6 +158,11 @@ class LabelStore:
     def n(self) -> int:
         """Number of points of the data this store was opened with."""
         return self._ids.n
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The string identifying the data this store was made for (None if it has none)."""
+        return self._fingerprint
 
     @property
     def ids(self) -> pd.Index:

@@ -142,3 +142,35 @@ def test_too_few_points_say_how_many_are_needed(tmp_path, n):
 def test_three_points_make_a_map(tmp_path):
     ex = ev.Explorer(np.eye(3, 4), labels=str(tmp_path / "s.embedviz.db"), progress=False)
     assert ex.xy.shape == (3, 2) and np.isfinite(ex.xy).all()
+
+
+def _positional_explorer(X, path, **kw):
+    return ev.Explorer(pd.DataFrame({"v": np.arange(len(X)) * 3 % 7}), embedding=X, labels=path,
+                       map_method="pca", progress=False, **kw)
+
+
+def test_positional_labels_refuse_reordered_rows_and_follow_appended_ones(X, tmp_path):
+    path = str(tmp_path / "pos.embedviz.db")
+    first = _positional_explorer(X, path)
+    first.label([0, 1, 2], "keep")
+    first.store.close()
+    shuffled = np.random.default_rng(1).permutation(N)
+    with pytest.raises(DataMismatchError, match="another order"):
+        _positional_explorer(X[shuffled], path)
+    with pytest.raises(DataMismatchError, match="another order"):
+        ev.Explorer(np.vstack([X[3:], X[:5]]), labels=path, map_method="pca",
+                    progress=False)                      # rows dropped, others appended
+    noisy = X + np.random.default_rng(2).normal(scale=1e-6, size=X.shape).astype(np.float32)
+    grown = np.vstack([noisy, X[:10]])                   # recomputed embedding, rows appended
+    again = ev.Explorer(pd.DataFrame({"v": np.r_[np.arange(N) * 3 % 7, np.zeros(10, int)]}),
+                        embedding=grown, labels=path, map_method="pca", progress=False)
+    assert _rows(again, "keep") == [0, 1, 2] and again.labels.size == N + 10
+
+
+def test_a_label_file_without_a_signature_adopts_the_data_it_is_opened_with(X, tmp_path):
+    path = str(tmp_path / "old.embedviz.db")
+    with ev.LabelStore(path, n=N) as old:                # as files made before signatures
+        old.assign([4], "a", create=True)
+    _positional_explorer(X, path).store.close()
+    with pytest.raises(DataMismatchError, match="another order"):
+        _positional_explorer(X[::-1].copy(), path)
