@@ -66,6 +66,9 @@ def index_array(value: Any, n: int | None = None, *, name: str = "indices") -> n
         if n is not None and arr.shape != (n,):
             raise ValueError(f"{name} as a boolean mask must have shape ({n},), got {arr.shape}")
         return np.flatnonzero(arr).astype(np.uint32)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a 1-D list of point indices (or a boolean mask), "
+                         f"got shape {arr.shape}; pass np.ravel(...) if you meant all of them")
     arr = arr.reshape(-1)
     if arr.size == 0:
         return np.zeros(0, dtype=np.uint32)

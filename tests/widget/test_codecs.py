@@ -44,6 +44,8 @@ def test_index_array_validates() -> None:
         codecs.index_array([0.5], 10)
     with pytest.raises(ValueError, match="boolean mask must have shape"):
         codecs.index_array(np.array([True]), 3)
+    with pytest.raises(ValueError, match="1-D"):
+        codecs.index_array([[1, 2]], 10)  # not silently flattened
 
 
 def test_index_serializers_accept_buffer_and_list() -> None:
