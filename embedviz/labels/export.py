@@ -7,6 +7,7 @@ the events in effect, so the hot write path stores nothing extra per point.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,7 +87,12 @@ def write(store: LabelStore, path: Path, *, format: str | None = None) -> Path:
     if fmt not in ("csv", "parquet", "json"):
         raise ValueError(f"cannot tell the format of {path}; use a .csv, .parquet or .json name or pass format=")
     frame = store.to_frame()
-    if fmt == "csv":
+    if fmt == "csv":  # one row per point: a label with no points has no row to ride on
+        empty = [name for name, count in store.counts().items() if count == 0]
+        if empty:
+            warnings.warn(f"{path.name} leaves out {len(empty)} label(s) with no points "
+                          f"({brief_list(empty)}); export to .json or .parquet to keep every "
+                          "label.", UserWarning, stacklevel=3)
         frame.to_csv(path)
     elif fmt == "parquet":  # pandas keeps attrs in the file's metadata: the full class list
         frame.attrs["embedviz_classes"] = [{"name": k, "color": c} for k, c in store.colors.items()]

@@ -1,6 +1,8 @@
 """Export (Series, DataFrame with provenance, CSV, Parquet, JSON) and import round trips."""
 from __future__ import annotations
 
+import warnings
+
 import json
 
 import numpy as np
@@ -99,6 +101,18 @@ def test_import_ids_from_csv_text_match_integer_ids(store_path, tmp_path):
     with LabelStore(tmp_path / "b.embedviz.db", ids=ids) as t:
         t.import_labels(out)
         assert t.series().dropna().to_dict() == {200: "a"}
+
+
+def test_csv_export_warns_about_labels_it_cannot_carry(store_path, tmp_path):
+    with LabelStore(store_path, n=3) as s:
+        s.assign([0], "a", create=True)
+        s.create_label("unused")
+        with pytest.warns(UserWarning, match=r"leaves out 1 label.*'unused'.*\.json"):
+            s.export(tmp_path / "l.csv")
+        s.assign([1], "unused")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # every label has points now: no warning
+            s.export(tmp_path / "l.csv")
 
 
 def test_import_errors(store_path, tmp_path):
