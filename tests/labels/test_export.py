@@ -1,9 +1,8 @@
 """Export (Series, DataFrame with provenance, CSV, Parquet, JSON) and import round trips."""
 from __future__ import annotations
 
-import warnings
-
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
