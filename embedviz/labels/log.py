@@ -27,8 +27,8 @@ class EventLog:
     def _write(self, statements: list[tuple[str, tuple]], *, expected_last: int | None = None) -> int | None:
         """Run statements in one ``BEGIN IMMEDIATE`` transaction; returns the last rowid."""
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        try:  # BEGIN inside: an error (or interrupt) right after it must roll back too
+            conn.execute("BEGIN IMMEDIATE")
             if expected_last is not None:
                 (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
                 if last != expected_last:

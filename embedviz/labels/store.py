@@ -36,6 +36,7 @@ from embedviz.labels import export, ops, schema
 from embedviz.labels.errors import DataMismatchError, NotAStoreError, ReadOnlyError
 from embedviz.labels.events import Change, Event
 from embedviz.labels.ids import PointIds, appended_rows, encode_ids, normalize_ids
+from embedviz.labels.interrupts import deferred_interrupts
 from embedviz.labels.lock import WriterLock
 from embedviz.labels.log import EventLog
 from embedviz.labels.state import LabelState
@@ -184,6 +185,13 @@ class LabelStore:
             return self._state.names()
 
     @property
+    def label_ids(self) -> list[int]:
+        """Stable ids of the labels, in ``classes`` order: a renamed label keeps its id, and a
+        deleted label's id is never reused."""
+        with self._lock:
+            return sorted(self._state.classes)
+
+    @property
     def colors(self) -> dict[str, str]:
         """Label name -> ``'#rrggbb'``."""
         with self._lock:
@@ -300,10 +308,12 @@ class LabelStore:
 
     # ---- writing ---------------------------------------------------------------
     def _commit(self, event: Event, load: Callable[[int], Event] | None = None) -> None:
-        """Append ``event`` durably, then apply it in memory; caller holds ``self._lock``."""
-        event.id = self._log.append(event, expected_last=self._state.last_event_id)
-        self._state.replay(event, load or self._log.load)
-        self._seen_data_version = self._log.data_version()
+        """Append ``event`` durably, then apply it in memory; caller holds ``self._lock``.
+        A Ctrl+C waits until both are done: the file and the memory never disagree."""
+        with deferred_interrupts():
+            event.id = self._log.append(event, expected_last=self._state.last_event_id)
+            self._state.replay(event, load or self._log.load)
+            self._seen_data_version = self._log.data_version()
         self._events_since_snapshot += 1
         self._points_since_snapshot += int(event.change.points.size)
         if (self._events_since_snapshot >= _SNAPSHOT_EVERY_EVENTS
