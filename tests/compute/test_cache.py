@@ -79,6 +79,20 @@ def test_corrupt_entry_is_recomputed(_isolated_cache: Path) -> None:
     assert cache.load("demo", key)["x"].tolist() == [0, 2, 4, 6]
 
 
+@pytest.mark.parametrize("damage", ["truncated", "bit-flipped"])
+def test_a_damaged_zip_entry_is_recomputed(_isolated_cache: Path, damage: str) -> None:
+    data, params = [np.arange(4)], {"p": 2}
+    key = cache.cache_key("demo", data=data, params=params)
+    path = cache.save("demo", key, {"x": np.arange(1000.0)})
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2] if damage == "truncated"
+                     else raw[:200] + bytes([raw[200] ^ 0xFF]) + raw[201:])
+    for _ in range(2):  # recomputed once, then served from the rewritten entry
+        computed = cache.cached_call("demo", data=data, params=params,
+                                     compute=lambda: {"x": np.arange(3.0)})
+        assert computed["x"].tolist() == [0.0, 1.0, 2.0]
+
+
 def test_entries_refuse_pickles(_isolated_cache: Path) -> None:
     key = "cd" * 20
     path = cache.entry_path("demo", key)
