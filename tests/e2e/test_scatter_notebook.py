@@ -191,6 +191,28 @@ def test_xy_update_moves_points_and_recolour_keeps_them(quickstart) -> None:  # 
     assert not page.errors, page.errors
 
 
+def test_a_long_legend_stays_clear_of_the_toolbar_and_folds_away(quickstart) -> None:  # noqa: ANN001
+    page = quickstart
+    names = "[('a very long label name describing digits that look ambiguous ' * 3) + str(d)" \
+            " for d in range(10)]"
+    kernel_exec(page, f"w.set_color(digits.target, categories={names})")
+    legend, toolbar = page.locator(f"{ROOT} .ev-legend"), page.locator(f"{ROOT} .ev-toolbar")
+    page.wait_for_function(f"() => document.querySelector('{ROOT} .ev-legend-row')"
+                           "?.title.startsWith('a very long')", timeout=10_000)
+    lg, tb = legend.bounding_box(), toolbar.bounding_box()
+    plot = page.locator(f"{ROOT} canvas.ev-canvas").bounding_box()
+    assert lg["width"] <= 0.41 * plot["width"] and lg["x"] > tb["x"] + tb["width"]
+    row = page.locator(f"{ROOT} .ev-legend-row").first
+    assert "look ambiguous" in row.get_attribute("title")  # the whole name on hover
+    page.locator(f"{ROOT} .ev-legend-fold").click()
+    assert page.locator(f"{ROOT} .ev-legend-row").first.is_hidden()
+    assert legend.bounding_box()["height"] < 30  # folded to one line
+    page.locator(f"{ROOT} .ev-legend-fold").click()
+    assert page.locator(f"{ROOT} .ev-legend-row").first.is_visible()
+    kernel_exec(page, "w.set_color(digits.target, categories=[f'digit {d}' for d in range(10)])")
+    assert not page.errors, page.errors
+
+
 def test_screenshot_for_users(quickstart) -> None:  # noqa: ANN001
     page = quickstart
     page.evaluate("() => document.activeElement && document.activeElement.blur()")

@@ -17,9 +17,14 @@ const CSS = `
 .embedviz-scatter .ev-toolbar button.ev-active { background: #e3eefc; color: #1565c0; }
 .embedviz-scatter .ev-toolbar .ev-sep { width: 1px; margin: 3px 3px; background: #e3e3e3; }
 .embedviz-scatter .ev-toolbar svg { width: 16px; height: 16px; }
-.embedviz-scatter .ev-legend { position: absolute; top: 8px; right: 8px; max-height: calc(100% - 16px); overflow: auto;
-  padding: 6px 8px; background: rgba(255,255,255,.92); border: 1px solid #e3e3e3; border-radius: 6px;
-  box-shadow: 0 1px 3px rgba(0,0,0,.08); min-width: 64px; }
+.embedviz-scatter .ev-legend { position: absolute; top: 8px; right: 8px; max-height: calc(60% - 16px); overflow: auto;
+  max-width: min(40%, 260px); padding: 4px 8px 6px; background: rgba(255,255,255,.92); border: 1px solid #e3e3e3;
+  border-radius: 6px; box-shadow: 0 1px 3px rgba(0,0,0,.08); min-width: 64px; box-sizing: border-box; }
+.embedviz-scatter .ev-legend[data-folded="1"] .ev-legend-row { display: none; }
+.embedviz-scatter .ev-legend-fold { display: block; border: 0; background: transparent; padding: 0 0 2px; color: #777;
+  font: inherit; font-size: 11px; cursor: pointer; }
+.embedviz-scatter .ev-legend-fold:hover { color: #1565c0; }
+.embedviz-scatter .ev-legend-name { overflow: hidden; text-overflow: ellipsis; min-width: 0; }
 .embedviz-scatter .ev-legend:empty { display: none; }
 .embedviz-scatter .ev-legend-title { font-weight: 600; margin-bottom: 3px; color: #555; }
 .embedviz-scatter .ev-legend-row { display: flex; align-items: center; gap: 6px; white-space: nowrap; line-height: 18px; }
