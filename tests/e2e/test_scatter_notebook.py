@@ -213,6 +213,33 @@ def test_a_long_legend_stays_clear_of_the_toolbar_and_folds_away(quickstart) -> 
     assert not page.errors, page.errors
 
 
+def test_a_narrowed_map_refits_its_home_view(quickstart) -> None:  # noqa: ANN001
+    page = quickstart
+    kernel_exec(page, "w.reset_view()")
+    xy = np.asarray(kernel_json(page, "w.xy.tolist()"), dtype=np.float64)
+
+    def camera() -> dict:
+        return json.loads(page.get_attribute(ROOT, "data-camera"))
+
+    def outside(cam: dict) -> float:  # share of points drawn beyond the canvas' sides
+        px = xy @ np.array([[cam["a"], cam["d"]], [cam["b"], cam["e"]]]) + [cam["c"], cam["f"]]
+        return float(((px[:, 0] < 0) | (px[:, 0] > cam["width"])).mean())
+
+    wide = settle(page, camera, lambda c: outside(c) == 0.0)
+    try:
+        page.set_viewport_size({"width": 560, "height": 900})  # the map: narrower than tall
+        def fitted(c: dict) -> bool:  # undistorted (equal scales) and nothing cut off
+            return (c["width"] < c["height"] and abs(abs(c["a"]) - abs(c["e"])) < 1e-3 * abs(c["e"])
+                    and outside(c) == 0.0)
+
+        narrow = settle(page, camera, fitted)
+        assert fitted(narrow), narrow
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+    settle(page, camera, lambda c: c["width"] == wide["width"])
+    assert not page.errors, page.errors
+
+
 def test_screenshot_for_users(quickstart) -> None:  # noqa: ANN001
     page = quickstart
     page.evaluate("() => document.activeElement && document.activeElement.blur()")

@@ -139,12 +139,27 @@ export class ReglRenderer implements Renderer {
     await this.plot.zoomToLocation([0, 0], distance, { transition: animate, transitionDuration: 500 });
   }
 
+  /** A view nobody has zoomed or panned is refitted to the new size (else points at the
+   *  sides of a narrowed map were cut off until Home was pressed); a chosen view stays. */
   resize(width: number, height: number): void {
     if (width === this.width && height === this.height) return;
+    const refit = this.atHome();
     this.width = width;
     this.height = height;
     this.layer.resize(width, height, window.devicePixelRatio || 1);
-    void this.plot.set({ width, height }).then(() => this.paint());
+    void this.plot.set({ width, height }).then(async () => {
+      if (refit) await this.resetView(false);
+      this.paint();
+    });
+  }
+
+  /** Is the camera where resetView puts it, for the current size? */
+  private atHome(): boolean {
+    if (!this.drawn) return false;
+    const distance = Number(this.plot.get('cameraDistance'));
+    const target = this.plot.get('cameraTarget') as ArrayLike<number>;
+    const home = Math.max(1, this.height / this.width);
+    return Math.abs(distance - home) < 1e-3 * home && Math.hypot(target[0], target[1]) < 1e-3;
   }
 
   destroy(): void {
