@@ -9,6 +9,7 @@ import threading
 import time
 import warnings
 import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -76,6 +77,29 @@ def _open_store(path: str, ids: np.ndarray, fingerprint: str | None, owner: "Exp
     return store
 
 
+@dataclass(eq=False)
+class _Retrain:
+    """One retrain: the labels it learns (stable ids and their names at the start; the model
+    predicts positions in these lists), its own cancel and finished events, and its model."""
+
+    label_ids: list[int]
+    names: list[str]
+    started: float
+    job: Any = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    applying: bool = False  # its model is going onto the map: too late to cancel
+    model: Any = None
+    error: BaseException | None = None
+
+    def check(self) -> None:
+        """Raise ``Cancelled`` once the retrain was cancelled."""
+        if self.cancel.is_set():
+            from .learn.jobs import Cancelled
+
+            raise Cancelled("the retrain was cancelled")
+
+
 def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
     options = colour_options(frame)
     if color_by is not None and color_by not in options:
@@ -129,15 +153,15 @@ class Explorer:
         self._store = _open_store(labels, self._data.ids, fingerprint, self)
         self._random_state = random_state
         self._device = device
-        self._model: Any = None
-        self._model_class_names: list[str] = []
+        self._shown: _Retrain | None = None  # the retrain whose model is on the map
         self._suggestions: list[np.ndarray] = []
         self._candidates: list[np.ndarray] = []
         self._candidates_for: Any = None
         self._shown_candidate = -1
         self._discover_lock = threading.Lock()
-        self._finish_event = threading.Event()
-        self._job: Any = None
+        self._finish_event = threading.Event()  # the latest retrain's finished event
+        self._retraining: _Retrain | None = None  # the latest retrain started
+        self._replaced = False
         self._round = 0
         self._label_callbacks: list[Callable[[dict], None]] = []
         self._active: str | None = self._store.classes[0] if self._store.classes else None
@@ -283,15 +307,20 @@ class Explorer:
     @property
     def predictions(self) -> pd.DataFrame | None:
         """After a retrain: predicted label, confidence, novelty per point (None before)."""
-        m = self._model
-        if m is None:
+        shown = self._shown
+        if shown is None:
             return None
-        names = np.asarray(self._model_class_names, dtype=object)
+        m, names = shown.model, np.asarray(self._names_now(shown), dtype=object)
         return pd.DataFrame(
             {"label": names[np.asarray(m.labels_, dtype=np.int64)], "confidence": m.confidence_,
              "novelty": m.novelty_},
             index=self._data.frame.index,
         )
+
+    @property
+    def _model(self) -> Any:
+        """The model on the map (None before the first retrain)."""
+        return None if self._shown is None else self._shown.model
 
     @property
     def suggestions(self) -> list[np.ndarray]:
@@ -308,25 +337,33 @@ class Explorer:
         """Learn from the labels, then update predictions, colours and the map.
 
         ``wait=False`` returns at once (the UI's Retrain button does this); the map updates
-        when the work ends, and ``cancel_retrain()`` stops it.
+        when the work ends, and ``cancel_retrain()`` stops it. While waiting, an interrupt
+        (Ctrl+C) cancels the retrain, and a retrain that failed or was cancelled raises.
         """
-        job = self._start_retrain()
-        if wait and job is not None:
-            job.result(timeout=timeout)
-            self._finish_event.wait(timeout)
+        run = self._start_retrain()
+        if wait and run is not None:
+            try:
+                self._wait(run, timeout)
+            except KeyboardInterrupt:  # Ctrl+C (interrupt the kernel) stops the retrain too
+                self._cancel(run)
+                raise
         return self
 
-    def cancel_retrain(self) -> None:
-        if self._job is not None:
-            self._job.cancel()
+    def cancel_retrain(self) -> bool:
+        """Stop the running retrain; labels and map stay as they were. Returns False when
+        there is nothing to stop (no retrain, or its model is already on the map)."""
+        return self._cancel(self._retraining)
 
     def _detach(self) -> None:
         """A newer Explorer took this label file over: close ours, say so in the widget."""
-        self.cancel_retrain()
-        self._store.close()
-        if hasattr(self, "controls"):
-            self.controls.say("This Explorer was replaced by a newer one on the same label "
-                              "file; use the newer one (labels are safe on disk).", kind="warn")
+        with self._lock:  # after any map update under way, and before none can follow
+            self._replaced = True
+            self.cancel_retrain()
+            self._store.close()
+            if hasattr(self, "controls"):
+                self.controls.say("This Explorer was replaced by a newer one on the same label "
+                                  "file; use the newer one (labels are safe on disk).",
+                                  kind="warn")
 
     # ---- label helpers ------------------------------------------------------------
     def _positions(self, indices: Any) -> np.ndarray:
@@ -478,9 +515,10 @@ class Explorer:
         label = classes[codes[i]] if codes[i] >= 0 else None
         d = self._data
         extra = None
-        if self._model is not None:
-            pred = self._model_class_names[int(self._model.labels_[i])]
-            extra = f"pred: {pred} ({self._model.confidence_[i]:.2f})"
+        shown = self._shown
+        if shown is not None:
+            pred = self._names_now(shown)[int(shown.model.labels_[i])]
+            extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
         return ItemRow(
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
             text=d.frame[d.text_column].iat[i] if d.text_column else None,
@@ -496,13 +534,14 @@ class Explorer:
 
     # ---- colours ------------------------------------------------------------------
     def _recolour(self) -> None:
-        m = self._model
+        shown = self._shown
+        m = None if shown is None else shown.model
         spec = colour_spec(
             self.controls.color_by.value, self._data.frame,
             label_codes=self._store.codes(), label_names=self._store.classes,
             label_colors=self._store.colors, clusters=self._clusters,
             pred_codes=None if m is None else np.asarray(m.labels_),
-            pred_names=None if m is None else self._model_class_names,
+            pred_names=None if shown is None else self._names_now(shown),
             confidence=None if m is None else np.asarray(m.confidence_),
             novelty=None if m is None else np.asarray(m.novelty_),
         )
@@ -516,68 +555,129 @@ class Explorer:
 
     def _ui_cancel(self) -> None:
         self.cancel_retrain()
-        self.controls.say("cancelling…", kind="warn")
 
-    def _on_progress(self, fraction: float, message: str = "") -> None:
-        self.controls.progress.value = max(0.0, min(1.0, float(fraction)))
-        if message:
-            self.controls.say(message)
+    def _running(self) -> bool:
+        """Whether the latest retrain may still change the map (not cancelled, not finished)."""
+        run = self._retraining
+        return run is not None and not run.cancel.is_set() and not run.finished.is_set()
 
-    def _start_retrain(self) -> Any:
+    def _progress_of(self, run: _Retrain) -> Callable[..., None]:
+        """The progress callback of ``run``: it shows only while ``run`` is running."""
+        def on_progress(fraction: float, message: str = "") -> None:
+            with self._lock:
+                if run is not self._retraining or not self._running():
+                    return
+                self.controls.progress.value = max(0.0, min(1.0, float(fraction)))
+                if message:
+                    self.controls.say(message)
+        return on_progress
+
+    def _start_retrain(self) -> _Retrain | None:
+        """Start a retrain in the background (or hand back the one running); returns it."""
         from .learn.retrain import Retrainer
 
-        if self._job is not None and not self._job.done():
+        if self._replaced:
+            raise RuntimeError("This Explorer was replaced by a newer one on the same label "
+                               "file; retrain in the newer one.")
+        if self._running():
             self.controls.say("A retrain is already running (Cancel stops it).", kind="warn")
-            return self._job
+            return self._retraining
         y = self._store.codes().astype(np.int64)
         if not (y >= 0).any():
             raise ValueError("No labels yet: lasso points and press 1-9 (or call "
                              "ex.label(indices, name)) before retraining.")
-        names = list(self._store.classes)
-        self._finish_event = threading.Event()
-        self.controls.set_busy(True)
-        self.controls.say("retraining…")
-        started = time.perf_counter()
-        model = Retrainer(method="auto", random_state=self._random_state)
-        self._job = model.fit_async(self._X, y, knn=self._graph, groups=self._store_groups(),
-                                    on_progress=self._on_progress)
-        self._job.add_done_callback(lambda job: self._finish_retrain(job, names, started))
-        return self._job
+        groups = self._store_groups()
+        run = _Retrain(label_ids=self._store.label_ids, names=list(self._store.classes),
+                       started=time.perf_counter())
+        with self._lock:
+            self._retraining, self._finish_event = run, run.finished
+            self.controls.set_busy(True)
+            self.controls.say("retraining…")
+        try:
+            model = Retrainer(method="auto", random_state=self._random_state)
+            run.job = model.fit_async(self._X, y, knn=self._graph, groups=groups,
+                                      on_progress=self._progress_of(run))
+        except Exception as exc:  # nothing runs: free the widget for another go
+            run.error = exc
+            self._report_failure(run, exc)
+            run.finished.set()
+            raise
+        run.job.add_done_callback(lambda _job: self._finish_retrain(run))
+        return run
+
+    def _wait(self, run: _Retrain, timeout: float | None) -> None:
+        """Wait until ``run`` ends; raise its error (``Cancelled`` when it was cancelled)."""
+        if not run.finished.wait(timeout):
+            raise TimeoutError(f"the retrain did not finish within {timeout} s")
+        if run.error is not None:
+            raise run.error
+
+    def _cancel(self, run: _Retrain | None) -> bool:
+        """Cancel ``run`` unless its model is already going onto the map; only the latest
+        retrain's cancel shows in the widget. The worker winds down on its own."""
+        with self._lock:
+            if run is None or run.applying or run.cancel.is_set() or run.finished.is_set():
+                return False
+            run.cancel.set()
+            if run.job is not None:
+                run.job.cancel()
+            if run is self._retraining and not self._replaced:
+                self.controls.set_busy(False)
+                self.controls.say("Retrain cancelled; labels and map unchanged.", kind="warn")
+            return True
 
     def _store_groups(self) -> np.ndarray:
         """The lasso (event id) that gave each point its label; -1 for unlabelled points."""
         event = self._store.to_frame()["event"]
         return event.fillna(-1).to_numpy(dtype=np.int64)
 
-    def _finish_retrain(self, job: Any, names: list[str], started: float) -> None:
-        """Runs in the worker thread: re-project, then update map, colours and charts."""
+    def _finish_retrain(self, run: _Retrain) -> None:
+        """Runs in the worker thread after the fit: update the map unless cancelled, then
+        look for candidate new classes."""
+        try:
+            self._apply_model(run, *self._new_map(run))
+        except Exception as exc:  # cancelled or failed: the labels and the map are untouched
+            run.error = exc
+            self._report_failure(run, exc)
+        finally:
+            run.finished.set()
+        if run.model is not None:
+            self._offer_candidates(run.model)  # after the map shows: the retrain does not wait
+
+    def _new_map(self, run: _Retrain) -> tuple[Any, np.ndarray]:
+        """The fitted model and the map re-projected with it; raises ``Cancelled`` when
+        ``run`` is cancelled meanwhile."""
         from .compute.reduce import reduce
 
-        try:
-            model = job.result()
-            self._on_progress(0.9, "updating the map…")
-            refined = model.transform(self._X)
-            # the shared graph, re-weighted by the labels: no new neighbour search per round
-            # (1e5 x 64 blobs, 2 cores: 13.8 s vs 41.3 s re-searching, trustworthiness to the
-            # refined features 0.953 vs 0.955, the same 2% mean displacement).
-            # 80 epochs from the previous layout: 3.0 s vs 10.1 s for the default 200 at 20k
-            # points on 2 cores, same mean displacement (1.4% vs 1.8% of the map's diagonal).
-            # Our torch UMAP at every size: umap-learn JIT-compiles its layout once per
-            # process, so in a new kernel whose map came from the cache the first update took
-            # 5.9 s on digits (0.33 s compiled); torch takes 0.15 s, trustworthiness 0.972 vs
-            # 0.979, mean displacement 4.8% vs 4.2% of the diagonal.
-            new_xy = reduce(refined, knn=model.refine_graph(), init=self._xy,
-                            method="umap-torch", random_state=self._random_state,
-                            device=self._device, progress=False, n_epochs=80)
-        except Exception as exc:  # cancelled or failed: the labels are untouched
+        model = run.job.result()
+        run.check()
+        self._progress_of(run)(0.9, "updating the map…")
+        refined = model.transform(self._X)
+        run.check()
+        # the shared graph, re-weighted by the labels: no new neighbour search per round
+        # (1e5 x 64 blobs, 2 cores: 13.8 s vs 41.3 s re-searching, trustworthiness to the
+        # refined features 0.953 vs 0.955, the same 2% mean displacement).
+        # 80 epochs from the previous layout: 3.0 s vs 10.1 s for the default 200 at 20k
+        # points on 2 cores, same mean displacement (1.4% vs 1.8% of the map's diagonal).
+        # Our torch UMAP at every size: umap-learn JIT-compiles its layout once per
+        # process, so in a new kernel whose map came from the cache the first update took
+        # 5.9 s on digits (0.33 s compiled); torch takes 0.15 s, trustworthiness 0.972 vs
+        # 0.979, mean displacement 4.8% vs 4.2% of the diagonal.
+        new_xy = reduce(refined, knn=model.refine_graph(), init=self._xy,
+                        method="umap-torch", random_state=self._random_state,
+                        device=self._device, progress=False, n_epochs=80)
+        return model, new_xy
+
+    def _report_failure(self, run: _Retrain, exc: Exception) -> None:
+        """Say why ``run`` ended without a model, if it is still the one the widget shows
+        (a cancel already said so itself)."""
+        with self._lock:
+            if run is not self._retraining or run.cancel.is_set() or self._replaced:
+                return
             cancelled = type(exc).__name__ == "Cancelled"
             self.controls.say("Retrain cancelled; labels and map unchanged." if cancelled
                               else f"Retrain failed: {exc}", kind="warn" if cancelled else "error")
             self.controls.set_busy(False)
-            self._finish_event.set()
-            return
-        self._apply_model(model, names, new_xy, time.perf_counter() - started)
-        self._offer_candidates(model)  # after the map shows: the retrain does not wait for it
 
     def _offer_candidates(self, model: Any) -> None:
         """Cluster the points no label fits (in the worker), then show "New class?"."""
@@ -597,15 +697,27 @@ class Explorer:
                 self._shown_candidate = -1
             return self._candidates
 
-    def _apply_model(self, model: Any, names: list[str], new_xy: np.ndarray,
-                     seconds: float) -> None:
+    def _names_now(self, run: _Retrain) -> list[str]:
+        """The current names of ``run``'s labels (its model predicts positions in them): a
+        renamed label by its new name, one deleted since as "old name (deleted)"."""
+        current = dict(zip(self._store.label_ids, self._store.classes))
+        return [current.get(i, f"{old} (deleted)") for i, old in zip(run.label_ids, run.names)]
+
+    def _apply_model(self, run: _Retrain, model: Any, new_xy: np.ndarray) -> None:
+        """Show ``run``'s model: predictions, colours, map and charts (raises ``Cancelled``
+        when it was cancelled first). Under the lock, so a cancel comes before or after."""
+        run.check()
+        regions = model.suggest(n_regions=5, region_size=30)
         with self._lock:
-            self._model = model
-            self._model_class_names = names  # model.labels_ are positions in the store's classes
-            regions = model.suggest(n_regions=5, region_size=30)
+            run.check()  # a cancel from here on comes too late: the map shows this model
+            run.applying, run.model = True, model
+            self._shown = run
             self._suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
             self._round += 1
             self._xy = np.asarray(new_xy, dtype=np.float32)
+            self._show_round(model, time.perf_counter() - run.started)
+
+    def _show_round(self, model: Any, seconds: float) -> None:
         self.scatter.xy = self._xy
         self.controls.color_by.value = "prediction"
         self._recolour()
@@ -621,4 +733,3 @@ class Explorer:
         self.controls.say(f"Round {self._round}: retrained in {seconds:.1f} s · predictions shown"
                           f"{fit_none} · {len(self._suggestions)} regions to label next are "
                           "highlighted", kind="ok")
-        self._finish_event.set()
