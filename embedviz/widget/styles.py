@@ -19,11 +19,17 @@ CSS = """
              font-size: 11px; line-height: 16px; text-shadow: 0 0 2px rgba(0,0,0,0.45); }
 .ev-unlabelled { background: #ddd; color: #555; text-shadow: none; }
 .ev-side { gap: 6px; }
+/* side panels keep their height and the column scrolls: squeezed, the selection list was
+   0 px tall and the preview's thumbnail spilled over the chart below it */
+.ev-side > * { flex-shrink: 0 !important; }
+.ev-preview { max-height: 240px; overflow: auto !important; }
+/* narrow notebooks: the side column moves under the map instead of being cut off */
+.ev-gap10 { flex-wrap: wrap; }
 .ev-panel-title { font-weight: 600; font-size: 12px; text-transform: uppercase;
                   letter-spacing: 0.04em; color: var(--jp-ui-font-color1, #333); margin: 2px 0 4px; }
 .ev-item { border-top: 1px solid var(--jp-border-color2, #eee); padding: 4px 0; font-size: 12px; }
 .ev-item-head { margin-bottom: 2px; }
-.ev-text { color: var(--jp-ui-font-color1, #333); line-height: 1.3; }
+.ev-text { color: var(--jp-ui-font-color1, #333); line-height: 1.3; overflow-wrap: anywhere; }
 .ev-thumb { image-rendering: pixelated; border: 1px solid #ddd; border-radius: 3px; }
 .ev-thumb-missing { display: inline-block; width: 40px; height: 40px; background: #f3f3f3;
                     color: #999; font-size: 9px; text-align: center; line-height: 1.2; padding-top: 8px;

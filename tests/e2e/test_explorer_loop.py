@@ -81,6 +81,19 @@ def _status(page) -> str:  # noqa: ANN001
     return page.locator(".ev-explorer .ev-status").inner_text()
 
 
+def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
+    """The selection list is on screen and the preview (with its thumbnail) ends above it:
+    squeezed into the side column, the list was 0 px tall and the preview spilled over."""
+    kernel_exec(page, f"ex._on_hover({hovered})")
+    page.wait_for_function(f"() => document.querySelector('.ev-explorer .ev-preview')"
+                           f".innerText.includes('#{hovered}')", timeout=10_000)
+    preview = page.locator(".ev-explorer .ev-preview").bounding_box()
+    listing = page.locator(".ev-explorer .widget-html.ev-selection")
+    assert listing.locator(".ev-item").count() > 0
+    assert listing.bounding_box()["height"] > 100
+    assert preview["y"] + preview["height"] <= listing.bounding_box()["y"] + 1
+
+
 @pytest.fixture(scope="module")
 def explorer_page(browser, lab_server: LabServer):  # noqa: ANN001, ANN201
     name = _notebook(lab_server)
@@ -123,6 +136,7 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
              "xy": xy.tolist()}))
     assert np.array_equal(selection, expected)
     assert np.isin(selection, zeros).mean() > 0.9          # it really is the zero cluster
+    _side_panels_show_whole(page, int(selection[0]))
 
     # 3. press 1: the points get label 1 in the kernel and on the map
     page.locator(f'{ROOT} [data-action="tool-pan"]').click()
