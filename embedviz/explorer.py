@@ -519,6 +519,8 @@ class Explorer:
         if shown is not None:
             pred = self._names_now(shown)[int(shown.model.labels_[i])]
             extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
+            if shown.model.novelty_[i] >= NOVEL_AT:  # grey on the map: say why
+                extra += " · fits no label"
         return ItemRow(
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
             text=d.frame[d.text_column].iat[i] if d.text_column else None,
