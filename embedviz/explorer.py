@@ -193,7 +193,8 @@ class Explorer:
         self.scatter.on_key(self._on_key)
         self.bar = LabelBar(on_create=self._ui_create, on_pick=self._ui_pick,
                             on_assign=self._ui_assign, on_unassign=self._ui_unassign,
-                            on_undo=self.undo, on_redo=self.redo)
+                            on_undo=lambda: self._ui_undo_redo(False),
+                            on_redo=lambda: self._ui_undo_redo(True))
         self.controls = Controls(
             color_options=colour_options(self._data.frame),
             on_color_by=lambda _v: self._recolour(), on_search=self._ui_search,
@@ -415,11 +416,23 @@ class Explorer:
 
     def _ui_create(self, name: str) -> None:
         def run() -> None:
+            before = set(self._store.classes)
             self._active = self._ensure_label(name, create=True)
             self.bar.new_name.value = ""
             self._refresh_labels()
-            self.controls.say(f"Label '{self._active}' is active: lasso points, then press "
-                              f"{self._store.classes.index(self._active) + 1} or Assign.")
+            key = self._store.classes.index(self._active) + 1
+            how = f"press {key} or Assign" if key <= 9 else (
+                "press Assign (keys 1-9 reach the first nine labels)")
+            what = "is active" if self._active not in before else "already exists; it is active"
+            self.controls.say(f"Label '{self._active}' {what}: lasso points, then {how}.")
+        self._guard(run)
+
+    def _ui_undo_redo(self, redo: bool) -> None:
+        def run() -> None:
+            done = self.redo() if redo else self.undo()
+            verb, action = ("Redone", "redo") if redo else ("Undone", "undo")
+            self.controls.say(f"{verb}: {done}" if done else f"Nothing to {action}",
+                              kind="ok" if done else "warn")
         self._guard(run)
 
     def _ui_pick(self, name: str) -> None:
@@ -459,10 +472,8 @@ class Explorer:
                 return
             self._active = classes[i]
             self._ui_assign(classes[i])
-        elif key == "undo":
-            self._guard(self.undo)
-        elif key == "redo":
-            self._guard(self.redo)
+        elif key in ("undo", "redo"):
+            self._ui_undo_redo(key == "redo")
         elif key == "delete":
             self._ui_unassign()
 
@@ -586,7 +597,7 @@ class Explorer:
             return self._retraining
         y = self._store.codes().astype(np.int64)
         if not (y >= 0).any():
-            raise ValueError("No labels yet: lasso points and press 1-9 (or call "
+            raise ValueError("No labelled points yet: lasso points and press 1-9 (or call "
                              "ex.label(indices, name)) before retraining.")
         groups = self._store_groups()
         run = _Retrain(label_ids=self._store.label_ids, names=list(self._store.classes),

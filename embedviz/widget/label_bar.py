@@ -49,7 +49,7 @@ class LabelBar:
 
         def create(_: object = None) -> None:
             name = self.new_name.value
-            if name.strip():
+            if name:  # blank names reach on_create, which says why they are refused
                 on_create(name)
 
         add.on_click(create)

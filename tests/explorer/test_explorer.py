@@ -64,7 +64,7 @@ def test_hover_preview_fetches_thumbnail_on_demand(ex):
 
 def test_retrain_without_labels_is_a_message_not_a_traceback(ex):
     ex.controls.retrain.click()
-    assert "No labels yet" in ex.controls.status.value
+    assert "No labelled points yet" in ex.controls.status.value
 
 
 def test_retrain_updates_predictions_map_and_suggestions(ex, digits):

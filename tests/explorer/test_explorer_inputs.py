@@ -2,6 +2,8 @@
 never labels on the wrong points, a stray label, or a broken Explorer."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -174,3 +176,24 @@ def test_a_label_file_without_a_signature_adopts_the_data_it_is_opened_with(X, t
     _positional_explorer(X, path).store.close()
     with pytest.raises(DataMismatchError, match="another order"):
         _positional_explorer(X[::-1].copy(), path)
+
+
+def test_the_status_line_answers_every_label_bar_action(ex):
+    def said() -> str:  # the status line as a person reads it
+        return html.unescape(ex.controls.status.value)
+
+    for i in range(10):
+        ex.bar.new_name.value = f"L{i}"                  # typed, then Enter
+    assert "L9' is active" in said() and "press Assign" in said()  # there is no key 10
+    ex.bar.new_name.value = "L2"
+    assert "already exists" in said() and "press 3" in said()
+    ex.bar.new_name.value = "   "
+    assert "empty or only whitespace" in said()
+    assert len(ex.store.classes) == 10
+    ex.label([1, 2], "L0")
+    ex.bar.undo_btn.click()
+    assert "Undone:" in said() and ex.labels.notna().sum() == 0
+    ex.bar.redo_btn.click()
+    assert "Redone:" in said() and ex.labels.notna().sum() == 2
+    ex.bar.redo_btn.click()
+    assert "Nothing to redo" in said()
