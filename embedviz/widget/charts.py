@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from .preview import shortened
+
 _LAYOUT = dict(
     height=190,
     width=330,
@@ -56,6 +58,9 @@ class SideCharts:
         with self.counts.batch_update():
             bar = self.counts.data[0]
             bar.x, bar.y, bar.marker.color = names, counts, colors
+            # whole names on hover; the ticks are cut short so the bars keep their room
+            self.counts.layout.xaxis.update(tickmode="array", tickvals=names,
+                                            ticktext=[shortened(n, 14) for n in names])
             _show_hint(self.counts, None if sum(counts) > 0 else HINTS["counts"])
 
     def add_round(self, round_no: int, accuracy: float) -> None:

@@ -9,6 +9,8 @@ from typing import Callable
 
 import ipywidgets as W
 
+from .preview import shortened
+
 Callback = Callable[..., None]
 
 
@@ -91,7 +93,8 @@ class LabelBar:
         for i, name in enumerate(classes):
             key = f"{i + 1} · " if i < 9 else ""
             btn = self._chip(name)   # reused: an update sends changed traits, not new widgets
-            btn.description = f"{key}{name} ({counts.get(name, 0)})"
+            # a long name is cut short, never the count after it (the whole name on hover)
+            btn.description = f"{key}{shortened(name)} ({counts.get(name, 0)})"
             btn.tooltip = f"Make '{name}' the active label" + (f" (key {i + 1})" if i < 9 else "")
             btn.style.button_color = colors.get(name, "#888888")
             btn.style.text_color = _text_color(colors.get(name, "#888888"))

@@ -62,6 +62,11 @@ def thumbnail_html(value: Any, *, size: int = THUMB_PX) -> tuple[str, bool]:
     return f'<img class="ev-thumb" src="{uri}" width="{size}" height="{size}">', True
 
 
+def shortened(text: str, limit: int = 24) -> str:
+    """``text`` cut to ``limit`` characters with '…' (plain text: chips, chart ticks)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def snippet(text: str, *, limit: int = 280) -> str:
     """Escaped text, cut at ``limit`` characters on a word boundary."""
     text = " ".join(str(text).split())

@@ -40,3 +40,21 @@ def test_rounds_without_cross_validation_say_why():
     assert _hint(charts.rounds) == HINTS["no_cv"]
     charts.add_round(2, 0.7)
     assert _hint(charts.rounds) is None
+
+
+def test_long_label_names_are_cut_short_on_ticks_and_chips_but_not_their_counts():
+    from embedviz.widget.label_bar import LabelBar
+
+    long = "a very long label name describing digits that look ambiguous"
+    charts = SideCharts()
+    charts.show_counts([long, "dog"], [3, 1], ["#f00", "#0f0"])
+    assert list(charts.counts.data[0].x) == [long, "dog"]        # whole names on hover
+    ticks = list(charts.counts.layout.xaxis.ticktext)
+    assert ticks[1] == "dog" and len(ticks[0]) <= 14 and ticks[0].endswith("…")
+    noop = lambda *_: None  # noqa: E731
+    bar = LabelBar(on_create=noop, on_pick=noop, on_assign=noop, on_unassign=noop,
+                   on_undo=noop, on_redo=noop)
+    bar.update([long], {long: "#4e79a7"}, {long: 1234}, long, can_undo=True, can_redo=False)
+    chip = bar.chips.children[0]
+    assert chip.description.endswith("(1234)") and len(chip.description) < 40
+    assert long in chip.tooltip
