@@ -225,7 +225,13 @@ def test_a_narrowed_map_refits_its_home_view(quickstart) -> None:  # noqa: ANN00
         px = xy @ np.array([[cam["a"], cam["d"]], [cam["b"], cam["e"]]]) + [cam["c"], cam["f"]]
         return float(((px[:, 0] < 0) | (px[:, 0] > cam["width"])).mean())
 
-    wide = settle(page, camera, lambda c: outside(c) == 0.0)
+    seen: list[dict] = []
+
+    def still(c: dict) -> bool:  # the reset's 0.5 s animation has ended
+        seen.append(c)
+        return len(seen) > 2 and seen[-2] == c and outside(c) == 0.0
+
+    wide = settle(page, camera, still)
     try:
         page.set_viewport_size({"width": 560, "height": 900})  # the map: narrower than tall
         def fitted(c: dict) -> bool:  # undistorted (equal scales) and nothing cut off

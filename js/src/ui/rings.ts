@@ -36,11 +36,12 @@ export class Rings {
       ctx.moveTo(px + radius, py);
       ctx.arc(px, py, radius, 0, 2 * Math.PI);
     }
-    ctx.lineWidth = 3.5;
-    ctx.strokeStyle = 'rgba(255,255,255,0.9)';
+    // thin and see-through: 150 overlapping opaque rings hid whole clusters and their colours
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = 'rgba(255,255,255,0.55)';
     ctx.stroke();
-    ctx.lineWidth = 1.75;
-    ctx.strokeStyle = '#1a1a1a'; // no label palette colour is near-black: a ring never reads as a label
+    ctx.lineWidth = 1.25;
+    ctx.strokeStyle = 'rgba(26,26,26,0.6)'; // no label colour is near-black: a ring never reads as a label
     ctx.stroke();
   }
 }
