@@ -45,7 +45,7 @@ class Controls:
                                   layout=W.Layout(width="130px", display="none"))
         self.new_class.on_click(lambda _: on_new_class())
         self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0,
-                                        layout=W.Layout(width="140px", visibility="hidden"))
+                                        layout=W.Layout(width="140px", display="none"))
         self.status = W.HTML("", layout=W.Layout(flex="1 1 auto"))
         self.status.add_class("ev-status")
         self.widget = W.HBox(
@@ -59,7 +59,7 @@ class Controls:
         """Show progress + Cancel while retraining; Retrain is disabled meanwhile."""
         self.retrain.disabled = busy
         self.cancel.layout.display = "" if busy else "none"
-        self.progress.layout.visibility = "visible" if busy else "hidden"
+        self.progress.layout.display = "" if busy else "none"  # hidden, it takes no room
         if not busy:
             self.progress.value = 0.0
 

@@ -161,7 +161,9 @@ def test_cancel_leaves_labels_and_map_unchanged(ex, digits):
     labels_before, xy_before = ex.labels.copy(), ex.xy.copy()
     ex.controls.retrain.click()                       # runs in the background
     assert ex.controls.retrain.disabled and ex.controls.cancel.layout.display == ""
+    assert ex.controls.progress.layout.display == ""  # the bar shows only while busy
     ex.controls.cancel.click()
+    assert ex.controls.progress.layout.display == "none"  # and then takes no room
     assert ex._finish_event.wait(60)
     assert "cancelled" in ex.controls.status.value
     assert ex.predictions is None
