@@ -163,6 +163,7 @@ class Explorer:
         self._retraining: _Retrain | None = None  # the latest retrain started
         self._replaced = False
         self._round = 0
+        self._last_lasso: tuple[int, np.ndarray] | None = None  # (store version, points)
         self._label_callbacks: list[Callable[[dict], None]] = []
         self._active: str | None = self._store.classes[0] if self._store.classes else None
         self._lock = threading.RLock()
@@ -429,9 +430,14 @@ class Explorer:
 
     def _ui_undo_redo(self, redo: bool) -> None:
         def run() -> None:
+            last, self._last_lasso = self._last_lasso, None
             done = self.redo() if redo else self.undo()
             verb, action = ("Redone", "redo") if redo else ("Undone", "undo")
-            self.controls.say(f"{verb}: {done}" if done else f"Nothing to {action}",
+            again = ""
+            if done and not redo and last is not None and self._store.version == last[0] + 1:
+                self.selection = last[1]  # the lasso just undone: press the right number
+                again = "; its points are selected again"
+            self.controls.say(f"{verb}: {done}{again}" if done else f"Nothing to {action}",
                               kind="ok" if done else "warn")
         self._guard(run)
 
@@ -450,8 +456,10 @@ class Explorer:
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso points on the map first.")
             self.label(sel, target, create=False, source="lasso")
+            self._last_lasso = (self._store.version, sel)
             self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
-            self.controls.say(f"{sel.size:,} points → '{target}' (Ctrl+Z undoes)", kind="ok")
+            self.controls.say(f"{sel.size:,} points → '{target}' (Ctrl+Z undoes and selects "
+                              "them again)", kind="ok")
         self._guard(run)
 
     def _ui_unassign(self) -> None:

@@ -32,8 +32,19 @@ def test_lasso_hotkey_labels_and_undo(ex, digits):
     assert ex.controls.color_by.value == "label"
     front_end_key(ex.scatter, "undo")
     assert ex.labels.notna().sum() == 0
+    np.testing.assert_array_equal(np.sort(ex.selection), pts)  # selected again...
+    front_end_key(ex.scatter, "digit:2")                          # ...so 2 corrects the 1
+    assert ex.labels.iloc[pts].eq("one").all() and ex.labels.notna().sum() == len(pts)
+    front_end_key(ex.scatter, "undo")
     front_end_key(ex.scatter, "redo")
-    assert ex.labels.iloc[pts].eq("zero").all()
+    assert ex.labels.iloc[pts].eq("one").all()
+    front_end_selects(ex.scatter, pts[:5])
+    front_end_key(ex.scatter, "digit:1")               # a lasso, then a label from Python:
+    ex.label(blob(digits, 5, 5), "zero")
+    front_end_key(ex.scatter, "undo")                  # undoing the latter selects nothing
+    assert ex.selection.size == 0 and ex.labels.iloc[pts[:5]].eq("zero").all()
+    front_end_key(ex.scatter, "undo")
+    front_end_selects(ex.scatter, [])
     front_end_selects(ex.scatter, pts[:10])
     front_end_key(ex.scatter, "delete")
     assert ex.labels.notna().sum() == len(pts) - 10
