@@ -54,6 +54,15 @@ def _with_unlabelled(codes: np.ndarray, names: list[str], colors: list[str], non
     return ColourSpec(values, list(names) + [none], list(colors) + [none_color])
 
 
+def _predicted_only(codes: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Keep the legend to labels some point is predicted as (a label with no points, or
+    one whose points all went grey, is not listed)."""
+    used = np.unique(codes[codes >= 0])
+    remap = np.full(len(names), -1, dtype=np.int32)
+    remap[used] = np.arange(used.size, dtype=np.int32)
+    return np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), [names[i] for i in used]
+
+
 def colour_spec(
     mode: str,
     frame: pd.DataFrame,
@@ -78,6 +87,7 @@ def colour_spec(
         codes = np.asarray(pred_codes, dtype=np.int32)
         if novelty is not None:   # points of classes nobody labelled get their own grey
             codes = np.where(np.asarray(novelty) >= NOVEL_AT, -1, codes)
+        codes, names = _predicted_only(codes, names)
         return _with_unlabelled(codes, names, [label_colors.get(n, "#888888") for n in names],
                                 "novel: no label fits", none_color=NOVEL_COLOR)
     if mode == "confidence":

@@ -34,6 +34,14 @@ def test_novel_predictions_are_grey_and_named():
     assert spec.categories[-1].startswith("novel") and spec.palette[-1] == NOVEL_COLOR
 
 
+def test_the_prediction_legend_lists_only_predicted_labels():
+    spec = colour_spec("prediction", pd.DataFrame(index=range(4)), **ARGS,
+                       pred_codes=np.array([2, 0, 2, 1]), pred_names=["a", "empty", "c"],
+                       confidence=np.ones(4), novelty=np.array([0.1, 0.2, 0.3, 0.9]))
+    assert spec.categories[:2] == ["a", "c"] and spec.values.tolist() == [1, 0, 1, 2]
+    assert spec.categories[2].startswith("novel")
+
+
 def test_options_skip_per_row_vectors():
     frame = pd.DataFrame({"v": [np.zeros(2)] * 3, "n": [1.0, 2.0, 3.0]})
     assert colour_options(frame) == ["label", "prediction", "confidence", "cluster", "n"]
