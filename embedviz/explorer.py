@@ -721,7 +721,7 @@ class Explorer:
     def _names_now(self, run: _Retrain) -> list[str]:
         """The current names of ``run``'s labels (its model predicts positions in them): a
         renamed label by its new name, one deleted since as "old name (deleted)"."""
-        current = dict(zip(self._store.label_ids, self._store.classes))
+        current = self._store.names_by_id
         return [current.get(i, f"{old} (deleted)") for i, old in zip(run.label_ids, run.names)]
 
     def _apply_model(self, run: _Retrain, model: Any, new_xy: np.ndarray) -> None:

@@ -192,6 +192,12 @@ class LabelStore:
             return sorted(self._state.classes)
 
     @property
+    def names_by_id(self) -> dict[int, str]:
+        """Stable label id -> current name, read at one moment (see :attr:`label_ids`)."""
+        with self._lock:
+            return {cid: d["name"] for cid, d in self._state.classes.items()}
+
+    @property
     def colors(self) -> dict[str, str]:
         """Label name -> ``'#rrggbb'``."""
         with self._lock:
