@@ -19,7 +19,7 @@ import pandas as pd
 
 from .widget.colouring import NOVEL_AT, colour_options, colour_spec
 from .dataset import ExplorerData, resolve_data, row_positions
-from .signature import is_positional, row_signature, signature_agrees
+from .signature import row_signature, signature_agrees
 from .widget.charts import SideCharts
 from .widget.controls import Controls
 from .widget.label_bar import LabelBar
@@ -40,22 +40,24 @@ def _check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
     import os
 
     from .labels.errors import DataMismatchError
+    from .labels.ids import POSITIONAL, normalize_ids
     from .labels.store import LabelStore
 
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"labels= is the path of the SQLite label file (e.g. "
                         f"labels='my.embedviz.db'), got {type(path).__name__}.")
-    positional = is_positional(data.frame.index)
+    positional = normalize_ids(data.ids).kind == POSITIONAL  # as the store decides
+    cells = _identifying_cells(data)
     if not Path(path).expanduser().exists():
-        fingerprint = row_signature(data.frame, data.embedding, data.n) if positional else None
+        fingerprint = row_signature(cells, data.embedding, data.n) if positional else None
         return str(path), fingerprint
     with LabelStore(path, ids=data.ids, readonly=True) as store:  # no writer lock taken
         stored, n_stored = store.fingerprint, store.n
     if not positional:
         return str(path), None  # the ids themselves tie labels to rows
     if stored is None:  # made before signatures: adopt this data's
-        return str(path), row_signature(data.frame, data.embedding, min(n_stored, data.n))
-    if signature_agrees(stored, data.frame, data.embedding) is False:
+        return str(path), row_signature(cells, data.embedding, min(n_stored, data.n))
+    if signature_agrees(stored, cells, data.embedding) is False:
         raise DataMismatchError(
             f"{path} holds labels for rows in another order: most sampled rows of this data "
             "differ from the rows the labels were made for (sorted, shuffled or filtered?). "
@@ -63,6 +65,13 @@ def _check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
             "in their first order, give the frame an id column as its index before labelling, "
             "or pass a new labels= path.")
     return str(path), stored
+
+
+def _identifying_cells(data: ExplorerData) -> pd.Series | None:
+    """The column that says which item a row is: its text, else its image, else None
+    (the embedding then stands for it)."""
+    column = data.text_column or data.image_column
+    return None if column is None else data.frame[column]
 
 
 def _open_store(path: str, ids: np.ndarray, fingerprint: str | None, owner: "Explorer") -> Any:

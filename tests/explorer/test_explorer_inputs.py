@@ -197,3 +197,23 @@ def test_the_status_line_answers_every_label_bar_action(ex):
     assert "Redone:" in said() and ex.labels.notna().sum() == 2
     ex.bar.redo_btn.click()
     assert "Nothing to redo" in said()
+
+
+def test_positional_signature_ignores_new_columns_but_not_an_integer_index_of_positions(
+        X, tmp_path):
+    path = str(tmp_path / "cols.embedviz.db")
+    texts = pd.DataFrame({"text": [f"doc {i}" for i in range(N)]})
+    first = ev.Explorer(texts, embedding=X, text="text", labels=path, map_method="pca",
+                        progress=False)
+    first.label([0, 1, 2], "keep")
+    first.store.close()
+    wider = texts.assign(length=texts.text.str.len(), flag=True)  # columns added by the user
+    again = ev.Explorer(wider, embedding=X.astype(np.float16).astype(np.float32), text="text",
+                        labels=path, map_method="pca", progress=False)
+    assert _rows(again, "keep") == [0, 1, 2]
+    again.store.close()
+    shuffled = np.random.default_rng(3).permutation(N)
+    renumbered = texts.iloc[shuffled].set_axis(np.arange(N))  # 0..n-1, but not a RangeIndex
+    with pytest.raises(DataMismatchError, match="another order"):
+        ev.Explorer(renumbered, embedding=X[shuffled], text="text", labels=path,
+                    map_method="pca", progress=False)
