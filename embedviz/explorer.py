@@ -25,6 +25,7 @@ from .widget.controls import Controls
 from .widget.label_bar import LabelBar
 from .widget.panels import ItemRow, PreviewPanel, SelectionPanel
 from .widget.styles import style_widget
+from .labels.interrupts import deferred_interrupts
 from .labels.validate import as_positions, check_name
 
 
@@ -280,31 +281,35 @@ class Explorer:
         a pandas Index of the data's row labels (``df.index[mask]``).
         """
         idx = self._positions(indices)  # first: a call with bad indices creates no label
-        name = self._ensure_label(name, create=create)
-        with self._lock:
-            self._store.assign(idx, name, source=source, round=self._round)
-        self._active = name
-        if self.controls.color_by.value != "label":
-            self.controls.color_by.value = "label"       # labelling shows the labels
-        self._after_label_change({"kind": "assign", "label": name, "n": int(np.unique(idx).size)})
+        with deferred_interrupts():  # a Ctrl+C arrives once the widget shows the change
+            name = self._ensure_label(name, create=create)
+            with self._lock:
+                self._store.assign(idx, name, source=source, round=self._round)
+            self._active = name
+            if self.controls.color_by.value != "label":
+                self.controls.color_by.value = "label"       # labelling shows the labels
+            self._after_label_change({"kind": "assign", "label": name, "n": int(idx.size)})
 
     def unlabel(self, indices: Any) -> None:
         """Remove the labels of the points at ``indices`` (as for :meth:`label`)."""
         idx = self._positions(indices)
-        with self._lock:
-            self._store.unassign(idx)
-        self._after_label_change({"kind": "unassign"})
+        with deferred_interrupts():
+            with self._lock:
+                self._store.unassign(idx)
+            self._after_label_change({"kind": "unassign"})
 
     def undo(self) -> Any:
-        with self._lock:
-            done = self._store.undo()
-        self._after_label_change({"kind": "undo", "what": done})
+        with deferred_interrupts():
+            with self._lock:
+                done = self._store.undo()
+            self._after_label_change({"kind": "undo", "what": done})
         return done
 
     def redo(self) -> Any:
-        with self._lock:
-            done = self._store.redo()
-        self._after_label_change({"kind": "redo", "what": done})
+        with deferred_interrupts():
+            with self._lock:
+                done = self._store.redo()
+            self._after_label_change({"kind": "redo", "what": done})
         return done
 
     def on_label(self, callback: Callable[[dict], None]) -> None:
@@ -464,8 +469,11 @@ class Explorer:
             sel = self.selection
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso points on the map first.")
+            before = self._store.version
             self.label(sel, target, create=False, source="lasso")
-            self._last_lasso = (self._store.version, sel)
+            # only a lasso that changed labels is one Ctrl+Z can hand back
+            changed = self._store.version > before
+            self._last_lasso = (self._store.version, sel) if changed else None
             self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
             self.controls.say(f"{sel.size:,} points → '{target}' (Ctrl+Z undoes and selects "
                               "them again)", kind="ok")

@@ -17,8 +17,10 @@ from typing import Iterator
 
 @contextmanager
 def deferred_interrupts() -> Iterator[None]:
-    """Hold SIGINT for the block and deliver it after. Only the main thread receives
-    signals, so elsewhere (and where Python does not own the handler) this does nothing."""
+    """Hold SIGINT for the block and deliver it after (unless the block raised: its error
+    is reported instead). Blocks may nest: the outermost delivers. Only the main thread
+    receives signals, so elsewhere (and where Python does not own the handler) this does
+    nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -30,10 +32,12 @@ def deferred_interrupts() -> Iterator[None]:
     signal.signal(signal.SIGINT, lambda signum, frame: held.append((signum, frame)))
     try:
         yield
-    finally:
+    except BaseException:  # the block's own error stops the cell: it is the one to report
         signal.signal(signal.SIGINT, previous)
-        if held:
-            _deliver(previous, *held[0])
+        raise
+    signal.signal(signal.SIGINT, previous)
+    if held:
+        _deliver(previous, *held[0])
 
 
 def _deliver(handler: object, signum: int, frame: FrameType | None) -> None:

@@ -327,15 +327,17 @@ class LabelStore:
             self.snapshot()
 
     def _write(self, build: Callable[[], Event | None]) -> Event | None:
-        """Build an event from the current state and commit it, then notify; None if no-op."""
-        with self._lock:
-            self._check_writable()
-            event = build()
+        """Build an event from the current state and commit it, then notify; None if no-op.
+        A Ctrl+C meanwhile arrives after the subscribers heard of the change."""
+        with deferred_interrupts():
+            with self._lock:
+                self._check_writable()
+                event = build()
+                if event is not None:
+                    self._commit(event)
             if event is not None:
-                self._commit(event)
-        if event is not None:
-            what = ev.describe(event.kind, event.info)
-            self._notify({"version": event.id, "kind": event.kind, "description": what})
+                what = ev.describe(event.kind, event.info)
+                self._notify({"version": event.id, "kind": event.kind, "description": what})
         return event
 
     def _write_id(self, build: Callable[[], Event | None]) -> int | None:
@@ -404,17 +406,18 @@ class LabelStore:
         return self._undo_redo(ev.REDO)
 
     def _undo_redo(self, kind: str) -> str | None:
-        with self._lock:
-            self._check_writable()
-            stack = self._state.undo_stack if kind == ev.UNDO else self._state.redo_stack
-            if not stack:
-                return None
-            target = self._log.load(stack[-1])
-            info = {"target": target.id, "what": ev.describe(target.kind, target.info)}
-            event = Event(kind, info, Change(), target=target.id)
-            self._commit(event, load=lambda _: target)
-        what = ev.describe(kind, info)
-        self._notify({"version": event.id, "kind": kind, "description": what})
+        with deferred_interrupts():  # as in _write: the subscribers hear of it first
+            with self._lock:
+                self._check_writable()
+                stack = self._state.undo_stack if kind == ev.UNDO else self._state.redo_stack
+                if not stack:
+                    return None
+                target = self._log.load(stack[-1])
+                info = {"target": target.id, "what": ev.describe(target.kind, target.info)}
+                event = Event(kind, info, Change(), target=target.id)
+                self._commit(event, load=lambda _: target)
+            what = ev.describe(kind, info)
+            self._notify({"version": event.id, "kind": kind, "description": what})
         return what
 
     def snapshot(self) -> None:

@@ -217,3 +217,37 @@ def test_positional_signature_ignores_new_columns_but_not_an_integer_index_of_po
     with pytest.raises(DataMismatchError, match="another order"):
         ev.Explorer(renumbered, embedding=X[shuffled], text="text", labels=path,
                     map_method="pca", progress=False)
+
+
+def test_ctrl_c_during_a_label_arrives_after_the_widget_shows_it(ex):
+    import signal
+    from unittest import mock
+
+    from embedviz.labels.log import EventLog
+
+    original = EventLog.append
+
+    def append_then_interrupt(*args, **kwargs):
+        out = original(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)  # Ctrl+C lands right after the COMMIT
+        return out
+
+    heard = []
+    ex.on_label(heard.append)
+    ex.label([0], "a")
+    with mock.patch.object(EventLog, "append", append_then_interrupt):
+        with pytest.raises(KeyboardInterrupt):
+            ex.label([1, 2], "a")
+    assert _rows(ex, "a") == [0, 1, 2] and heard[-1]["n"] == 2     # callbacks heard it
+    assert ex.bar.chips.children[0].description.endswith("(3)")     # the bar shows it
+
+
+def test_ctrl_z_after_a_lasso_that_changed_nothing_selects_nothing(ex):
+    from .conftest import front_end_key, front_end_selects
+
+    ex.label([0, 1, 2], "a")
+    ex.label([10, 11], "b")
+    front_end_selects(ex.scatter, [0, 1, 2])
+    front_end_key(ex.scatter, "digit:1")          # already "a": no change
+    front_end_key(ex.scatter, "undo")             # undoes [10, 11] -> b
+    assert ex.selection.size == 0 and _rows(ex, "b") == []

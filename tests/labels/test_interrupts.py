@@ -87,3 +87,29 @@ def test_ctrl_c_at_random_moments_never_leaves_the_store_behind_its_file(tmp_pat
     store.close()
     with LabelStore(tmp_path / "s.embedviz.db") as again:
         again.check()
+
+
+def test_subscribers_hear_of_a_write_before_the_held_interrupt_arrives(tmp_path):
+    store = LabelStore(tmp_path / "n.embedviz.db", n=N)
+    store.assign([1], "a", create=True)
+    heard = []
+    store.on_change(lambda info: heard.append(info["kind"]))
+    with mock.patch.object(EventLog, "append",
+                           _interrupting(EventLog.append, before=False)):
+        with pytest.raises(KeyboardInterrupt):
+            store.assign([2], "a")
+    assert heard == ["assign"] and store.labelled().tolist() == [1, 2]
+
+
+def test_an_error_in_the_write_is_reported_not_hidden_by_a_held_interrupt(tmp_path):
+    store = LabelStore(tmp_path / "e.embedviz.db", n=N)
+    store.assign([1], "a", create=True)
+
+    def fail(*_args, **_kwargs):
+        signal.raise_signal(signal.SIGINT)
+        raise RuntimeError("disk full")
+
+    with mock.patch.object(EventLog, "append", fail):
+        with pytest.raises(RuntimeError, match="disk full"):
+            store.assign([2], "a")
+    assert store.labelled().tolist() == [1] and _agrees_with_its_file(store)
