@@ -572,20 +572,23 @@ class Explorer:
 
     # ---- colours ------------------------------------------------------------------
     def _recolour(self) -> None:
-        shown = self._shown
-        m = None if shown is None else shown.model
-        spec = colour_spec(
-            self.controls.color_by.value, self._data.frame,
-            label_codes=self._store.codes(), label_names=self._store.classes,
-            label_colors=self._store.colors, clusters=self._clusters,
-            pred_codes=None if m is None else np.asarray(m.labels_),
-            pred_names=None if shown is None else self._names_now(shown),
-            confidence=None if m is None else np.asarray(m.confidence_),
-            novelty=None if m is None else np.asarray(m.novelty_),
-        )
-        # no colour transition: a label should show the moment its key is pressed
-        self.scatter.update(color=spec.values, categories=spec.categories, palette=spec.palette,
-                            animate=False)
+        """Colour the map by the dropdown's choice. Under the lock: the worker showing a new
+        model recolours too, and the last to read the dropdown must be the last to paint."""
+        with self._lock:
+            shown = self._shown
+            m = None if shown is None else shown.model
+            spec = colour_spec(
+                self.controls.color_by.value, self._data.frame,
+                label_codes=self._store.codes(), label_names=self._store.classes,
+                label_colors=self._store.colors, clusters=self._clusters,
+                pred_codes=None if m is None else np.asarray(m.labels_),
+                pred_names=None if shown is None else self._names_now(shown),
+                confidence=None if m is None else np.asarray(m.confidence_),
+                novelty=None if m is None else np.asarray(m.novelty_),
+            )
+            # no colour transition: a label should show the moment its key is pressed
+            self.scatter.update(color=spec.values, categories=spec.categories,
+                                palette=spec.palette, animate=False)
 
     # ---- retraining ---------------------------------------------------------------
     def _ui_retrain(self) -> None:
