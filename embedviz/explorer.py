@@ -355,6 +355,7 @@ class Explorer:
         ``wait=False`` returns at once (the UI's Retrain button does this); the map updates
         when the work ends, and ``cancel_retrain()`` stops it. While waiting, an interrupt
         (Ctrl+C) cancels the retrain, and a retrain that failed or was cancelled raises.
+        Past ``timeout`` seconds ``TimeoutError`` is raised and the retrain goes on.
         """
         run = self._start_retrain()
         if wait and run is not None:
