@@ -26,7 +26,7 @@ from .widget.label_bar import LabelBar
 from .widget.panels import ItemRow, PreviewPanel, SelectionPanel
 from .widget.styles import style_widget
 from .labels.interrupts import deferred_interrupts
-from .labels.validate import as_positions, check_name
+from .labels.validate import as_positions, brief, check_name
 
 
 # The Explorer holding each label file in this kernel. Re-running the cell that makes an
@@ -440,7 +440,7 @@ class Explorer:
             how = f"press {key} or Assign" if key <= 9 else (
                 "press Assign (keys 1-9 reach the first nine labels)")
             what = "is active" if self._active not in before else "already exists; it is active"
-            self.controls.say(f"Label '{self._active}' {what}: lasso points, then {how}.")
+            self.controls.say(f"Label {brief(self._active)} {what}: lasso points, then {how}.")
         self._guard(run)
 
     def _ui_undo_redo(self, redo: bool) -> None:
@@ -452,7 +452,8 @@ class Explorer:
             if done and not redo and last is not None and self._store.version == last[0] + 1:
                 self.selection = last[1]  # the lasso just undone: press the right number
                 again = "; its points are selected again"
-            self.controls.say(f"{verb}: {done}{again}" if done else f"Nothing to {action}",
+            what = str(done).split(": ", 1)[-1]  # "undo #12: assign …" -> "assign …"
+            self.controls.say(f"{verb}: {what}{again}" if done else f"Nothing to {action}",
                               kind="ok" if done else "warn")
         self._guard(run)
 
@@ -476,7 +477,7 @@ class Explorer:
             changed = self._store.version > before
             self._last_lasso = (self._store.version, sel) if changed else None
             self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
-            self.controls.say(f"{sel.size:,} points → '{target}' (Ctrl+Z undoes and selects "
+            self.controls.say(f"{sel.size:,} points → {brief(target)} (Ctrl+Z undoes and selects "
                               "them again)", kind="ok")
         self._guard(run)
 

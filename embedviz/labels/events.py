@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from embedviz.labels.validate import brief
+
 CREATE, RENAME, RECOLOR, MERGE, DELETE = "create", "rename", "recolor", "merge", "delete"
 ASSIGN, UNASSIGN, IMPORT, UNDO, REDO = "assign", "unassign", "import", "undo", "redo"
 KINDS = (CREATE, RENAME, RECOLOR, MERGE, DELETE, ASSIGN, UNASSIGN, IMPORT, UNDO, REDO)
@@ -82,22 +84,22 @@ def from_row(row: tuple) -> Event:
 
 
 def describe(kind: str, info: dict[str, Any]) -> str:
-    """A short readable sentence for an event."""
+    """A short readable sentence for an event (long label names cut short)."""
     n = info.get("n_points", 0)
     if kind == CREATE:
-        return f"create label {info['label']!r} ({info['color']})"
+        return f"create label {brief(info['label'])} ({info['color']})"
     if kind == RENAME:
-        return f"rename label {info['old']!r} to {info['new']!r}"
+        return f"rename label {brief(info['old'])} to {brief(info['new'])}"
     if kind == RECOLOR:
-        return f"recolour label {info['label']!r} from {info['old']} to {info['new']}"
+        return f"recolour label {brief(info['label'])} from {info['old']} to {info['new']}"
     if kind == MERGE:
-        sources = ", ".join(repr(s) for s in info["sources"])
-        return f"merge labels {sources} into {info['into']!r} ({n:,} points)"
+        sources = ", ".join(brief(s) for s in info["sources"])
+        return f"merge labels {sources} into {brief(info['into'])} ({n:,} points)"
     if kind == DELETE:
-        return f"delete label {info['label']!r} ({n:,} points unlabelled)"
+        return f"delete label {brief(info['label'])} ({n:,} points unlabelled)"
     if kind == ASSIGN:
         extra = f", round {info['round']}" if info.get("round") is not None else ""
-        return f"assign {n:,} points to {info['label']!r} ({info['source']}{extra})"
+        return f"assign {n:,} points to {brief(info['label'])} ({info['source']}{extra})"
     if kind == UNASSIGN:
         return f"unassign {n:,} points"
     if kind == IMPORT:

@@ -3,6 +3,7 @@ never labels on the wrong points, a stray label, or a broken Explorer."""
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -180,7 +181,7 @@ def test_a_label_file_without_a_signature_adopts_the_data_it_is_opened_with(X, t
 
 def test_the_status_line_answers_every_label_bar_action(ex):
     def said() -> str:  # the status line as a person reads it
-        return html.unescape(ex.controls.status.value)
+        return html.unescape(re.sub(r"<[^>]+>", "", ex.controls.status.value))
 
     for i in range(10):
         ex.bar.new_name.value = f"L{i}"                  # typed, then Enter
@@ -197,6 +198,11 @@ def test_the_status_line_answers_every_label_bar_action(ex):
     assert "Redone:" in said() and ex.labels.notna().sum() == 2
     ex.bar.redo_btn.click()
     assert "Nothing to redo" in said()
+    ex.bar.new_name.value = "x" * 330                    # a pasted paragraph as a name
+    assert "is active" in said() and len(said()) < 160   # one line, not three
+    ex.label([5], "x" * 330)
+    ex.bar.undo_btn.click()
+    assert "Undone: assign 1 points to 'xxx" in said() and len(said()) < 160
 
 
 def test_positional_signature_ignores_new_columns_but_not_an_integer_index_of_positions(
