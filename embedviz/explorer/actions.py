@@ -1,0 +1,136 @@
+"""What the Explorer's label bar, keys and buttons do. Each handler catches its errors
+into the status line; the state they act on lives in ``core.Explorer``."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..labels.validate import brief
+
+
+class LabelActions:
+    """Label-bar, key and toolbar handlers of the Explorer (mixed into it)."""
+
+    def _guard(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # shown to the user instead of a traceback in the log
+            self.controls.say(str(exc), kind="error")
+            return None
+
+    def _ui_create(self, name: str) -> None:
+        def run() -> None:
+            before = set(self._store.classes)
+            self._active = self._ensure_label(name, create=True)
+            self.bar.new_name.value = ""
+            self._refresh_labels()
+            key = self._store.classes.index(self._active) + 1
+            how = f"press {key} or Assign" if key <= 9 else (
+                "press Assign (keys 1-9 reach the first nine labels)")
+            what = "is active" if self._active not in before else "already exists; it is active"
+            self.controls.say(f"Label {brief(self._active)} {what}: lasso points, then {how}.")
+        self._guard(run)
+
+    def _ui_undo_redo(self, redo: bool) -> None:
+        def run() -> None:
+            last, self._last_lasso = self._last_lasso, None
+            done = self.redo() if redo else self.undo()
+            verb, action = ("Redone", "redo") if redo else ("Undone", "undo")
+            again = ""
+            if done and not redo and last is not None and self._store.version == last[0] + 1:
+                self.selection = last[1]  # the lasso just undone: press the right number
+                again = "; its points are selected again"
+            what = str(done).split(": ", 1)[-1]  # "undo #12: assign …" -> "assign …"
+            self.controls.say(f"{verb}: {what}{again}" if done else f"Nothing to {action}",
+                              kind="ok" if done else "warn")
+        self._guard(run)
+
+    def _ui_pick(self, name: str) -> None:
+        self._active = name
+        self._refresh_labels()
+        if len(self.selection):
+            self._ui_assign()
+
+    def _ui_assign(self, name: str | None = None) -> None:
+        def run() -> None:
+            target = name or self._active
+            if target is None:
+                raise ValueError("No label yet: type a name in 'new label…' and press Add.")
+            sel = self.selection
+            if sel.size == 0:
+                raise ValueError("Nothing selected: lasso points on the map first.")
+            before = self._store.version
+            self.label(sel, target, create=False, source="lasso")
+            # only a lasso that changed labels is one Ctrl+Z can hand back
+            changed = self._store.version > before
+            self._last_lasso = (self._store.version, sel) if changed else None
+            self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
+            self.controls.say(f"{sel.size:,} points → {brief(target)} (Ctrl+Z undoes and selects "
+                              "them again)", kind="ok")
+        self._guard(run)
+
+    def _ui_unassign(self) -> None:
+        def run() -> None:
+            sel = self.selection
+            if sel.size == 0:
+                raise ValueError("Nothing selected: lasso the points to unlabel first.")
+            self.unlabel(sel)
+            self.controls.say(f"labels removed from {sel.size:,} points", kind="ok")
+        self._guard(run)
+
+    def _on_key(self, key: str) -> None:
+        if key.startswith("digit:"):
+            i = int(key.split(":", 1)[1]) - 1
+            classes = self._store.classes
+            if i >= len(classes):
+                self.controls.say(f"No label {i + 1} yet: create one with 'new label…'.", kind="warn")
+                return
+            self._active = classes[i]
+            self._ui_assign(classes[i])
+        elif key in ("undo", "redo"):
+            self._ui_undo_redo(key == "redo")
+        elif key == "delete":
+            self._ui_unassign()
+
+    def _ui_search(self, query: str) -> None:
+        column = self._data.text_column
+        if column is None or not query.strip():
+            return
+        found = self._data.frame[column].astype(str).str.contains(query, case=False, regex=False)
+        hits = np.flatnonzero(found.to_numpy(dtype=bool)).astype(np.uint32)
+        self.selection = hits
+        self.controls.say(f"{hits.size:,} items contain '{query}'", kind="ok" if hits.size else "warn")
+
+    def _ui_similar(self) -> None:
+        sel = self.selection
+        if sel.size == 0:
+            self.controls.say("Select some points first; 'Similar' adds their graph neighbours.", kind="warn")
+            return
+        grown = np.union1d(sel, self._graph.indices[sel].ravel()).astype(np.uint32)
+        self.selection = grown
+        self.controls.say(f"{grown.size - sel.size:,} similar points added", kind="ok")
+
+    def _ui_new_class(self) -> None:
+        """Select the next candidate new class (a cluster of points that fit no label)."""
+        found = self.candidates
+        if not found:
+            self.controls.say("No candidate new classes: retrain first, or every point fits a "
+                              "label.", kind="warn")
+            return
+        unlabelled = self._store.codes() < 0  # skip what was labelled since the retrain
+        for step in range(1, len(found) + 1):
+            at = (self._shown_candidate + step) % len(found)
+            picked = found[at][unlabelled[found[at]]]
+            if picked.size:
+                break
+        else:
+            self.controls.say("Every candidate new class is labelled now: press Retrain to "
+                              "look again.", kind="warn")
+            return
+        self._shown_candidate = at
+        self.selection = picked
+        self.controls.say(
+            f"Possible new class {at + 1} of {len(found)}: {picked.size:,} points that fit no "
+            "label are selected. Type a name and press Add, then press its number to label "
+            "them.", kind="ok")

@@ -1,0 +1,360 @@
+"""The Explorer: construction, the public API, labels, panels and colours."""
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any, Callable
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+
+from ..dataset import ExplorerData, resolve_data, row_positions
+from ..labels.interrupts import deferred_interrupts
+from ..labels.validate import as_positions, check_name
+from ..widget.charts import SideCharts
+from ..widget.colouring import NOVEL_AT, colour_options, colour_spec
+from ..widget.controls import Controls
+from ..widget.label_bar import LabelBar
+from ..widget.panels import ItemRow, PreviewPanel, SelectionPanel
+from ..widget.styles import style_widget
+from .actions import LabelActions
+from .label_file import check_label_file, open_store
+from .retraining import Retraining, RetrainRun
+
+
+def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
+    options = colour_options(frame)
+    if color_by is not None and color_by not in options:
+        raise ValueError(f"color_by={color_by!r} is not a colouring of this data; pass one of "
+                         f"{options} (columns with many distinct text values do not colour).")
+
+
+class Explorer(LabelActions, Retraining):
+    """Explore ``data`` on a 2-D map, lasso points into labels and retrain in place.
+
+    ``embedding``: a column name, an (n, d) array, or None to embed ``text`` (MiniLM) or
+    ``image`` (with ``model=``). ``labels``: the SQLite label file (created if missing;
+    reopening restores every label). Labels belong to the data's index: with a default
+    RangeIndex that is the row position, so give reordered or filtered data an id index
+    (rows appended at the end are fine either way). The Python API equals the UI: ``selection``,
+    ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``predictions``,
+    ``suggestions``, ``candidates``, ``on_label()``.
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        embedding: Any = None,
+        text: str | None = None,
+        image: str | None = None,
+        labels: str = "labels.embedviz.db",
+        model: Any = None,
+        k: int = 15,
+        map_method: str = "umap",
+        color_by: str | None = None,
+        random_state: int | None = 0,
+        device: str = "auto",
+        progress: bool = True,
+        height: int = 520,
+    ) -> None:
+        from ..compute.cluster import cluster
+        from ..compute.knn import knn
+        from ..compute.reduce import reduce
+        self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image)
+        labels, fingerprint = check_label_file(labels, self._data)
+        _check_color_by(color_by, self._data.frame)
+        self._X = self._embedding(model=model, device=device, progress=progress)
+        self._graph = knn(self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
+        self._xy = reduce(self._X, method=map_method, knn=self._graph, device=device,
+                          random_state=random_state, progress=progress)
+        # HDBSCAN finds the map's blobs best: 2.9 s on a 1e5-point map (hdbscan's Boruvka
+        # tree, bench_compute); past 2e5 points the colouring uses torch k-means instead.
+        method = "hdbscan" if self._data.n <= 200_000 else "kmeans"
+        self._clusters = cluster(self._xy, method=method, device=device).labels
+        self._store = open_store(labels, self._data.ids, fingerprint, self)
+        self._random_state = random_state
+        self._device = device
+        self._shown: RetrainRun | None = None  # the retrain whose model is on the map
+        self._suggestions: list[np.ndarray] = []
+        self._candidates: list[np.ndarray] = []
+        self._candidates_for: Any = None
+        self._shown_candidate = -1
+        self._discover_lock = threading.Lock()
+        self._finish_event = threading.Event()  # the latest retrain's finished event
+        self._retraining: RetrainRun | None = None  # the latest retrain started
+        self._replaced = False
+        self._round = 0
+        self._last_lasso: tuple[int, np.ndarray] | None = None  # (store version, points)
+        self._label_callbacks: list[Callable[[dict], None]] = []
+        self._active: str | None = self._store.classes[0] if self._store.classes else None
+        self._lock = threading.RLock()
+        self._build_ui(height=height, color_by=color_by)
+
+    # ---- construction -------------------------------------------------------------
+    def _embedding(self, *, model: Any, device: str, progress: bool) -> np.ndarray:
+        if self._data.embedding is not None:
+            return self._data.embedding
+        from ..compute.embed import embed
+
+        if self._data.text_column is not None:
+            return embed(self._data.texts(), model=model, device=device, progress=progress)
+        if model is None:
+            raise ValueError(
+                "Embedding images needs a model: pass model=(torch module, transform) or a "
+                "callable, or pass embedding= with precomputed vectors."
+            )
+        images = self._data.frame[self._data.image_column].tolist()
+        return embed(images, model=model, device=device, progress=progress)
+
+    def _build_ui(self, *, height: int, color_by: str | None) -> None:
+        from ..widget.scatter import Scatter
+
+        self.scatter = Scatter(self._xy, height=height, layout=W.Layout(width="100%"))
+        self.scatter.on_select(lambda _sel: self._on_selection())
+        self.scatter.on_hover(self._on_hover)
+        self.scatter.on_key(self._on_key)
+        self.bar = LabelBar(on_create=self._ui_create, on_pick=self._ui_pick,
+                            on_assign=self._ui_assign, on_unassign=self._ui_unassign,
+                            on_undo=lambda: self._ui_undo_redo(False),
+                            on_redo=lambda: self._ui_undo_redo(True))
+        self.controls = Controls(
+            color_options=colour_options(self._data.frame),
+            on_color_by=lambda _v: self._recolour(), on_search=self._ui_search,
+            on_similar=self._ui_similar, on_retrain=self._ui_retrain,
+            on_cancel=self._ui_cancel, on_new_class=self._ui_new_class,
+            search_enabled=self._data.text_column is not None,
+        )
+        self.preview = PreviewPanel()
+        self.selected = SelectionPanel()
+        self.charts = SideCharts()
+        side = W.VBox([self.preview.widget, self.selected.widget, self.charts.counts,
+                       self.charts.rounds, self.charts.confidence],
+                      layout=W.Layout(width="340px", min_width="340px", overflow="auto",
+                                      max_height=f"{height + 40}px"))
+        side.add_class("ev-side")
+        main = W.HBox([W.Box([self.scatter], layout=W.Layout(flex="1 1 0%", min_width="420px", width="100%")), side],
+                      layout=W.Layout(align_items="flex-start"))
+        main.add_class("ev-gap10")
+        self.widget = W.VBox([style_widget(), self.bar.widget, self.controls.widget, main])
+        self.widget.add_class("ev-explorer")
+        default = color_by or ("label" if self._store.classes else "cluster")
+        self.controls.color_by.value = default if default in self.controls.color_by.options else "cluster"
+        self._refresh_labels()
+        self._recolour()
+        missing = self._data.missing_images()
+        if missing:
+            self.controls.say(f"{missing:,} of {self._data.n:,} images could not be found; "
+                              "their previews show a placeholder.", kind="warn")
+        else:
+            self.controls.say(self._summary())
+
+    def _summary(self) -> str:
+        n_lab = int((self._store.codes() >= 0).sum())
+        return (f"{self._data.n:,} points · {len(self._store.classes)} labels · "
+                f"{n_lab:,} labelled · lasso points, press 1-9 to label them")
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    # ---- public API ---------------------------------------------------------------
+    @property
+    def selection(self) -> np.ndarray:
+        """Indices (positions) of the selected points."""
+        return np.asarray(self.scatter.selection, dtype=np.int64)
+
+    @selection.setter
+    def selection(self, indices: Any) -> None:
+        self.scatter.selection = self._positions(indices)
+
+    @property
+    def labels(self) -> pd.Series:
+        """The current label of every point (NaN when unlabelled), indexed by the data's index."""
+        return self._store.series()
+
+    @property
+    def store(self) -> Any:
+        return self._store
+
+    @property
+    def xy(self) -> np.ndarray:
+        return self._xy
+
+    @property
+    def graph(self) -> Any:
+        return self._graph
+
+    def label(self, indices: Any, name: str, *, create: bool = True, source: str = "api") -> None:
+        """Give ``name`` to the points at ``indices`` (creating the label when ``create``).
+
+        ``indices``: positions (as ``selection`` gives), a boolean mask (array or Series), or
+        a pandas Index of the data's row labels (``df.index[mask]``).
+        """
+        idx = self._positions(indices)  # first: a call with bad indices creates no label
+        with deferred_interrupts():  # a Ctrl+C arrives once the widget shows the change
+            name = self._ensure_label(name, create=create)
+            with self._lock:
+                self._store.assign(idx, name, source=source, round=self._round)
+            self._active = name
+            if self.controls.color_by.value != "label":
+                self.controls.color_by.value = "label"       # labelling shows the labels
+            self._after_label_change({"kind": "assign", "label": name, "n": int(idx.size)})
+
+    def unlabel(self, indices: Any) -> None:
+        """Remove the labels of the points at ``indices`` (as for :meth:`label`)."""
+        idx = self._positions(indices)
+        with deferred_interrupts():
+            with self._lock:
+                self._store.unassign(idx)
+            self._after_label_change({"kind": "unassign"})
+
+    def undo(self) -> Any:
+        with deferred_interrupts():
+            with self._lock:
+                done = self._store.undo()
+            self._after_label_change({"kind": "undo", "what": done})
+        return done
+
+    def redo(self) -> Any:
+        with deferred_interrupts():
+            with self._lock:
+                done = self._store.redo()
+            self._after_label_change({"kind": "redo", "what": done})
+        return done
+
+    def on_label(self, callback: Callable[[dict], None]) -> None:
+        """Call ``callback(event_dict)`` after every label change (UI or API). A callback
+        that raises is reported as a warning: the label change itself is saved."""
+        if not callable(callback):
+            raise TypeError(f"on_label needs a function of one argument (the event dict), "
+                            f"got {type(callback).__name__}.")
+        self._label_callbacks.append(callback)
+
+    @property
+    def predictions(self) -> pd.DataFrame | None:
+        """After a retrain: predicted label, confidence, novelty per point (None before)."""
+        shown = self._shown
+        if shown is None:
+            return None
+        m, names = shown.model, np.asarray(self._names_now(shown), dtype=object)
+        return pd.DataFrame(
+            {"label": names[np.asarray(m.labels_, dtype=np.int64)], "confidence": m.confidence_,
+             "novelty": m.novelty_},
+            index=self._data.frame.index,
+        )
+
+    @property
+    def _model(self) -> Any:
+        """The model on the map (None before the first retrain)."""
+        return None if self._shown is None else self._shown.model
+
+    @property
+    def suggestions(self) -> list[np.ndarray]:
+        """After a retrain: where to lasso next, as groups of point positions."""
+        return list(self._suggestions) if self._model is not None else []
+
+    @property
+    def candidates(self) -> list[np.ndarray]:
+        """After a retrain: possible new classes (clusters of points that fit no label), as
+        groups of point positions, most novel first; "New class?" selects them in turn."""
+        return list(self._candidates_of(self._model)) if self._model is not None else []
+
+    def _detach(self) -> None:
+        """A newer Explorer took this label file over: close ours, say so in the widget."""
+        with self._lock:  # after any map update under way, and before none can follow
+            self._replaced = True
+            self.cancel_retrain()
+            self._store.close()
+            if hasattr(self, "controls"):
+                self.controls.say("This Explorer was replaced by a newer one on the same label "
+                                  "file; use the newer one (labels are safe on disk).",
+                                  kind="warn")
+
+    # ---- label helpers ------------------------------------------------------------
+    def _positions(self, indices: Any) -> np.ndarray:
+        """Validated, sorted positions (see :meth:`label` for what ``indices`` may be)."""
+        return as_positions(row_positions(indices, self._data.frame.index), self._data.n)
+
+    def _ensure_label(self, name: str, *, create: bool) -> str:
+        clean = check_name(name.strip() if isinstance(name, str) else name)
+        if clean in self._store.classes:
+            return clean
+        if not create:
+            from ..labels.errors import UnknownLabelError
+
+            raise UnknownLabelError(clean, self._store.classes)
+        with self._lock:
+            self._store.create_label(clean)
+        return clean
+
+    def _after_label_change(self, event: dict) -> None:
+        if self.controls.color_by.value == "label":
+            self._recolour()          # first: the map is what the person is looking at
+        self._refresh_labels()
+        self._on_selection()
+        for cb in list(self._label_callbacks):
+            try:
+                cb(event)
+            except Exception as exc:  # the change is committed: do not report it as failed
+                warnings.warn(f"the on_label callback {getattr(cb, '__name__', cb)!r} raised "
+                              f"{type(exc).__name__}: {exc}; the label change itself is saved.",
+                              RuntimeWarning, stacklevel=2)
+
+    def _refresh_labels(self) -> None:
+        classes = self._store.classes
+        if self._active not in classes:
+            self._active = classes[0] if classes else None
+        counts = self._store.counts()
+        self.bar.update(classes, self._store.colors, counts, self._active,
+                        can_undo=self._store.can_undo, can_redo=self._store.can_redo)
+        self.charts.show_counts(classes, [int(counts.get(c, 0)) for c in classes],
+                                [self._store.colors[c] for c in classes])
+
+    # ---- rows for panels ----------------------------------------------------------
+    def _row(self, i: int) -> ItemRow:
+        codes = self._store.codes()
+        classes = self._store.classes
+        label = classes[codes[i]] if codes[i] >= 0 else None
+        d = self._data
+        extra = None
+        shown = self._shown
+        if shown is not None:
+            pred = self._names_now(shown)[int(shown.model.labels_[i])]
+            extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
+            if shown.model.novelty_[i] >= NOVEL_AT:  # grey on the map: say why
+                extra += " · fits no label"
+        return ItemRow(
+            index=int(i), label=label, color=self._store.colors.get(label) if label else None,
+            text=d.frame[d.text_column].iat[i] if d.text_column else None,
+            image=d.frame[d.image_column].iat[i] if d.image_column else None, extra=extra,
+        )
+
+    def _on_hover(self, index: int) -> None:
+        self.preview.show(self._row(index) if 0 <= index < self._data.n else None)
+
+    def _on_selection(self) -> None:
+        sel = self.selection
+        self.selected.show([self._row(int(i)) for i in sel[: self.selected.limit]], int(sel.size))
+
+    # ---- colours ------------------------------------------------------------------
+    def _recolour(self) -> None:
+        """Colour the map by the dropdown's choice. Under the lock: the worker showing a new
+        model recolours too, and the last to read the dropdown must be the last to paint."""
+        with self._lock:
+            shown = self._shown
+            m = None if shown is None else shown.model
+            spec = colour_spec(
+                self.controls.color_by.value, self._data.frame,
+                label_codes=self._store.codes(), label_names=self._store.classes,
+                label_colors=self._store.colors, clusters=self._clusters,
+                pred_codes=None if m is None else np.asarray(m.labels_),
+                pred_names=None if shown is None else self._names_now(shown),
+                confidence=None if m is None else np.asarray(m.confidence_),
+                novelty=None if m is None else np.asarray(m.novelty_),
+            )
+            # no colour transition: a label should show the moment its key is pressed
+            self.scatter.update(color=spec.values, categories=spec.categories,
+                                palette=spec.palette, animate=False)

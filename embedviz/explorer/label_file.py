@@ -1,0 +1,73 @@
+"""Opening the label file for an Explorer: checked against the data before any compute,
+and taken over from an older Explorer on the same file in this kernel."""
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import ExplorerData
+from ..signature import row_signature, signature_agrees
+
+
+# The Explorer holding each label file in this kernel. Re-running the cell that makes an
+# Explorer must not fail on the single-writer lock: the newer Explorer takes the file over.
+_HOLDERS: "weakref.WeakValueDictionary[str, Any]" = weakref.WeakValueDictionary()
+
+
+def check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
+    """Fail fast, before any compute and without touching the Explorer that holds the file:
+    ``path`` must be a file path, and an existing file must belong to this data, in this
+    order. Returns the path and the fingerprint to open it with."""
+    import os
+
+    from ..labels.errors import DataMismatchError
+    from ..labels.ids import POSITIONAL, normalize_ids
+    from ..labels.store import LabelStore
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"labels= is the path of the SQLite label file (e.g. "
+                        f"labels='my.embedviz.db'), got {type(path).__name__}.")
+    positional = normalize_ids(data.ids).kind == POSITIONAL  # as the store decides
+    cells = identifying_cells(data)
+    if not Path(path).expanduser().exists():
+        fingerprint = row_signature(cells, data.embedding, data.n) if positional else None
+        return str(path), fingerprint
+    with LabelStore(path, ids=data.ids, readonly=True) as store:  # no writer lock taken
+        stored, n_stored = store.fingerprint, store.n
+    if not positional:
+        return str(path), None  # the ids themselves tie labels to rows
+    if stored is None:  # made before signatures: adopt this data's
+        return str(path), row_signature(cells, data.embedding, min(n_stored, data.n))
+    if signature_agrees(stored, cells, data.embedding) is False:
+        raise DataMismatchError(
+            f"{path} holds labels for rows in another order: most sampled rows of this data "
+            "differ from the rows the labels were made for (sorted, shuffled or filtered?). "
+            "Labels follow row positions when the data has the default index; pass the rows "
+            "in their first order, give the frame an id column as its index before labelling, "
+            "or pass a new labels= path.")
+    return str(path), stored
+
+
+def identifying_cells(data: ExplorerData) -> pd.Series | None:
+    """The column that says which item a row is: its text, else its image, else None
+    (the embedding then stands for it)."""
+    column = data.text_column or data.image_column
+    return None if column is None else data.frame[column]
+
+
+def open_store(path: str, ids: np.ndarray, fingerprint: str | None, owner: Any) -> Any:
+    from ..labels.store import LabelStore
+
+    key = str(Path(path).expanduser().resolve())
+    previous = _HOLDERS.get(key)
+    if previous is not None and previous is not owner:
+        previous._detach()
+    store = LabelStore(path, ids=ids, fingerprint=fingerprint)
+    _HOLDERS[key] = owner
+    return store
+
+
