@@ -314,12 +314,11 @@ class LabelStore:
 
     # ---- writing ---------------------------------------------------------------
     def _commit(self, event: Event, load: Callable[[int], Event] | None = None) -> None:
-        """Append ``event`` durably, then apply it in memory; caller holds ``self._lock``.
-        A Ctrl+C waits until both are done: the file and the memory never disagree."""
-        with deferred_interrupts():
-            event.id = self._log.append(event, expected_last=self._state.last_event_id)
-            self._state.replay(event, load or self._log.load)
-            self._seen_data_version = self._log.data_version()
+        """Append ``event`` durably, then apply it in memory; caller holds ``self._lock``
+        and holds Ctrl+C off (``_write``, ``_undo_redo``): file and memory never disagree."""
+        event.id = self._log.append(event, expected_last=self._state.last_event_id)
+        self._state.replay(event, load or self._log.load)
+        self._seen_data_version = self._log.data_version()
         self._events_since_snapshot += 1
         self._points_since_snapshot += int(event.change.points.size)
         if (self._events_since_snapshot >= _SNAPSHOT_EVERY_EVENTS
