@@ -18,7 +18,7 @@ from embedviz.compute.text_model import (
     load_text_model,
     resolve_model_path,
 )
-from embedviz.compute.validate import as_float_matrix, warn_large
+from embedviz.compute.validate import as_float_matrix, positive_int, warn_large
 
 __all__ = ["embed"]
 
@@ -56,7 +56,7 @@ def embed(
     seq = _as_sequence(items)
     if len(seq) == 0:
         raise ValueError("items is empty; pass at least one text, image or item to embed.")
-    batch_size = _check_batch_size(batch_size)
+    batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
     dev = resolve_device(device)
     if isinstance(model, torch.nn.Module) and not _is_sentence_transformer(model):
         out = _embed_module(seq, model, transform, dev, batch_size or 64, half, progress)
@@ -65,16 +65,6 @@ def embed(
     else:
         return _embed_texts(seq, model, dev, batch_size, normalize, half, progress, cache)
     return _normalized(out) if normalize else out
-
-
-def _check_batch_size(batch_size: Any) -> int | None:
-    """``batch_size`` as a Python int (numpy ints accepted), or None."""
-    if batch_size is None:
-        return None
-    is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
-    if not is_int or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None; got {batch_size!r}.")
-    return int(batch_size)
 
 
 def _as_sequence(items: Any) -> Sequence[Any]:

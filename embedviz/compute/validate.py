@@ -105,10 +105,16 @@ def check_zero_rows(X: np.ndarray, *, name: str = "X",
         )
 
 
+def positive_int(value: Any, name: str) -> int:
+    """``value`` as a plain int >= 1 (numpy integers too, never bools)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
+
+
 def check_k(n: int, k: int) -> None:
     """kNN needs ``n > k``: raise naming the fix."""
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
+    positive_int(k, "k")
     if n <= k:
         raise ValueError(
             f"k={k} neighbours need at least {k + 1} points, but there are {n}. "
