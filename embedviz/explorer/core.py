@@ -323,9 +323,12 @@ class Explorer(LabelActions, Retraining):
         shown = self._shown
         if shown is not None:
             pred = self._names_now(shown)[int(shown.model.labels_[i])]
-            extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
             if shown.model.novelty_[i] >= NOVEL_AT:  # grey on the map: say why
-                extra += " · fits no label"
+                # not "pred: one (0.74) · fits no label": the confidence is only among the
+                # labels, and next to "fits no label" it read as a contradiction
+                extra = f"fits no label (nearest: {pred})"
+            else:
+                extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
         return ItemRow(
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
             text=d.frame[d.text_column].iat[i] if d.text_column else None,

@@ -118,7 +118,11 @@ def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digit
         assert unlabelled_digit[picked].mean() > 0.9    # the digits nobody labelled
         assert (ex.predictions.novelty.to_numpy()[picked] >= 0.5).all()
     ex._on_hover(int(found[0][0]))                     # the preview says why it is grey
-    assert "fits no label" in ex.preview.widget.value
+    shown = ex.preview.widget.value
+    nearest = ex.predictions.label.iat[int(found[0][0])]
+    assert f"fits no label (nearest: {nearest})" in shown and "pred:" not in shown
+    ex._on_hover(int(np.flatnonzero(ex.predictions.novelty.to_numpy() < 0.5)[0]))
+    assert "pred: " in ex.preview.widget.value and "fits no label" not in ex.preview.widget.value
     ex.label(found[1], "new")                          # the user names the second one...
     ex.controls.new_class.click()                      # ...so the next click skips it
     np.testing.assert_array_equal(np.sort(ex.selection), np.sort(found[2 % len(found)]))
