@@ -3,7 +3,9 @@
 A simulated user lassoes blobs on a 2-D map (PCA or UMAP), one lasso per known class per
 round, 4 rounds, with "random" and "cover" seed policies and a 5% chance of a confusable wrong
 class. After each round every method is refitted on the labels so far and scored on the
-unlabelled points of known classes. Baselines run in the same process on the same labels.
+unlabelled points of known classes. Baselines run in the same process on the same labels;
+for label noise the peer is cleanlab (its label quality on out-of-fold probabilities), so
+run `bash .ci/setup bench` first.
 
     venv/bin/python bench/bench_learn.py            # full run (a few minutes on 2 cores)
     venv/bin/python bench/bench_learn.py --quick    # digits only, one seed
@@ -84,6 +86,29 @@ def baseline_proba(name: str, X: np.ndarray, yl: np.ndarray) -> tuple[np.ndarray
     return m.classes_[p.argmax(1)], p.max(1)
 
 
+#: Label-noise peers: cleanlab's label quality (self-confidence) on out-of-fold
+#: probabilities of these learners, the recipe cleanlab documents for finding label issues.
+NOISE_PEERS = ("LogReg", "kNN5")
+
+
+def cleanlab_noise(name: str, X: np.ndarray, yl: np.ndarray) -> np.ndarray:
+    """1 - cleanlab's label quality of each labelled point, from ``name``'s out-of-fold
+    probabilities (stratified folds over the labelled points)."""
+    from cleanlab.rank import get_label_quality_scores
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    lab = yl >= 0
+    classes, codes = np.unique(yl[lab], return_inverse=True)
+    folds = int(min(5, np.bincount(codes).min()))
+    if classes.size < 2 or folds < 2:
+        return np.full(int(lab.sum()), np.nan)
+    model = (LogisticRegression(class_weight="balanced", max_iter=500) if name == "LogReg"
+             else KNeighborsClassifier(5))
+    P = cross_val_predict(model, X[lab], codes, method="predict_proba",
+                          cv=StratifiedKFold(folds, shuffle=True, random_state=0))
+    return 1.0 - get_label_quality_scores(codes, P, method="self_confidence")
+
+
 def auroc(pos: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(pos, score)) if 0 < pos.sum() < pos.size else float("nan")
 
@@ -123,7 +148,10 @@ def run_loop(ds: Dataset, kind: str, policy: str, seed: int, g) -> dict[str, dic
             t0 = time.perf_counter()
             pred, conf = baseline_proba(name, ds.X, yl)
             nov = auroc(novel_pos, 1 - conf[unl]) if name != "NCM" else None
-            add(name, r, pred, test, nov, None, time.perf_counter() - t0)
+            secs = time.perf_counter() - t0
+            noise = auroc((yl != ds.y)[lab], cleanlab_noise(name, ds.X, yl)) \
+                if name in NOISE_PEERS else None
+            add(name, r, pred, test, nov, noise, secs)
         add("oracle", r, oracle.predict(ds.X), test)
     res["_impurity"] = {"mean": float(np.mean(impurity))}
     return res
@@ -152,7 +180,7 @@ def run_benchmark(datasets: list[Dataset], maps: dict[str, list[str]], seeds: li
                     nov = np.nanmean([run[name]["nov"] for run in runs]) if name != "NCM" \
                         and name != "oracle" else float("nan")
                     noise = np.nanmean([run[name]["noise"] for run in runs]) \
-                        if name == "auto" else float("nan")
+                        if name == "auto" or name in NOISE_PEERS else float("nan")
                     secs = np.mean([run[name]["t"] for run in runs])
                     summary[name] = (float(acc.mean()), nov, noise)
                     print(f"{ds.name:<16}{kind:<5}{policy:<7}{name:<15}"
@@ -169,11 +197,15 @@ def run_benchmark(datasets: list[Dataset], maps: dict[str, list[str]], seeds: li
 def print_targets(targets) -> None:
     print("\nTargets (auto vs best baseline AULC within 0.01; +0.03 over LabelSpreading on "
           "digits/PCA; novelty AUROC >= 0.85; noise AUROC >= 0.9)")
+    print("peer novAUC: the best baseline's own 1 - max probability; peer noiseAUC: the best "
+          f"cleanlab self-confidence score (out-of-fold {' / '.join(NOISE_PEERS)})")
     print(f"{'dataset':<16}{'map':<5}{'policy':<7}{'auto':<7}{'best baseline':<22}"
-          f"{'vs LS':<8}{'novAUC':<8}{'noiseAUC':<9}met")
+          f"{'vs LS':<8}{'novAUC':<8}{'peer':<7}{'noiseAUC':<9}{'peer':<7}met")
     for name, kind, policy, s in targets:
         auto = s["auto"][0]
         best = max(BASELINES, key=lambda b: s[b][0])
+        peer_nov = np.nanmax([s[b][1] for b in BASELINES if b != "NCM"])
+        peer_noise = np.nanmax([s[b][2] for b in NOISE_PEERS])
         ls_gap = auto - s["LabelSpreading"][0]
         checks = {
             "aulc": auto >= s[best][0] - 0.01,
@@ -185,7 +217,8 @@ def print_targets(targets) -> None:
         met = "yes" if all(checks.values()) else "MISSED " + ",".join(
             k for k, v in checks.items() if not v)
         print(f"{name:<16}{kind:<5}{policy:<7}{auto:<7.3f}{best + f' {s[best][0]:.3f}':<22}"
-              f"{ls_gap:<+8.3f}{s['auto'][1]:<8.3f}{s['auto'][2]:<9.3f}{met}")
+              f"{ls_gap:<+8.3f}{s['auto'][1]:<8.3f}{peer_nov:<7.3f}{s['auto'][2]:<9.3f}"
+              f"{peer_noise:<7.3f}{met}")
 
 
 def simulated_lassos(ds: Dataset, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
