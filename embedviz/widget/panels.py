@@ -75,7 +75,7 @@ class SelectionPanel:
     def __init__(self, *, limit: int = 8) -> None:
         self.limit = limit
         self.widget = W.HTML(self._render([], 0), layout=W.Layout(max_height="340px", overflow="auto"))
-        self.widget.add_class("ev-selection")
+        self.widget.add_class("ev-selection-panel")
 
     def _render(self, rows: list[ItemRow], total: int) -> str:
         head = f'<div class="ev-panel-title">Selection <span class="ev-muted">({total:,} points)</span></div>'

@@ -23,6 +23,9 @@ CSS = """
    0 px tall and the preview's thumbnail spilled over the chart below it */
 .ev-side > * { flex-shrink: 0 !important; }
 .ev-preview { max-height: 240px; overflow: auto !important; }
+/* the selection list scrolls on its own: a rule under it says where it ends, so a row cut at
+   its foot does not read as the chart below covering it */
+.ev-selection-panel { border-bottom: 1px solid var(--jp-border-color1, #ccc); padding-bottom: 4px; }
 /* narrow notebooks: the side column moves under the map instead of being cut off */
 .ev-gap10 { flex-wrap: wrap; }
 .ev-panel-title { font-weight: 600; font-size: 12px; text-transform: uppercase;

@@ -88,7 +88,7 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
     page.wait_for_function(f"() => document.querySelector('.ev-explorer .ev-preview')"
                            f".innerText.includes('#{hovered}')", timeout=10_000)
     preview = page.locator(".ev-explorer .ev-preview").bounding_box()
-    listing = page.locator(".ev-explorer .widget-html.ev-selection")
+    listing = page.locator(".ev-explorer .widget-html.ev-selection-panel")
     assert listing.locator(".ev-item").count() > 0
     assert listing.bounding_box()["height"] > 100
     assert preview["y"] + preview["height"] <= listing.bounding_box()["y"] + 1
