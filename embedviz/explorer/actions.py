@@ -134,3 +134,34 @@ class LabelActions:
             f"Possible new class {at + 1} of {len(found)}: {picked.size:,} points that fit no "
             "label are selected. Type a name and press Add, then press its number to label "
             "them.", kind="ok")
+
+    def _ui_check_labels(self) -> None:
+        """Select the next group of labels that look wrong (points labelled A that look
+        like B), skipping points relabelled since the retrain."""
+        found = self.suspects
+        if not found:
+            self.controls.say("No labels look wrong: retrain first, or the model agrees with "
+                              "every label.", kind="warn")
+            return
+        current = self.labels.to_numpy(dtype=object)
+        for step in range(1, len(found) + 1):
+            at = (self._shown_suspect + step) % len(found)
+            group = found[at]
+            picked = group.indices[current[group.indices] == group.given]
+            if picked.size:
+                break
+        else:
+            self.controls.say("Every label that looked wrong has been changed: press Retrain "
+                              "to check again.", kind="warn")
+            return
+        self._shown_suspect = at
+        self.selection = picked
+        classes = self._store.classes
+        key = classes.index(group.predicted) + 1 if group.predicted in classes else None
+        how = (f"press {key} to relabel them {brief(group.predicted)}" if key and key <= 9
+               else "label them with the right name")
+        self.controls.say(
+            f"Labels that look wrong, {at + 1} of {len(found)}: {picked.size:,} points labelled "
+            f"{brief(group.given)} look like {brief(group.predicted)}. Check the previews, then "
+            f"{how}, or Unassign them.", kind="ok")
+

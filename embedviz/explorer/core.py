@@ -81,6 +81,9 @@ class Explorer(LabelActions, Retraining):
         self._candidates: list[np.ndarray] = []
         self._candidates_for: Any = None
         self._shown_candidate = -1
+        self._suspects: list[Any] = []  # the shown model's SuspectGroups, by label name
+        self._suspect_mask = np.zeros(self._data.n, dtype=bool)
+        self._shown_suspect = -1
         self._discover_lock = threading.Lock()
         self._finish_event = threading.Event()  # the latest retrain's finished event
         self._retraining: RetrainRun | None = None  # the latest retrain started
@@ -124,6 +127,7 @@ class Explorer(LabelActions, Retraining):
             on_color_by=lambda _v: self._recolour(), on_search=self._ui_search,
             on_similar=self._ui_similar, on_retrain=self._ui_retrain,
             on_cancel=self._ui_cancel, on_new_class=self._ui_new_class,
+            on_check_labels=self._ui_check_labels,
             search_enabled=self._data.text_column is not None,
         )
         self.preview = PreviewPanel()
@@ -257,6 +261,13 @@ class Explorer(LabelActions, Retraining):
         return list(self._suggestions) if self._model is not None else []
 
     @property
+    def suspects(self) -> list[Any]:
+        """After a retrain: labels that look wrong, as ``SuspectGroup``s (``indices``: point
+        positions, ``given`` and ``predicted``: label names), biggest group first; "Check
+        labels" selects them in turn."""
+        return list(self._suspects) if self._model is not None else []
+
+    @property
     def candidates(self) -> list[np.ndarray]:
         """After a retrain: possible new classes (clusters of points that fit no label), as
         groups of point positions, most novel first; "New class?" selects them in turn."""
@@ -329,6 +340,8 @@ class Explorer(LabelActions, Retraining):
                 extra = f"fits no label (nearest: {pred})"
             else:
                 extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
+                if self._suspect_mask[i] and label is not None and label != pred:
+                    extra += " · label looks wrong"
         return ItemRow(
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
             text=d.frame[d.text_column].iat[i] if d.text_column else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -221,14 +221,27 @@ class Retraining:
         when it was cancelled first). Under the lock, so a cancel comes before or after."""
         run.check()
         regions = model.suggest(n_regions=5, region_size=30)
+        suspects = model.suspects()
         with self._lock:
             run.check()  # a cancel from here on comes too late: the map shows this model
             run.applying, run.model = True, model
             self._shown = run
             self._suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
+            self._show_suspects(run, suspects)
             self._round += 1
             self._xy = np.asarray(new_xy, dtype=np.float32)
             self._show_round(model, time.perf_counter() - run.started)
+
+    def _show_suspects(self, run: RetrainRun, groups: list[Any]) -> None:
+        """Keep ``run``'s labels that look wrong, by label name, and offer "Check labels"."""
+        names = self._names_now(run)
+        self._suspects = [replace(g, given=names[int(g.given)], predicted=names[int(g.predicted)])
+                          for g in groups]
+        self._suspect_mask = np.zeros(self._data.n, dtype=bool)
+        for g in groups:
+            self._suspect_mask[g.indices] = True
+        self._shown_suspect = -1
+        self.controls.offer_suspects(len(groups))
 
     def _show_round(self, model: Any, seconds: float) -> None:
         self.scatter.xy = self._xy

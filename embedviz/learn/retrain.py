@@ -19,8 +19,9 @@ from embedviz.learn.jobs import Cancelled, FitJob, Progress, ProgressFn
 from embedviz.learn.methods import METHODS
 from embedviz.learn.novelty import discover_classes
 from embedviz.learn.suggest import Suggestion, suggest_regions
+from embedviz.learn.suspects import SuspectGroup, suspect_groups
 
-__all__ = ["Retrainer", "Cancelled", "FitJob", "Suggestion"]
+__all__ = ["Retrainer", "Cancelled", "FitJob", "Suggestion", "SuspectGroup"]
 
 
 def default_graph(X: np.ndarray, k: int) -> KNNGraph:
@@ -228,6 +229,18 @@ class Retrainer:
         return discover_classes(self._data.X, self.novelty_, min_novelty=min_novelty,
                                 max_classes=max_classes, min_size=min_size,
                                 seed=self.random_state)
+
+    def suspects(self, *, min_noise: float = 0.5) -> list[SuspectGroup]:
+        """Labels that look wrong: labelled points predicted as another class with
+        ``noise_ >= min_noise``, grouped by (given, predicted) class, biggest group first.
+        Each group can be fixed at once: relabel its ``indices`` as ``predicted``."""
+        self._check_fitted()
+        if isinstance(min_noise, bool) or not isinstance(min_noise, (int, float)) or not (
+                0.0 <= min_noise <= 1.0):
+            raise ValueError(f"min_noise is a score in [0, 1] (0.5: the label gets less than "
+                             f"half the support); got {min_noise!r}.")
+        return suspect_groups(self._data.codes, self.proba_.argmax(axis=1), self.noise_,
+                              self.classes_, min_noise=float(min_noise))
 
     def suggest(self, n_regions: int = 5, *, region_size: int = 50) -> list[Suggestion]:
         """Where to lasso next: unlabelled clusters and dense uncertain regions."""

@@ -21,6 +21,7 @@ class Controls:
         on_retrain: Callback,
         on_cancel: Callback,
         on_new_class: Callback,
+        on_check_labels: Callback,
         search_enabled: bool,
     ) -> None:
         self.color_by = W.Dropdown(options=color_options, description="Colour by",
@@ -29,7 +30,7 @@ class Controls:
         self.color_by.observe(lambda ch: on_color_by(ch["new"]), names="value")
         self.search = W.Text(placeholder="search text…" if search_enabled else "no text column",
                              disabled=not search_enabled, continuous_update=False,
-                             layout=W.Layout(width="190px"))
+                             layout=W.Layout(width="170px"))
         self.search.observe(lambda ch: on_search(ch["new"]), names="value")
         self.similar = W.Button(description="Similar", icon="search",
                                 tooltip="Select the graph neighbours of the selection",
@@ -44,13 +45,18 @@ class Controls:
                                   tooltip="Select the next cluster of points that fit no label",
                                   layout=W.Layout(width="130px", display="none"))
         self.new_class.on_click(lambda _: on_new_class())
+        self.check_labels = W.Button(description="Check labels", icon="exclamation-triangle",
+                                     tooltip="Select the next group of labelled points that "
+                                             "look like another label",
+                                     layout=W.Layout(width="140px", display="none"))
+        self.check_labels.on_click(lambda _: on_check_labels())
         self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0,
                                         layout=W.Layout(width="140px", display="none"))
         self.status = W.HTML("", layout=W.Layout(flex="1 1 auto"))
         self.status.add_class("ev-status")
         self.widget = W.HBox(
             [self.color_by, self.search, self.similar, self.retrain, self.cancel, self.new_class,
-             self.progress, self.status],
+             self.check_labels, self.progress, self.status],
             layout=W.Layout(flex_flow="row wrap", align_items="center"),
         )
         self.widget.add_class("ev-controls")
@@ -67,6 +73,11 @@ class Controls:
         """Show "New class? (count)" after a retrain found candidates; hide it for none."""
         self.new_class.description = f"New class? ({count})"
         self.new_class.layout.display = "" if count else "none"
+
+    def offer_suspects(self, count: int) -> None:
+        """Show "Check labels (count)" after a retrain found labels that look wrong."""
+        self.check_labels.description = f"Check labels ({count})"
+        self.check_labels.layout.display = "" if count else "none"
 
     def say(self, message: str, *, kind: str = "info") -> None:
         """One status line; ``kind`` is info, ok, warn or error."""

@@ -1,6 +1,7 @@
 """The Explorer's loop without a browser: the widgets get exactly the messages a browser sends."""
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -95,6 +96,42 @@ def test_retrain_updates_predictions_map_and_suggestions(ex, digits):
     grey = (pred.novelty >= 0.5).to_numpy()           # 84 % and 0 % when written
     assert grey[~known].mean() > 0.7 and grey[known].mean() < 0.05
     assert f"{grey.sum():,} points fit no label (grey)" in ex.controls.status.value
+
+
+def test_check_labels_selects_labels_that_look_wrong_and_one_key_fixes_them(ex, digits):
+    assert ex.suspects == [] and ex.controls.check_labels.layout.display == "none"
+    ex.controls.check_labels.click()
+    assert "No labels look wrong" in ex.controls.status.value
+    ones, sevens = blob(digits, 1, 30), blob(digits, 7, 30)
+    ex.label(ones, "one")
+    ex.label(sevens, "seven")
+    slip = np.setdiff1d(blob(digits, 7, 60, seed=1), sevens)[:8]
+    ex.label(slip, "one")                              # a lasso of sevens given the wrong key
+    ex.retrain()
+    found = ex.suspects
+    assert found and ex.controls.check_labels.layout.display == ""
+    assert ex.controls.check_labels.description == f"Check labels ({len(found)})"
+    first = found[0]
+    assert (first.given, first.predicted) == ("one", "seven")
+    assert set(first.indices.tolist()) <= set(slip.tolist()) and first.indices.size >= 6
+    ex._on_hover(int(first.indices[0]))                # the preview says so too
+    assert "label looks wrong" in ex.preview.widget.value
+    ex._on_hover(int(ones[0]))
+    assert "label looks wrong" not in ex.preview.widget.value
+    ex.controls.check_labels.click()
+    np.testing.assert_array_equal(np.sort(ex.selection), np.sort(first.indices))
+    status = html.unescape(ex.controls.status.value)
+    assert f"Labels that look wrong, 1 of {len(found)}" in status
+    assert f"{first.indices.size:,} points labelled 'one' look like 'seven'" in status
+    assert "press 2 to relabel them 'seven'" in status
+    front_end_key(ex.scatter, "digit:2")               # the key the status line names
+    assert ex.labels.iloc[first.indices].eq("seven").all()
+    ex.controls.check_labels.click()                   # the fixed group is skipped
+    rest = [g for g in found[1:] if (ex.labels.iloc[g.indices] == g.given).any()]
+    if rest:
+        assert "Labels that look wrong, 2 of" in ex.controls.status.value
+    else:
+        assert "Every label that looked wrong has been changed" in ex.controls.status.value
 
 
 def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digits):
