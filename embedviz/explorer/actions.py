@@ -9,6 +9,16 @@ import numpy as np
 from ..labels.validate import brief
 
 
+def _next_group(shown: int, remaining: list[np.ndarray]) -> tuple[int, np.ndarray]:
+    """The group after ``shown`` (cycling) that still has points, as (position, points);
+    (-1, empty) when every group is empty."""
+    for step in range(1, len(remaining) + 1):
+        at = (shown + step) % len(remaining)
+        if remaining[at].size:
+            return at, remaining[at]
+    return -1, np.zeros(0, np.int64)
+
+
 class LabelActions:
     """Label-bar, key and toolbar handlers of the Explorer (mixed into it)."""
 
@@ -119,12 +129,8 @@ class LabelActions:
                               "label.", kind="warn")
             return
         unlabelled = self._store.codes() < 0  # skip what was labelled since the retrain
-        for step in range(1, len(found) + 1):
-            at = (self._shown_candidate + step) % len(found)
-            picked = found[at][unlabelled[found[at]]]
-            if picked.size:
-                break
-        else:
+        at, picked = _next_group(self._shown_candidate, [c[unlabelled[c]] for c in found])
+        if at < 0:
             self.controls.say("Every candidate new class is labelled now: press Retrain to "
                               "look again.", kind="warn")
             return
@@ -144,17 +150,14 @@ class LabelActions:
                               "every label.", kind="warn")
             return
         current = self.labels.to_numpy(dtype=object)
-        for step in range(1, len(found) + 1):
-            at = (self._shown_suspect + step) % len(found)
-            group = found[at]
-            picked = group.indices[current[group.indices] == group.given]
-            if picked.size:
-                break
-        else:
+        at, picked = _next_group(self._shown_suspect,
+                                 [g.indices[current[g.indices] == g.given] for g in found])
+        if at < 0:
             self.controls.say("Every label that looked wrong has been changed: press Retrain "
                               "to check again.", kind="warn")
             return
         self._shown_suspect = at
+        group = found[at]
         self.selection = picked
         classes = self._store.classes
         key = classes.index(group.predicted) + 1 if group.predicted in classes else None
