@@ -18,7 +18,9 @@ from embedviz.learn.novelty import (
 from embedviz.learn.propagate import (
     Propagated, balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
 )
-from embedviz.learn.select import Choice, blend, choose, cv_folds, cv_units, split_share
+from embedviz.learn.select import (
+    Choice, blend, choose, cv_folds, cv_units, default_blend, split_share,
+)
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,10 @@ def fit_pipeline(
                         [ctx.seed_weight[r.rows[r.scored]] for r in records], names,
                         margin_boost=split_share(units, data.groups, codes))
         noise = _combined_noise(noise, records, choice, codes)
-    else:
-        choice = Choice({names[0]: 1.0}, {})
+    else:  # too few lassos to hold any out: the equal default blend, as on a CV tie (propagation
+        # alone is near-uniform on a tiny graph: 10 points, 2 labels per class, it gave every
+        # labelled point class 1)
+        choice = Choice(default_blend(names), {})
 
     progress(0.75, f"predicting with {choice.label}")
     needed = tuple(m for m in names if m in choice.weights)

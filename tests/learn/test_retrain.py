@@ -232,3 +232,15 @@ def test_adapter_trains_step_by_step_when_graph_capture_fails(monkeypatch):
         model = Retrainer(method="adapter", device="cpu").fit(X, labels)
     test = labels < 0
     assert (model.labels_[test] == y[test]).mean() > 0.95
+
+
+def test_labelled_points_keep_their_label_when_too_few_lassos_to_cross_validate():
+    """Two labels per class on 10 points: no fold can be held out. Propagation alone is
+    near-uniform on so small a graph (it gave all four labelled points class 1); the
+    equal blend with the heads keeps each given label."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 16)).astype(np.float32)
+    y = np.array([0, 0, 1, 1] + [-1] * 6)
+    model = Retrainer().fit(X, y)
+    assert "propagate" in model.method_ and "prototype" in model.method_
+    assert model.labels_[:4].tolist() == [0, 0, 1, 1]
