@@ -43,12 +43,12 @@ class Controls:
         self.cancel.on_click(lambda _: on_cancel())
         self.new_class = W.Button(description="New class?", icon="lightbulb-o",
                                   tooltip="Select the next cluster of points that fit no label",
-                                  layout=W.Layout(width="130px", display="none"))
+                                  layout=W.Layout(width="auto", display="none"))
         self.new_class.on_click(lambda _: on_new_class())
         self.check_labels = W.Button(description="Check labels", icon="exclamation-triangle",
                                      tooltip="Select the next group of labelled points that "
                                              "look like another label",
-                                     layout=W.Layout(width="140px", display="none"))
+                                     layout=W.Layout(width="auto", display="none"))
         self.check_labels.on_click(lambda _: on_check_labels())
         self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0,
                                         layout=W.Layout(width="140px", display="none"))

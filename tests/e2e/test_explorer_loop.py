@@ -201,6 +201,10 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     # 5a. "Check labels" selects the slip; the key the status line names fixes it
     slip = kernel_json(page, "[int(i) for i in ex.suspects[0].indices]")
     assert set(slip) <= set(kernel_json(page, "np.flatnonzero(digits.digit == 1)[30:38].tolist()"))
+    for name in ("Check labels", "New class?"):  # the whole text, count included, shows
+        button = page.locator(f".ev-controls button:has-text('{name}')")
+        clipped = button.evaluate("b => [b.scrollWidth, b.clientWidth, b.innerText]")
+        assert clipped[0] <= clipped[1] and clipped[2].endswith(")"), clipped
     page.locator(".ev-controls button:has-text('Check labels')").click()
     page.wait_for_function("() => document.querySelector('.ev-explorer .ev-status').innerText"
                            ".includes(\"look like 'one'\")", timeout=20_000)
