@@ -40,6 +40,7 @@ class LabelActions:
                 "press Assign (keys 1-9 reach the first nine labels)")
             what = "is active" if self._active not in before else "already exists; it is active"
             self.controls.say(f"Label {brief(self._active)} {what}: lasso points, then {how}.")
+            self.scatter.focus()  # the next key labels the selection, not the name box
         self._guard(run)
 
     def _ui_undo_redo(self, redo: bool) -> None:
@@ -59,6 +60,7 @@ class LabelActions:
     def _ui_pick(self, name: str) -> None:
         self._active = name
         self._refresh_labels()
+        self.scatter.focus()
         if len(self.selection):
             self._ui_assign()
 
@@ -119,6 +121,7 @@ class LabelActions:
             return
         grown = np.union1d(sel, self._graph.indices[sel].ravel()).astype(np.uint32)
         self.selection = grown
+        self.scatter.focus()
         self.controls.say(f"{grown.size - sel.size:,} similar points added", kind="ok")
 
     def _ui_new_class(self) -> None:
@@ -133,9 +136,11 @@ class LabelActions:
         if at < 0:
             self.controls.say("Every candidate new class is labelled now: press Retrain to "
                               "look again.", kind="warn")
+            self.controls.offer_new_classes(0)
             return
         self._shown_candidate = at
         self.selection = picked
+        self.scatter.focus()  # the number key the status line names works at once
         self.controls.say(
             f"Possible new class {at + 1} of {len(found)}: {picked.size:,} points that fit no "
             "label are selected. Type a name and press Add, then press its number to label "
@@ -155,10 +160,12 @@ class LabelActions:
         if at < 0:
             self.controls.say("Every label that looked wrong has been changed: press Retrain "
                               "to check again.", kind="warn")
+            self.controls.offer_suspects(0)
             return
         self._shown_suspect = at
         group = found[at]
         self.selection = picked
+        self.scatter.focus()  # the number key the status line names works at once
         classes = self._store.classes
         key = classes.index(group.predicted) + 1 if group.predicted in classes else None
         how = (f"press {key} to relabel them {brief(group.predicted)}" if key and key <= 9

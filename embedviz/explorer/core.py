@@ -130,7 +130,8 @@ class Explorer(LabelActions, Retraining):
             on_check_labels=self._ui_check_labels,
             search_enabled=self._data.text_column is not None,
         )
-        self.preview = PreviewPanel()
+        self.preview = PreviewPanel(rich=self._data.image_column is not None
+                                    or self._data.text_column is not None)
         self.selected = SelectionPanel()
         self.charts = SideCharts()
         side = W.VBox([self.preview.widget, self.selected.widget, self.charts.counts,

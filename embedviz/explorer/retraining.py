@@ -251,7 +251,7 @@ class Retraining:
         self.scatter.highlight = hl.astype(np.uint32)
         score = float(model.cv_scores_.get(model.method_, np.nan))
         self.charts.add_round(self._round, score)
-        self.charts.show_confidence(model.confidence_)
+        self.charts.show_confidence(model.confidence_, n_classes=len(model.classes_))
         self.controls.offer_new_classes(0)  # until this model's candidates are found
         self.controls.set_busy(False)
         novel = int((np.asarray(model.novelty_) >= NOVEL_AT).sum())

@@ -22,7 +22,8 @@ HINTS = {
     "counts": "No labels yet: add one, lasso points, press 1-9",
     "rounds": "Press Retrain: accuracy per round shows here",
     "confidence": "Prediction confidence shows after a retrain",
-    "no_cv": "No cross-validated accuracy: it needs<br>method='auto' and two or more labels",
+    "no_cv": "No accuracy yet: it needs two or more labels<br>(lassos are held out to score it)",
+    "one_class": "One label: every point is predicted as it.<br>Grey points on the map fit no label",
 }
 
 
@@ -33,6 +34,8 @@ def _show_hint(fig: go.FigureWidget, text: str | None) -> None:
                                    yref="paper", font=dict(size=12, color="#666"))] if empty else []
     fig.layout.xaxis.visible = not empty
     fig.layout.yaxis.visible = not empty
+    for trace in fig.data:  # no stray marker next to the hint
+        trace.visible = not empty
 
 
 class SideCharts:
@@ -72,9 +75,12 @@ class SideCharts:
             self.rounds.data[0].x, self.rounds.data[0].y = xs, acc
             _show_hint(self.rounds, None if np.isfinite(acc).any() else HINTS["no_cv"])
 
-    def show_confidence(self, confidence: np.ndarray, *, bins: int = 20) -> None:
+    def show_confidence(self, confidence: np.ndarray, *, n_classes: int = 2,
+                        bins: int = 20) -> None:
+        """Histogram of the predictions' confidence; with one class it is 1 everywhere and
+        says nothing (novelty, the map's grey, does), so a hint says that instead."""
         hist, edges = np.histogram(np.asarray(confidence, dtype=float), bins=bins, range=(0.0, 1.0))
         centers = (edges[:-1] + edges[1:]) / 2
         with self.confidence.batch_update():
             self.confidence.data[0].x, self.confidence.data[0].y = centers.tolist(), hist.tolist()
-            _show_hint(self.confidence, None)
+            _show_hint(self.confidence, None if n_classes > 1 else HINTS["one_class"])

@@ -48,11 +48,19 @@ def _row_html(row: ItemRow, *, thumb: int) -> tuple[str, bool]:
     return "".join(parts), ok
 
 
+#: Height of the preview for items with a 96 px thumbnail or a snippet of up to 280
+#: characters (title, head line and thumbnail: 181 px in chromium); longer content scrolls.
+RICH_PREVIEW_PX = 200
+
+
 class PreviewPanel:
     """The item under the mouse (or the last one clicked)."""
 
-    def __init__(self) -> None:
-        self.widget = W.HTML(self._empty(), layout=W.Layout(min_height="60px"))
+    def __init__(self, *, rich: bool = False) -> None:
+        # ``rich`` items (a thumbnail or a text snippet) get a fixed height, kept while
+        # empty: hovering pushed the selection list and charts down by 120 px
+        self.widget = W.HTML(self._empty(), layout=W.Layout(height=f"{RICH_PREVIEW_PX}px")
+                             if rich else W.Layout(min_height="60px"))
         self.widget.add_class("ev-preview")
         self.failed_images = 0
 

@@ -223,6 +223,11 @@ class Scatter(anywidget.AnyWidget):
         """Animate the camera back to show every point."""
         self.send({"type": "reset_view"})
 
+    def focus(self) -> None:
+        """Give the map the keyboard focus, so number keys label the selection next (after
+        a button or the name box had it)."""
+        self.send({"type": "focus"})
+
     # ----- callbacks ---------------------------------------------------------------------
     def on_select(self, callback: Callable[[np.ndarray], Any], *, remove: bool = False
                   ) -> Callable[[np.ndarray], Any]:

@@ -35,7 +35,8 @@ export interface PointData {
 export type StoreEvent =
   | { type: 'data'; changed: string[]; animate: boolean }
   | { type: 'zoom_to'; indices: Uint32Array; padding: number }
-  | { type: 'reset_view' };
+  | { type: 'reset_view' }
+  | { type: 'focus' };
 
 type ChannelHeader = WireHeader & { buffers: number[] } & Record<string, unknown>;
 
@@ -64,6 +65,7 @@ export class PointStore {
     else if (msg.type === 'zoom_to') {
       this.emit({ type: 'zoom_to', indices: decodeIndices(buffers[0]), padding: Number(msg.padding) });
     } else if (msg.type === 'reset_view') this.emit({ type: 'reset_view' });
+    else if (msg.type === 'focus') this.emit({ type: 'focus' });
   }
 
   private applyChannels(msg: ChannelsMessage, buffers: DataView[]): void {

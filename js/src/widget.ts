@@ -89,6 +89,7 @@ function createWidget() {
       if (event.type === 'data' && store.data) view.setData(store.data, event.animate);
       else if (event.type === 'zoom_to') view.zoomTo(event.indices, event.padding);
       else if (event.type === 'reset_view') view.resetView();
+      else if (event.type === 'focus' && view.root.isConnected) view.root.focus({ preventScroll: true });
     });
     const restyle = () => view.setStyle(viewOptions(model));
     const listeners: [string, () => void][] = [

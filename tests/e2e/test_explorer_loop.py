@@ -81,14 +81,25 @@ def _status(page) -> str:  # noqa: ANN001
     return page.locator(".ev-explorer .ev-status").inner_text()
 
 
+def _map_has_focus(page) -> None:  # noqa: ANN001
+    page.wait_for_function(f"() => document.activeElement === document.querySelector('{ROOT}')",
+                           timeout=10_000)
+
+
 def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
     """The selection list is on screen and the preview (with its thumbnail) ends above it:
     squeezed into the side column, the list was 0 px tall and the preview spilled over."""
+    listing = page.locator(".ev-explorer .widget-html.ev-selection-panel")
+    kernel_exec(page, "ex._on_hover(-1)")
+    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-preview')"
+                           ".innerText.includes('hover a point')", timeout=10_000)
+    top_before = listing.bounding_box()["y"]
     kernel_exec(page, f"ex._on_hover({hovered})")
     page.wait_for_function(f"() => document.querySelector('.ev-explorer .ev-preview')"
                            f".innerText.includes('#{hovered}')", timeout=10_000)
     preview = page.locator(".ev-explorer .ev-preview").bounding_box()
-    listing = page.locator(".ev-explorer .widget-html.ev-selection-panel")
+    # hovering does not push the list (and the charts under it) down
+    assert abs(listing.bounding_box()["y"] - top_before) <= 1, (top_before, preview)
     assert listing.locator(".ev-item").count() > 0
     assert listing.bounding_box()["height"] > 100
     assert preview["y"] + preview["height"] <= listing.bounding_box()["y"] + 1
@@ -113,6 +124,7 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     page.locator(".ev-label-bar input").fill("zero")
     page.locator(".ev-label-bar input").press("Enter")
     page.wait_for_selector(".ev-chip:has-text('zero')", timeout=10_000)
+    _map_has_focus(page)  # so the key pressed after the lasso labels it, not the name box
 
     # 2. lasso the core of the digit-0 cluster with the mouse
     xy = np.array(kernel_json(page, "ex.xy.tolist()"), dtype=np.float64)
@@ -212,7 +224,7 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected"
                            f" === '{len(slip)}'", timeout=20_000)
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_check_labels.png"))
-    page.locator(ROOT).focus()
+    _map_has_focus(page)  # not the button: the key the status line names works at once
     page.keyboard.press("2")
     page.wait_for_function(f"() => document.querySelector('.ev-chip').innerText"
                            f".includes('({n_zero + 8 - len(slip)})')", timeout=15_000)

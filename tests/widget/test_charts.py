@@ -38,8 +38,17 @@ def test_rounds_without_cross_validation_say_why():
     charts = SideCharts()
     charts.add_round(1, float("nan"))
     assert _hint(charts.rounds) == HINTS["no_cv"]
+    assert charts.rounds.data[0].visible is False            # no lone marker by the hint
     charts.add_round(2, 0.7)
-    assert _hint(charts.rounds) is None
+    assert _hint(charts.rounds) is None and charts.rounds.data[0].visible is True
+
+
+def test_confidence_with_one_class_says_novelty_tells_instead():
+    charts = SideCharts()
+    charts.show_confidence(np.ones(5), n_classes=1)     # every point predicted as the one label
+    assert _hint(charts.confidence) == HINTS["one_class"]
+    charts.show_confidence(np.array([0.4, 0.9]), n_classes=2)
+    assert _hint(charts.confidence) is None and charts.confidence.data[0].visible is True
 
 
 def test_long_label_names_are_cut_short_on_ticks_and_chips_but_not_their_counts():
