@@ -43,6 +43,34 @@ class LabelActions:
             self.scatter.focus()  # the next key labels the selection, not the name box
         self._guard(run)
 
+    def _ui_rename_start(self) -> None:
+        if self._active is None:
+            self.controls.say("No label to rename yet.", kind="warn")
+            return
+        self.bar.start_rename(self._active)
+        self.controls.say(f"Type the new name for {brief(self._active)} in the box and press "
+                          "Enter.")
+
+    def _ui_rename(self, old: str, new: str) -> None:
+        def run() -> None:
+            self.bar.new_name.value = ""
+            stored = self.rename_label(old, new)
+            self.controls.say(f"Renamed {brief(old)} to {brief(stored)} (Ctrl+Z undoes).",
+                              kind="ok")
+            self.scatter.focus()
+        self._guard(run)
+
+    def _ui_delete(self) -> None:
+        def run() -> None:
+            name = self._active
+            if name is None:
+                raise ValueError("No label to delete yet.")
+            n = int(self._store.counts().get(name, 0))
+            self.delete_label(name)
+            self.controls.say(f"Deleted {brief(name)}: its {n:,} points are unlabelled "
+                              "(Ctrl+Z restores them).", kind="ok")
+        self._guard(run)
+
     def _ui_undo_redo(self, redo: bool) -> None:
         def run() -> None:
             last, self._last_lasso = self._last_lasso, None
@@ -58,6 +86,7 @@ class LabelActions:
         self._guard(run)
 
     def _ui_pick(self, name: str) -> None:
+        self.bar.stop_rename()
         self._active = name
         self._refresh_labels()
         self.scatter.focus()

@@ -121,7 +121,9 @@ class Explorer(LabelActions, Retraining):
         self.bar = LabelBar(on_create=self._ui_create, on_pick=self._ui_pick,
                             on_assign=self._ui_assign, on_unassign=self._ui_unassign,
                             on_undo=lambda: self._ui_undo_redo(False),
-                            on_redo=lambda: self._ui_undo_redo(True))
+                            on_redo=lambda: self._ui_undo_redo(True),
+                            on_rename_start=self._ui_rename_start, on_rename=self._ui_rename,
+                            on_delete=self._ui_delete)
         self.controls = Controls(
             color_options=colour_options(self._data.frame),
             on_color_by=lambda _v: self._recolour(), on_search=self._ui_search,
@@ -207,6 +209,27 @@ class Explorer(LabelActions, Retraining):
             if self.controls.color_by.value != "label":
                 self.controls.color_by.value = "label"       # labelling shows the labels
             self._after_label_change({"kind": "assign", "label": name, "n": int(idx.size)})
+
+    def rename_label(self, old: str, new: str) -> str:
+        """Rename label ``old`` to ``new``: its points, colour, key and predictions follow.
+        Returns the name as stored (trimmed); ``undo()`` takes it back."""
+        with deferred_interrupts():
+            with self._lock:
+                at = self._store.classes.index(old) if old in self._store.classes else None
+                new = new.strip() if isinstance(new, str) else new  # as the name box creates
+                self._store.rename_label(old, new)  # an unknown or taken name raises here
+                stored = self._store.classes[at] if at is not None else str(new)
+            if self._active == old:
+                self._active = stored
+            self._after_label_change({"kind": "rename", "label": stored, "old": old})
+        return stored
+
+    def delete_label(self, name: str) -> None:
+        """Delete label ``name``; its points become unlabelled. ``undo()`` restores both."""
+        with deferred_interrupts():
+            with self._lock:
+                self._store.delete_label(name)
+            self._after_label_change({"kind": "delete", "label": name})
 
     def unlabel(self, indices: Any) -> None:
         """Remove the labels of the points at ``indices`` (as for :meth:`label`)."""
@@ -303,8 +326,9 @@ class Explorer(LabelActions, Retraining):
         return clean
 
     def _after_label_change(self, event: dict) -> None:
-        if self.controls.color_by.value == "label":
-            self._recolour()          # first: the map is what the person is looking at
+        # first: the map is what the person is looking at (predictions show label names too)
+        if self.controls.color_by.value == "label" or event["kind"] in ("rename", "delete"):
+            self._recolour()
         self._refresh_labels()
         self._on_selection()
         for cb in list(self._label_callbacks):

@@ -1,5 +1,6 @@
 """The label bar: one coloured chip per label (click = make active), a box to create
-labels, and assign / unassign / undo / redo buttons.
+labels (or rename the active one), and assign / unassign / rename / delete / undo / redo
+buttons.
 
 Plain ipywidgets with callbacks; it knows nothing about the store or the map.
 """
@@ -35,8 +36,12 @@ class LabelBar:
         on_unassign: Callback,
         on_undo: Callback,
         on_redo: Callback,
+        on_rename_start: Callback,
+        on_rename: Callback,
+        on_delete: Callback,
     ) -> None:
         self._on_pick = on_pick
+        self.renaming: str | None = None  # the label the name box renames, until submitted
         self._chips: dict[str, W.Button] = {}
         self.chips = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.chips.add_class("ev-chips")
@@ -48,11 +53,21 @@ class LabelBar:
         self.unassign_btn = W.Button(description="Unassign", icon="eraser", layout=W.Layout(width="auto"), tooltip="Remove labels from the selection (Delete)")
         self.undo_btn = W.Button(icon="undo", tooltip="Undo (Ctrl+Z)", layout=W.Layout(width="40px"))
         self.redo_btn = W.Button(icon="repeat", tooltip="Redo (Ctrl+Shift+Z)", layout=W.Layout(width="40px"))
+        self.rename_btn = W.Button(icon="pencil", tooltip="Rename the active label",
+                                   layout=W.Layout(width="40px"))
+        self.delete_btn = W.Button(icon="trash", tooltip="Delete the active label; its points "
+                                   "become unlabelled (Ctrl+Z restores)", layout=W.Layout(width="40px"))
 
         def create(_: object = None) -> None:
             name = self.new_name.value
-            if name:  # blank names reach on_create, which says why they are refused
+            if not name:
+                return
+            old, self.renaming = self.renaming, None  # blank names reach the handler,
+            if old is None:                           # which says why they are refused
                 on_create(name)
+            else:
+                self.new_name.placeholder = "new label…"
+                on_rename(old, name)
 
         add.on_click(create)
         self.new_name.continuous_update = False  # value arrives on Enter (or leaving the box)
@@ -61,14 +76,28 @@ class LabelBar:
         self.unassign_btn.on_click(lambda _: on_unassign())
         self.undo_btn.on_click(lambda _: on_undo())
         self.redo_btn.on_click(lambda _: on_redo())
+        self.rename_btn.on_click(lambda _: on_rename_start())
+        self.delete_btn.on_click(lambda _: on_delete())
         title = W.HTML("<b>Labels</b>", layout=W.Layout(width="52px"))
-        actions = W.HBox([self.assign_btn, self.unassign_btn, self.undo_btn, self.redo_btn],
+        actions = W.HBox([self.assign_btn, self.unassign_btn, self.rename_btn, self.delete_btn,
+                          self.undo_btn, self.redo_btn],
                          layout=W.Layout())
         self.widget = W.HBox(
             [title, self.chips, W.HBox([self.new_name, add]), actions],
             layout=W.Layout(flex_flow="row wrap", align_items="center"),
         )
         self.widget.add_class("ev-label-bar")
+
+    def start_rename(self, name: str) -> None:
+        """The name box renames ``name`` on its next Enter (a new label after that)."""
+        self.renaming = name
+        self.new_name.value = ""
+        self.new_name.placeholder = f"rename {shortened(name, 8)} to…"
+        self.new_name.focus()
+
+    def stop_rename(self) -> None:
+        self.renaming = None
+        self.new_name.placeholder = "new label…"
 
     def _chip(self, name: str) -> W.Button:
         if name not in self._chips:
@@ -108,3 +137,4 @@ class LabelBar:
         self.chips.children = chips
         self.undo_btn.disabled = not can_undo
         self.redo_btn.disabled = not can_redo
+        self.rename_btn.disabled = self.delete_btn.disabled = active is None

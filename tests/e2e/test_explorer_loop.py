@@ -120,11 +120,19 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     page = explorer_page
     page.locator(ROOT).scroll_into_view_if_needed()
 
-    # 1. create a label through the label bar
-    page.locator(".ev-label-bar input").fill("zero")
+    # 1. create a label through the label bar (with a typo), then rename it with the pencil
+    page.locator(".ev-label-bar input").fill("zer")
     page.locator(".ev-label-bar input").press("Enter")
-    page.wait_for_selector(".ev-chip:has-text('zero')", timeout=10_000)
+    page.wait_for_selector(".ev-chip:has-text('zer')", timeout=10_000)
     _map_has_focus(page)  # so the key pressed after the lasso labels it, not the name box
+    page.locator(".ev-label-bar button:has(.fa-pencil)").click()
+    page.wait_for_function("() => document.activeElement.placeholder === 'rename zer to…'",
+                           timeout=10_000)  # the box has the focus: just type
+    page.keyboard.type("zero")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ev-chip:has-text('zero')", timeout=10_000)
+    assert kernel_json(page, "ex.store.classes") == ["zero"]
+    _map_has_focus(page)
 
     # 2. lasso the core of the digit-0 cluster with the mouse
     xy = np.array(kernel_json(page, "ex.xy.tolist()"), dtype=np.float64)

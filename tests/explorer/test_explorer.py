@@ -51,6 +51,42 @@ def test_lasso_hotkey_labels_and_undo(ex, digits):
     assert ex.labels.notna().sum() == len(pts) - 10
 
 
+def test_rename_and_delete_the_active_label_from_the_bar(ex, digits):
+    ex.bar.delete_btn.click()                          # no label yet: both are disabled
+    assert ex.bar.rename_btn.disabled and ex.bar.delete_btn.disabled
+    zeros, sixes = blob(digits, 0), blob(digits, 6)
+    ex.label(zeros, "zero")
+    ex.label(sixes, "Zero")                            # a slip of the Shift key
+    assert ex.bar.chips.children[1].description == "2 · Zero (%d)" % len(sixes)
+    ex.bar.rename_btn.click()                          # renames the active label, 'Zero'
+    assert ex.bar.new_name.placeholder == "rename Zero to…"
+    ex.bar.new_name.value = " six "                    # typed, Enter
+    assert ex.labels.iloc[sixes].eq("six").all() and "Zero" not in ex.store.classes
+    assert ex.bar.chips.children[1].description == "2 · six (%d)" % len(sixes)
+    assert "Renamed 'Zero' to 'six'" in html.unescape(ex.controls.status.value)
+    ex.bar.new_name.value = "seven"                    # the box creates labels again
+    assert ex.store.classes == ["zero", "six", "seven"]
+    ex.bar.rename_btn.click()
+    ex.bar.new_name.value = "zero"                     # a taken name: refused, said, kept
+    assert ex.store.classes == ["zero", "six", "seven"] and "zero" in ex.controls.status.value
+    ex._ui_pick("six")
+    ex.bar.delete_btn.click()
+    assert ex.store.classes == ["zero", "seven"] and ex.labels.iloc[sixes].isna().all()
+    assert f"its {len(sixes):,} points are unlabelled" in ex.controls.status.value
+    ex.undo()                                          # the points come back with their label
+    assert ex.labels.iloc[sixes].eq("six").all()
+
+
+def test_renamed_label_shows_in_predictions(ex, digits):
+    ex.label(blob(digits, 0, 25), "zero")
+    ex.label(blob(digits, 1, 25), "one")
+    ex.retrain()
+    ex.rename_label("one", "ones")
+    assert "ones" in set(ex.predictions.label) and "one" not in set(ex.predictions.label)
+    with pytest.raises(Exception, match="nine"):
+        ex.rename_label("nine", "nines")               # an unknown label names itself
+
+
 def test_hotkey_without_label_says_how_to_fix(ex, digits):
     front_end_selects(ex.scatter, blob(digits, 3))
     front_end_key(ex.scatter, "digit:4")

@@ -62,7 +62,8 @@ def test_long_label_names_are_cut_short_on_ticks_and_chips_but_not_their_counts(
     assert ticks[1] == "dog" and len(ticks[0]) <= 14 and ticks[0].endswith("…")
     noop = lambda *_: None  # noqa: E731
     bar = LabelBar(on_create=noop, on_pick=noop, on_assign=noop, on_unassign=noop,
-                   on_undo=noop, on_redo=noop)
+                   on_undo=noop, on_redo=noop, on_rename_start=noop, on_rename=noop,
+                   on_delete=noop)
     bar.update([long], {long: "#4e79a7"}, {long: 1234}, long, can_undo=True, can_redo=False)
     chip = bar.chips.children[0]
     assert chip.description.endswith("(1234)") and len(chip.description) < 40
