@@ -126,7 +126,7 @@ class Explorer(LabelActions, Retraining):
                             on_delete=self._ui_delete)
         self.controls = Controls(
             color_options=colour_options(self._data.frame),
-            on_color_by=lambda _v: self._recolour(), on_search=self._ui_search,
+            on_color_by=self._ui_color_by, on_search=self._ui_search,
             on_similar=self._ui_similar, on_retrain=self._ui_retrain,
             on_cancel=self._ui_cancel, on_new_class=self._ui_new_class,
             on_check_labels=self._ui_check_labels,
@@ -376,7 +376,12 @@ class Explorer(LabelActions, Retraining):
     def _on_hover(self, index: int) -> None:
         self.preview.show(self._row(index) if 0 <= index < self._data.n else None)
 
+    def _ui_color_by(self, _value: str) -> None:
+        self.controls.clear_stale()
+        self._recolour()
+
     def _on_selection(self) -> None:
+        self.controls.clear_stale()
         sel = self.selection
         self.selected.show([self._row(int(i)) for i in sel[: self.selected.limit]], int(sel.size))
 

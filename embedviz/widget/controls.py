@@ -53,6 +53,7 @@ class Controls:
         self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0,
                                         layout=W.Layout(width="140px", display="none"))
         self.status = W.HTML("", layout=W.Layout(flex="1 1 auto"))
+        self._kind = "info"
         self.status.add_class("ev-status")
         self.widget = W.HBox(
             [self.color_by, self.search, self.similar, self.retrain, self.cancel, self.new_class,
@@ -83,4 +84,11 @@ class Controls:
         """One status line; ``kind`` is info, ok, warn or error."""
         import html
 
+        self._kind = kind
         self.status.value = f'<span class="ev-msg ev-{kind}">{html.escape(message)}</span>'
+
+    def clear_stale(self) -> None:
+        """Drop a warning or error once the user has moved on (a new selection, another
+        colouring): it read as being about the new action."""
+        if self._kind in ("warn", "error"):
+            self.say("")

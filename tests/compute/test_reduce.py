@@ -111,15 +111,33 @@ def test_torch_umap_optimisation_same_with_points_as_rows_or_complex(digits) -> 
     np.testing.assert_allclose(maps[0], maps[1], rtol=1e-3, atol=1e-3)
 
 
-def test_torch_umap_semi_supervised(digits) -> None:
-    X, y_true, graph = digits
-    y = np.where(np.random.default_rng(0).random(len(X)) < 0.3, y_true, -1)
-    plain = embedviz.reduce(X, knn=graph, method="umap-torch", random_state=0, n_epochs=150,
-                            progress=False, cache=False)
-    semi = embedviz.reduce(X, knn=graph, method="umap-torch", y=y, random_state=0, n_epochs=150,
-                           progress=False, cache=False)
-    seen = y >= 0
-    assert _class_separation(semi[seen], y[seen]) < _class_separation(plain[seen], y[seen])
+def _label_purity(xy: np.ndarray, labels: np.ndarray, k: int = 10) -> float:
+    """Share of each point's k nearest map neighbours that carry its label."""
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(xy).kneighbors(xy, return_distance=False)
+    return float((labels[idx[:, 1:]] == labels[:, None]).mean())
+
+
+def test_torch_umap_semi_supervised() -> None:
+    """Labels pull their classes together where the features barely do. (On digits the
+    classes are apart already: the gain was within run-to-run noise, and one seed lost by
+    0.003 in class separation on an AMD EPYC machine.) Here, 3 seeds: purity 0.49-0.55 ->
+    0.55-0.60; umap-learn's own y= gives 0.51-0.52 -> 0.59-0.61 on the same data."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 16)).astype(np.float32)
+    y_true = (rng.random(600) < 0.5).astype(int)
+    X[:, 0] += 0.8 * y_true  # a weak class signal
+    graph = embedviz.knn(X, k=15, progress=False, cache=False)
+    gains = []
+    for seed in range(3):
+        y = np.where(np.random.default_rng(seed).random(len(X)) < 0.3, y_true, -1)
+        kw = dict(knn=graph, method="umap-torch", random_state=seed, n_epochs=150,
+                  progress=False, cache=False)
+        plain, semi = embedviz.reduce(X, **kw), embedviz.reduce(X, y=y, **kw)
+        seen = y >= 0
+        gains.append(_label_purity(semi[seen], y[seen]) - _label_purity(plain[seen], y[seen]))
+    assert min(gains) > 0 and np.mean(gains) > 0.03, gains
 
 
 def test_pca_matches_sklearn_up_to_sign(digits) -> None:

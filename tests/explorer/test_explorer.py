@@ -92,6 +92,17 @@ def test_hotkey_without_label_says_how_to_fix(ex, digits):
     front_end_key(ex.scatter, "digit:4")
     assert "No label 4" in ex.controls.status.value
     assert ex.labels.notna().sum() == 0
+    front_end_selects(ex.scatter, blob(digits, 5))     # the user moves on: the warning goes
+    assert "No label 4" not in ex.controls.status.value
+    front_end_key(ex.scatter, "digit:4")
+    ex.controls.color_by.value = "label"               # so does another colouring
+    assert "No label 4" not in ex.controls.status.value
+    ex.bar.new_name.value = "five"
+    front_end_selects(ex.scatter, blob(digits, 5))
+    front_end_key(ex.scatter, "digit:1")
+    assert "points → 'five'" in html.unescape(ex.controls.status.value)
+    ex.controls.color_by.value = "digit"               # an ok message stays
+    assert "points → 'five'" in html.unescape(ex.controls.status.value)
 
 
 def test_api_equals_ui_and_on_label(ex, digits):
