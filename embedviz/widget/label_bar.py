@@ -124,7 +124,9 @@ class LabelBar:
             btn = self._chip(name)   # reused: an update sends changed traits, not new widgets
             # a long name is cut short, never the count after it (the whole name on hover)
             btn.description = f"{key}{shortened(name)} ({counts.get(name, 0)})"
-            btn.tooltip = f"Make '{name}' the active label" + (f" (key {i + 1})" if i < 9 else "")
+            key_hint = f" (key {i + 1})" if i < 9 else ""
+            btn.tooltip = (f"Label the selected points '{name}'{key_hint}; with none selected, "
+                           "make it the active label")
             btn.style.button_color = colors.get(name, "#888888")
             btn.style.text_color = _text_color(colors.get(name, "#888888"))
             if name == active:
