@@ -62,8 +62,9 @@ class LabelBar:
             name = self.new_name.value
             if not name:
                 return
-            old, self.renaming = self.renaming, None  # blank names reach the handler,
-            if old is None:                           # which says why they are refused
+            # a whitespace-only name reaches the handler, which says why it is refused
+            old, self.renaming = self.renaming, None
+            if old is None:
                 on_create(name)
             else:
                 self.new_name.placeholder = "new label…"
