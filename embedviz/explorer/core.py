@@ -214,11 +214,9 @@ class Explorer(LabelActions, Retraining):
         """Rename label ``old`` to ``new``: its points, colour, key and predictions follow.
         Returns the name as stored (trimmed); ``undo()`` takes it back."""
         with deferred_interrupts():
+            stored = self._clean_name(new)
             with self._lock:
-                at = self._store.classes.index(old) if old in self._store.classes else None
-                new = new.strip() if isinstance(new, str) else new  # as the name box creates
-                self._store.rename_label(old, new)  # an unknown or taken name raises here
-                stored = self._store.classes[at] if at is not None else str(new)
+                self._store.rename_label(old, stored)  # an unknown or taken name raises here
             if self._active == old:
                 self._active = stored
             self._after_label_change({"kind": "rename", "label": stored, "old": old})
@@ -313,8 +311,13 @@ class Explorer(LabelActions, Retraining):
         """Validated, sorted positions (see :meth:`label` for what ``indices`` may be)."""
         return as_positions(row_positions(indices, self._data.frame.index), self._data.n)
 
+    @staticmethod
+    def _clean_name(name: Any) -> str:
+        """A typed label name as the store keeps it (trimmed, checked, NFC)."""
+        return check_name(name.strip() if isinstance(name, str) else name)
+
     def _ensure_label(self, name: str, *, create: bool) -> str:
-        clean = check_name(name.strip() if isinstance(name, str) else name)
+        clean = self._clean_name(name)
         if clean in self._store.classes:
             return clean
         if not create:

@@ -63,11 +63,11 @@ class LabelBar:
             if not name:
                 return
             # a whitespace-only name reaches the handler, which says why it is refused
-            old, self.renaming = self.renaming, None
+            old = self.renaming
+            self.stop_rename()
             if old is None:
                 on_create(name)
             else:
-                self.new_name.placeholder = "new label…"
                 on_rename(old, name)
 
         add.on_click(create)
