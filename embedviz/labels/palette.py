@@ -1,10 +1,7 @@
-"""Label colours: a categorical palette for automatic colours and colour validation.
+"""Label colours: automatic colours for new labels and colour validation.
 
-The palette is Tableau 10 without its grey, then colours picked greedily (farthest in CIELAB
-from those before, from the Kelly, Tableau 20, D3 and Dark2 sets, skipping greys). Before,
-labels 8 and 14 (#ff9da7, #ff9896) were 7.5 apart in CIELAB, one pink blob on the map, and
-label 10 (#bab0ac) was 9.2 from the unlabelled grey; now the closest pair is 26.1 apart and
-no label is nearer than 24.5 to that grey. Past 20 labels, golden-ratio hue steps.
+The first 20 are :data:`embedviz.colors.DISTINCT` (picked to be far apart in CIELAB); past
+20 labels, golden-ratio hue steps.
 """
 from __future__ import annotations
 
@@ -12,14 +9,10 @@ import colorsys
 import re
 from collections.abc import Iterable
 
+from embedviz.colors import DISTINCT
 from embedviz.labels.validate import brief
 
-PALETTE: tuple[str, ...] = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#7a0177",
-    "#e7298a", "#00429d", "#8db600", "#dbdb8d", "#93003a",
-    "#882d17", "#ffbb78", "#a6761d", "#9467bd", "#e377c2",
-)
+PALETTE: tuple[str, ...] = DISTINCT
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import re
 
-#: Categorical palette: Tableau 10 followed by the lighter Tableau 20 partners.
-CATEGORICAL = [
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-]
+from embedviz.colors import DISTINCT
+
+#: Categorical palette (20 colours far apart; the same as new labels get).
+CATEGORICAL = list(DISTINCT)
 
 #: Continuous colour maps as evenly spaced stops; the front end interpolates them.
 COLORMAPS = {

@@ -321,18 +321,3 @@ def test_automatic_snapshots_keep_one_and_reopen_equal(store_path, monkeypatch):
         while s.can_undo:
             s.undo()
         assert s.labelled().size == 0 and s.classes == []
-
-
-def test_automatic_label_colours_are_distinct_and_never_the_unlabelled_grey():
-    def lab(hex_colour: str) -> np.ndarray:  # sRGB -> CIELAB (D65)
-        rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
-        rgb = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-        xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
-                        [0.0193, 0.1192, 0.9505]]) @ rgb / np.array([0.95047, 1.0, 1.08883])
-        f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
-        return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
-
-    colours = [lab(c) for c in PALETTE]
-    closest = min(np.linalg.norm(a - b) for i, a in enumerate(colours) for b in colours[i + 1:])
-    assert closest > 20  # the old palette had two pinks 7.5 apart
-    assert min(np.linalg.norm(c - lab("#c8c8c8")) for c in colours) > 20  # unlabelled grey
