@@ -183,7 +183,8 @@ def _umap_learn(
     model = umap.UMAP(
         n_neighbors=graph.k + 1, metric=graph.metric, min_dist=min_dist, n_epochs=n_epochs,
         init=init_arg, random_state=random_state, precomputed_knn=(indices, distances),
-        verbose=progress, tqdm_kwds={"disable": not progress, "desc": "reduce (umap-learn)"},
+        verbose=progress,  # the bar goes when done: it sat over the Explorer for good
+        tqdm_kwds={"disable": not progress, "desc": "reduce (umap-learn)", "leave": False},
         n_jobs=1 if random_state is not None else -1,
     )
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):

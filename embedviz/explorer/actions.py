@@ -32,7 +32,7 @@ class LabelActions:
     def _ui_create(self, name: str) -> None:
         def run() -> None:
             before = set(self._store.classes)
-            self._active = self._ensure_label(name, create=True)
+            self._active = self._ensure_label(self._existing_case(name), create=True)
             self.bar.new_name.value = ""
             self._refresh_labels()
             key = self._store.classes.index(self._active) + 1
@@ -42,6 +42,13 @@ class LabelActions:
             self.controls.say(f"Label {brief(self._active)} {what}: lasso points, then {how}.")
             self.scatter.focus()  # the next key labels the selection, not the name box
         self._guard(run)
+
+    def _existing_case(self, name: str) -> str:
+        """A typed name that differs from a label only in case means that label: "Zero"
+        typed beside "zero" used to make a second label the map could not tell apart."""
+        typed = name.strip().casefold() if isinstance(name, str) else name
+        same = [c for c in self._store.classes if c.casefold() == typed]
+        return name if not same or name.strip() in same else same[0]
 
     def _ui_rename_start(self) -> None:
         if self._active is None:

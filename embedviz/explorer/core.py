@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..dataset import ExplorerData, resolve_data, row_positions
 from ..labels.interrupts import deferred_interrupts
-from ..labels.validate import as_positions, check_name
+from ..labels.validate import as_positions, brief, check_name
 from ..widget.charts import SideCharts
 from ..widget.colouring import NOVEL_AT, colour_options, colour_spec
 from ..widget.controls import Controls
@@ -215,6 +215,11 @@ class Explorer(LabelActions, Retraining):
         Returns the name as stored (trimmed); ``undo()`` takes it back."""
         with deferred_interrupts():
             stored = self._clean_name(new)
+            clash = [c for c in self._store.classes  # an exact clash: the store says so
+                     if c not in (old, stored) and c.casefold() == stored.casefold()]
+            if clash:  # "Zero" beside "zero": two chips the eye cannot tell apart
+                raise ValueError(f"a label called {brief(clash[0])} already exists (the names "
+                                 "differ only in case); pick another name")
             with self._lock:
                 self._store.rename_label(old, stored)  # an unknown or taken name raises here
             if self._active == old:

@@ -87,7 +87,7 @@ def describe(kind: str, info: dict[str, Any]) -> str:
     """A short readable sentence for an event (long label names cut short)."""
     n = info.get("n_points", 0)
     if kind == CREATE:
-        return f"create label {brief(info['label'])} ({info['color']})"
+        return f"create label {brief(info['label'])}"  # its colour shows on the chip
     if kind == RENAME:
         return f"rename label {brief(info['old'])} to {brief(info['new'])}"
     if kind == RECOLOR:

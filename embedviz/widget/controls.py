@@ -28,9 +28,11 @@ class Controls:
                                    layout=W.Layout(width="230px"),
                                    style={"description_width": "70px"})
         self.color_by.observe(lambda ch: on_color_by(ch["new"]), names="value")
-        self.search = W.Text(placeholder="search text…" if search_enabled else "no text column",
-                             disabled=not search_enabled, continuous_update=False,
-                             layout=W.Layout(width="170px"))
+        # without a text column there is nothing to search: no greyed-out box taking room
+        self.search = W.Text(placeholder="search text…", continuous_update=False,
+                             disabled=not search_enabled,
+                             layout=W.Layout(width="170px",
+                                             display=None if search_enabled else "none"))
         self.search.observe(lambda ch: on_search(ch["new"]), names="value")
         self.similar = W.Button(description="Similar", icon="search",
                                 tooltip="Select the graph neighbours of the selection",

@@ -52,6 +52,7 @@ def test_lasso_hotkey_labels_and_undo(ex, digits):
 
 
 def test_rename_and_delete_the_active_label_from_the_bar(ex, digits):
+    assert ex.controls.search.layout.display == "none"  # no text column: no dead search box
     ex.bar.delete_btn.click()                          # no label yet: both are disabled
     assert ex.bar.rename_btn.disabled and ex.bar.delete_btn.disabled
     zeros, sixes = blob(digits, 0), blob(digits, 6)
@@ -69,9 +70,15 @@ def test_rename_and_delete_the_active_label_from_the_bar(ex, digits):
     ex.bar.rename_btn.click()
     ex.bar.new_name.value = "zero"                     # a taken name: refused, said, kept
     assert ex.store.classes == ["zero", "six", "seven"] and "zero" in ex.controls.status.value
+    with pytest.raises(ValueError, match="differ only in case"):
+        ex.rename_label("seven", "ZERO ")              # the same name to the eye: refused
+    ex.rename_label("seven", "Seven")                  # its own name in another case is fine
+    assert ex.store.classes == ["zero", "six", "Seven"]
+    ex.bar.new_name.value = "SEVEN"                    # typed again: picks that label
+    assert ex.store.classes == ["zero", "six", "Seven"] and ex._active == "Seven"
     ex._ui_pick("six")
     ex.bar.delete_btn.click()
-    assert ex.store.classes == ["zero", "seven"] and ex.labels.iloc[sixes].isna().all()
+    assert ex.store.classes == ["zero", "Seven"] and ex.labels.iloc[sixes].isna().all()
     assert f"its {len(sixes):,} points are unlabelled" in ex.controls.status.value
     ex.undo()                                          # the points come back with their label
     assert ex.labels.iloc[sixes].eq("six").all()
@@ -279,6 +286,7 @@ def test_search_selects_matching_text_and_similar_grows_it(tmp_path):
     texts = ["sparse matrix product", "dense Matrix inverse", "read a file", "write a FILE"] * 5
     ex = ev.Explorer(pd.DataFrame({"text": texts}), embedding=np.random.default_rng(0).normal(size=(20, 6)),
                      text="text", labels=str(tmp_path / "s.embedviz.db"), progress=False)
+    assert ex.controls.search.layout.display is None and not ex.controls.search.disabled
     ex.controls.search.value = "matrix"
     assert sorted(ex.selection.tolist()) == [i for i, t in enumerate(texts) if "matrix" in t.lower()]
     before = set(ex.selection.tolist())

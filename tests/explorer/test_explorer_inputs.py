@@ -188,6 +188,8 @@ def test_the_status_line_answers_every_label_bar_action(ex):
     assert "L9' is active" in said() and "press Assign" in said()  # there is no key 10
     ex.bar.new_name.value = "L2"
     assert "already exists" in said() and "press 3" in said()
+    ex.bar.new_name.value = " l2 "                       # the same name in another case
+    assert "'L2' already exists" in said() and "press 3" in said()
     ex.bar.new_name.value = "   "
     assert "empty or only whitespace" in said()
     assert len(ex.store.classes) == 10
@@ -203,6 +205,9 @@ def test_the_status_line_answers_every_label_bar_action(ex):
     ex.label([5], "x" * 330)
     ex.bar.undo_btn.click()
     assert "Undone: assign 1 points to 'xxx" in said() and len(said()) < 160
+    ex.bar.new_name.value = "fresh"
+    ex.bar.undo_btn.click()
+    assert said() == "Undone: create label 'fresh'"      # no raw hex colour
 
 
 def test_positional_signature_ignores_new_columns_but_not_an_integer_index_of_positions(
