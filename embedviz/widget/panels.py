@@ -52,6 +52,16 @@ def _row_html(row: ItemRow, *, thumb: int) -> tuple[str, bool]:
 #: characters (title, head line and thumbnail: 181 px in chromium); longer content scrolls.
 RICH_PREVIEW_PX = 200
 
+#: The map's mouse and keys (js/src/interact/hotkeys.ts), shown while nothing is hovered.
+MAP_KEYS = (
+    ("drag", "lasso; Shift adds, Ctrl/Alt removes"),
+    ("1–9", "label the selection"),
+    ("Del", "unlabel the selection"),
+    ("Ctrl+Z", "undo (Ctrl+Shift+Z redo)"),
+    ("Esc", "clear the selection"),
+    ("L B P", "lasso, box, pan and zoom"),
+)
+
 
 class PreviewPanel:
     """The item under the mouse (or the last one clicked)."""
@@ -59,14 +69,20 @@ class PreviewPanel:
     def __init__(self, *, rich: bool = False) -> None:
         # ``rich`` items (a thumbnail or a text snippet) get a fixed height, kept while
         # empty: hovering pushed the selection list and charts down by 120 px
+        # empty: hovering pushed the selection list and charts down by 120 px. That reserve
+        # holds the map's keys until a point is hovered, not 200 px of blank.
+        self._rich = rich
         self.widget = W.HTML(self._empty(), layout=W.Layout(height=f"{RICH_PREVIEW_PX}px")
                              if rich else W.Layout(min_height="60px"))
         self.widget.add_class("ev-preview")
         self.failed_images = 0
 
-    @staticmethod
-    def _empty() -> str:
-        return '<div class="ev-panel-title">Preview</div><div class="ev-muted">hover a point</div>'
+    def _empty(self) -> str:
+        head = '<div class="ev-panel-title">Preview</div><div class="ev-muted">hover a point'
+        if not self._rich:
+            return head + "</div>"
+        keys = "".join(f"<tr><td><kbd>{k}</kbd></td><td>{what}</td></tr>" for k, what in MAP_KEYS)
+        return f'{head}; on the map:</div><table class="ev-keys">{keys}</table>'
 
     def show(self, row: ItemRow | None) -> None:
         if row is None:

@@ -9,7 +9,8 @@ CSS = """
 .ev-explorer .ev-muted { color: var(--jp-ui-font-color2, #777); font-size: 12px; }
 .ev-label-bar, .ev-controls { padding: 2px 0; }
 .ev-explorer .widget-hbox { gap: 6px; }
-.ev-label-bar { gap: 12px !important; }
+.ev-label-bar { gap: 4px !important; }
+.ev-label-tools { gap: 12px !important; }
 .ev-gap10 { gap: 12px !important; }
 .ev-chip { border-radius: 12px !important; font-weight: 600; padding: 0 10px !important;
            border: 2px solid transparent !important; }
@@ -37,6 +38,11 @@ CSS = """
 .ev-thumb-missing { display: inline-block; width: 40px; height: 40px; background: #f3f3f3;
                     color: #999; font-size: 9px; text-align: center; line-height: 1.2; padding-top: 8px;
                     border: 1px dashed #ccc; }
+.ev-keys { font-size: 11px; color: var(--jp-ui-font-color2, #666); border-spacing: 0 2px;
+           margin-top: 4px; }
+.ev-keys td:first-child { padding-right: 8px; white-space: nowrap; }
+.ev-keys kbd { font-family: inherit; font-size: 10px; padding: 0 4px; border-radius: 3px;
+               border: 1px solid var(--jp-border-color1, #ccc); background: #f7f7f7; }
 .ev-msg { font-size: 12px; }
 .ev-ok { color: #2a7a2a; } .ev-warn { color: #a66a00; } .ev-error { color: #b00020; font-weight: 600; }
 </style>
