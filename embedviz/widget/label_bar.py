@@ -83,10 +83,12 @@ class LabelBar:
         actions = W.HBox([self.assign_btn, self.unassign_btn, self.rename_btn, self.delete_btn,
                           self.undo_btn, self.redo_btn],
                          layout=W.Layout())
-        self.widget = W.HBox(
-            [title, self.chips, W.HBox([self.new_name, add]), actions],
-            layout=W.Layout(flex_flow="row wrap", align_items="center"),
-        )
+        # the tools keep their row and the chips get their own: with the chips in the same
+        # wrapping row, the third label pushed the buttons onto a new line under the mouse
+        tools = W.HBox([title, W.HBox([self.new_name, add]), actions],
+                       layout=W.Layout(flex_flow="row wrap", align_items="center"))
+        tools.add_class("ev-label-tools")
+        self.widget = W.VBox([tools, self.chips])
         self.widget.add_class("ev-label-bar")
 
     def start_rename(self, name: str) -> None:

@@ -81,8 +81,8 @@ class PreviewPanel:
         head = '<div class="ev-panel-title">Preview</div><div class="ev-muted">hover a point'
         if not self._rich:
             return head + "</div>"
-        keys = "".join(f"<tr><td><kbd>{k}</kbd></td><td>{what}</td></tr>" for k, what in MAP_KEYS)
-        return f'{head}; on the map:</div><table class="ev-keys">{keys}</table>'
+        keys = "".join(f"<kbd>{k}</kbd><span>{what}</span>" for k, what in MAP_KEYS)
+        return f'{head}; on the map:</div><div class="ev-keys">{keys}</div>'
 
     def show(self, row: ItemRow | None) -> None:
         if row is None:

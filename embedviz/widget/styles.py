@@ -6,7 +6,7 @@ import ipywidgets as W
 CSS = """
 <style>
 .ev-explorer { font-family: var(--jp-ui-font-family, system-ui, sans-serif); gap: 6px; }
-.ev-explorer .ev-muted { color: var(--jp-ui-font-color2, #777); font-size: 12px; }
+.ev-explorer .ev-muted { color: var(--jp-ui-font-color2, #777); font-size: 12px; line-height: 18px; }
 .ev-label-bar, .ev-controls { padding: 2px 0; }
 .ev-explorer .widget-hbox { gap: 6px; }
 .ev-label-bar { gap: 4px !important; }
@@ -38,11 +38,12 @@ CSS = """
 .ev-thumb-missing { display: inline-block; width: 40px; height: 40px; background: #f3f3f3;
                     color: #999; font-size: 9px; text-align: center; line-height: 1.2; padding-top: 8px;
                     border: 1px dashed #ccc; }
-.ev-keys { font-size: 11px; color: var(--jp-ui-font-color2, #666); border-spacing: 0 2px;
-           margin-top: 4px; }
-.ev-keys td:first-child { padding-right: 8px; white-space: nowrap; }
+/* a grid, not a table: JupyterLab's rendered-HTML table rules spaced the rows 32 px apart */
+.ev-keys { display: grid; grid-template-columns: max-content 1fr; gap: 3px 8px; margin-top: 6px;
+           font-size: 11px; line-height: 16px; color: var(--jp-ui-font-color2, #666); }
 .ev-keys kbd { font-family: inherit; font-size: 10px; padding: 0 4px; border-radius: 3px;
-               border: 1px solid var(--jp-border-color1, #ccc); background: #f7f7f7; }
+               border: 1px solid var(--jp-border-color1, #ccc); background: #f7f7f7;
+               justify-self: start; }
 .ev-msg { font-size: 12px; }
 .ev-ok { color: #2a7a2a; } .ev-warn { color: #a66a00; } .ev-error { color: #b00020; font-weight: 600; }
 </style>

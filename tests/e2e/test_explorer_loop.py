@@ -93,6 +93,9 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
     kernel_exec(page, "ex._on_hover(-1)")
     page.wait_for_function("() => document.querySelector('.ev-explorer .ev-preview')"
                            ".innerText.includes('hover a point')", timeout=10_000)
+    keys = page.locator(".ev-explorer .ev-preview").evaluate(
+        "p => [p.scrollHeight, p.clientHeight, p.querySelectorAll('.ev-keys kbd').length]")
+    assert keys[0] <= keys[1] and keys[2] == 6, keys  # the whole key guide shows, unscrolled
     top_before = listing.bounding_box()["y"]
     kernel_exec(page, f"ex._on_hover({hovered})")
     page.wait_for_function(f"() => document.querySelector('.ev-explorer .ev-preview')"
@@ -258,4 +261,17 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     counts = kernel_json(page, "ex.labels.value_counts().to_dict()")
     assert counts == {"zero": n_zero, "one": 38}  # 30, and the 8 of the fixed slip
     assert page.locator(f".ev-chip:has-text('zero ({n_zero})')").count() == 1
+
+    # 7. many labels: the chips wrap in their own row; the buttons stay where they were
+    assign = page.locator(".ev-label-bar button:has(.fa-tag)")
+    assign_y = assign.bounding_box()["y"]
+    for name in ("two", "three", "four", "five", "six", "seven", "eight", "nine", "a longer name"):
+        kernel_exec(page, f"ex.bar.new_name.value = {name!r}")
+    page.wait_for_function("() => document.querySelectorAll('.ev-chip').length === 11",
+                           timeout=15_000)
+    assert abs(assign.bounding_box()["y"] - assign_y) <= 1
+    chips = page.locator(".ev-label-bar .ev-chips").bounding_box()
+    tools = page.locator(".ev-label-bar .ev-label-tools").bounding_box()
+    assert chips["y"] >= tools["y"] + tools["height"] - 1       # under the tools, not over them
+    page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_many_labels.png"))
     assert not [e for e in page.errors if "favicon" not in e], page.errors
