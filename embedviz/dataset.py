@@ -125,6 +125,20 @@ def _as_embedding(value: Any, frame: pd.DataFrame) -> np.ndarray:
     return arr
 
 
+def _check_finite(emb: np.ndarray, frame: pd.DataFrame) -> None:
+    """NaN or inf rows are refused with the Explorer's own fix (the compute functions' hint,
+    ``drop_invalid=True``, is no argument of the Explorer)."""
+    bad = np.flatnonzero(~np.isfinite(emb).all(axis=1))
+    if bad.size:
+        rows = ", ".join(repr(r) for r in frame.index[bad[:5]].tolist())
+        raise ValueError(
+            f"The embedding has NaN or inf values in {bad.size:,} row(s) (data rows {rows}"
+            f"{', …' if bad.size > 5 else ''}). Drop those rows from the data and the embedding "
+            "together: keep = np.isfinite(emb).all(axis=1); Explorer(df[keep], "
+            "embedding=emb[keep], ...)."
+        )
+
+
 def row_positions(indices: Any, index: pd.Index) -> Any:
     """Pandas row selections as positions into the data: a boolean Series (aligned on the
     data's ``index``) or a pandas Index of the data's row labels (``df.index[mask]``).
@@ -181,6 +195,8 @@ def resolve_data(
     if embedding is None and isinstance(data, np.ndarray) and data.ndim == 2:
         embedding = data
     emb = _as_embedding(embedding, frame) if embedding is not None else None
+    if emb is not None:
+        _check_finite(emb, frame)
     if emb is None and text_col is None and image_col is None:
         raise ValueError(
             "Nothing to map: pass embedding= (a column name or an (n, d) array), "

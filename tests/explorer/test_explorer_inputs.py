@@ -136,6 +136,21 @@ def test_labels_path_and_color_by_are_checked_first(frame, X, tmp_path):
                     color_by="nope")
 
 
+def test_nan_in_the_embedding_names_the_rows_and_a_fix_the_explorer_takes(frame, X, tmp_path):
+    emb = X.copy()
+    emb[[3, 7]] = np.nan
+    path = str(tmp_path / "n.embedviz.db")
+    rows = f"data rows {frame.index[3]}, {frame.index[7]}"   # named by the data's index
+    for given in (emb, "vec"):  # an array, or a column of vectors
+        with pytest.raises(ValueError, match=rf"2 row\(s\) \({rows}\).*np.isfinite") as err:
+            ev.Explorer(frame.assign(vec=list(emb)), embedding=given, labels=path, progress=False)
+        assert "drop_invalid" not in str(err.value)   # no argument of the Explorer
+    keep = np.isfinite(emb).all(axis=1)                # the fix the message names works
+    ex = ev.Explorer(frame[keep], embedding=emb[keep], labels=path, map_method="pca",
+                     progress=False)
+    assert ex.xy.shape == (N - 2, 2)
+
+
 @pytest.mark.parametrize("n", [0, 1, 2])
 def test_too_few_points_say_how_many_are_needed(tmp_path, n):
     with pytest.raises(ValueError, match="at least 3 points"):
