@@ -9,6 +9,11 @@ import numpy as np
 from ..labels.validate import brief
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 point', '2 points', '1,797 points'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _next_group(shown: int, remaining: list[np.ndarray]) -> tuple[int, np.ndarray]:
     """The group after ``shown`` (cycling) that still has points, as (position, points);
     (-1, empty) when every group is empty."""
@@ -39,7 +44,10 @@ class LabelActions:
             how = f"press {key} or Assign" if key <= 9 else (
                 "press Assign (keys 1-9 reach the first nine labels)")
             what = "is active" if self._active not in before else "already exists; it is active"
-            self.controls.say(f"Label {brief(self._active)} {what}: lasso points, then {how}.")
+            n = int(self.selection.size)
+            todo = (f"{how} to label the {counted(n, 'selected point')}" if n
+                    else f"lasso points, then {how}")
+            self.controls.say(f"Label {brief(self._active)} {what}: {todo}.")
             self.scatter.focus()  # the next key labels the selection, not the name box
         self._guard(run)
 
@@ -74,9 +82,10 @@ class LabelActions:
                 raise ValueError("No label to delete yet.")
             n = int(self._store.counts().get(name, 0))
             self.delete_label(name)
-            self.controls.say(f"Deleted {brief(name)}: its {n:,} points are unlabelled "
+            self.controls.say(f"Deleted {brief(name)}: its {counted(n, 'point')} are unlabelled "
                               "(Ctrl+Z restores them).", kind="ok")
         self._guard(run)
+        self.scatter.focus()  # keys go to the map, not the button (nor JupyterLab)
 
     def _ui_undo_redo(self, redo: bool) -> None:
         def run() -> None:
@@ -91,6 +100,7 @@ class LabelActions:
             self.controls.say(f"{verb}: {what}{again}" if done else f"Nothing to {action}",
                               kind="ok" if done else "warn")
         self._guard(run)
+        self.scatter.focus()
 
     def _ui_pick(self, name: str) -> None:
         self.bar.stop_rename()
@@ -109,14 +119,30 @@ class LabelActions:
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso points on the map first.")
             before = self._store.version
+            target = self._ensure_label(target, create=False)
+            taken = self._taken_from(sel, target)
             self.label(sel, target, create=False, source="lasso")
             # only a lasso that changed labels is one Ctrl+Z can hand back
             changed = self._store.version > before
             self._last_lasso = (self._store.version, sel) if changed else None
             self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
-            self.controls.say(f"{sel.size:,} points → {brief(target)} (Ctrl+Z undoes and selects "
-                              "them again)", kind="ok")
+            self.controls.say(f"{counted(int(sel.size), 'point')} → {brief(target)}{taken} "
+                              "(Ctrl+Z undoes and selects them again)", kind="ok")
         self._guard(run)
+        self.scatter.focus()
+
+    def _taken_from(self, sel: np.ndarray, target: str) -> str:
+        """', 67 of them were 'files'': a lasso over labelled points relabels them, said."""
+        codes = self._store.codes()[sel]
+        classes = self._store.classes
+        moved = codes[(codes >= 0) & (codes != classes.index(target))]
+        if moved.size == 0:
+            return ""
+        top = int(np.bincount(moved).argmax())
+        n_top = int((moved == top).sum())
+        if n_top == moved.size:
+            return f" ({moved.size:,} of them were {brief(classes[top])})"
+        return f" ({moved.size:,} of them had other labels, {n_top:,} {brief(classes[top])})"
 
     def _ui_unassign(self) -> None:
         def run() -> None:
@@ -124,8 +150,9 @@ class LabelActions:
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso the points to unlabel first.")
             self.unlabel(sel)
-            self.controls.say(f"labels removed from {sel.size:,} points", kind="ok")
+            self.controls.say(f"Labels removed from {counted(int(sel.size), 'point')}.", kind="ok")
         self._guard(run)
+        self.scatter.focus()
 
     def _on_key(self, key: str) -> None:
         if key.startswith("digit:"):
@@ -135,6 +162,11 @@ class LabelActions:
                 self.controls.say(f"No label {i + 1} yet: create one with 'new label…'.", kind="warn")
                 return
             self._active = classes[i]
+            if self.selection.size == 0:  # the key still picks the label: say so
+                self._refresh_labels()
+                self.controls.say(f"Label {brief(classes[i])} is active; nothing is selected: "
+                                  f"lasso points, then press {i + 1}.", kind="warn")
+                return
             self._ui_assign(classes[i])
         elif key in ("undo", "redo"):
             self._ui_undo_redo(key == "redo")
@@ -148,7 +180,14 @@ class LabelActions:
         found = self._data.frame[column].astype(str).str.contains(query, case=False, regex=False)
         hits = np.flatnonzero(found.to_numpy(dtype=bool)).astype(np.uint32)
         self.selection = hits
-        self.controls.say(f"{hits.size:,} items contain '{query}'", kind="ok" if hits.size else "warn")
+        # the box empties, so the same query runs again (it runs on a change of the box);
+        # the status line keeps what was searched
+        self.controls.search.value = ""
+        verb = "contains" if hits.size == 1 else "contain"
+        self.controls.say(f"{counted(int(hits.size), 'item')} {verb} {brief(query)}"
+                          + (": press 1-9 to label them" if hits.size else ""),
+                          kind="ok" if hits.size else "warn")
+        self.scatter.focus()  # the number key labels the hits, not the search box
 
     def _ui_similar(self) -> None:
         sel = self.selection
@@ -207,7 +246,9 @@ class LabelActions:
         how = (f"press {key} to relabel them {brief(group.predicted)}" if key and key <= 9
                else "label them with the right name")
         self.controls.say(
-            f"Labels that look wrong, {at + 1} of {len(found)}: {picked.size:,} points labelled "
-            f"{brief(group.given)} look like {brief(group.predicted)}. Check the previews, then "
+            f"Labels that look wrong, {at + 1} of {len(found)}: "
+            f"{counted(int(picked.size), 'point')} labelled {brief(group.given)} "
+            f"look{'s' if picked.size == 1 else ''} like {brief(group.predicted)}. Check the "
+            "previews, then "
             f"{how}, or Unassign them.", kind="ok")
 

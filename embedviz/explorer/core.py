@@ -114,7 +114,9 @@ class Explorer(LabelActions, Retraining):
     def _build_ui(self, *, height: int, color_by: str | None) -> None:
         from ..widget.scatter import Scatter
 
-        self.scatter = Scatter(self._xy, height=height, layout=W.Layout(width="100%"))
+        # lasso by default: it is what the Explorer is for (P pans, the wheel zooms)
+        self.scatter = Scatter(self._xy, height=height, tool="lasso",
+                               layout=W.Layout(width="100%"))
         self.scatter.on_select(lambda _sel: self._on_selection())
         self.scatter.on_hover(self._on_hover)
         self.scatter.on_key(self._on_key)
@@ -146,6 +148,7 @@ class Explorer(LabelActions, Retraining):
         main.add_class("ev-gap10")
         self.widget = W.VBox([style_widget(), self.bar.widget, self.controls.widget, main])
         self.widget.add_class("ev-explorer")
+        self.widget.add_class("ev-key-scope")  # keys on its buttons act as on the map (JS)
         default = color_by or ("label" if self._store.classes else "cluster")
         self.controls.color_by.value = default if default in self.controls.color_by.options else "cluster"
         self._refresh_labels()

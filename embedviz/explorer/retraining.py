@@ -65,6 +65,7 @@ class Retraining:
 
     def _ui_retrain(self) -> None:
         self._guard(self._start_retrain)
+        self.scatter.focus()  # the button is disabled now: keys would fall to JupyterLab
 
     def _ui_cancel(self) -> None:
         self.cancel_retrain()

@@ -46,8 +46,9 @@ class LabelBar:
         self.chips = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.chips.add_class("ev-chips")
         self.new_name = W.Text(placeholder="new label…", layout=W.Layout(width="140px"))
-        add = W.Button(description="Add", icon="plus", layout=W.Layout(width="70px"),
-                       tooltip="Create a label (Enter)")
+        self.add_btn = add = W.Button(description="Add", icon="plus",
+                                      layout=W.Layout(width="auto"),
+                                      tooltip="Create a label (Enter)")
         auto = W.Layout(width="auto")
         self.assign_btn = W.Button(description="Assign", icon="tag", layout=auto, tooltip="Assign the selection to the active label (or press its number)")
         self.unassign_btn = W.Button(description="Unassign", icon="eraser", layout=W.Layout(width="auto"), tooltip="Remove labels from the selection (Delete)")
@@ -96,11 +97,15 @@ class LabelBar:
         self.renaming = name
         self.new_name.value = ""
         self.new_name.placeholder = f"rename {shortened(name, 8)} to…"
+        self.add_btn.description, self.add_btn.icon = "Rename", "pencil"
+        self.add_btn.tooltip = f"Rename {name!r} to the name in the box (Enter)"
         self.new_name.focus()
 
     def stop_rename(self) -> None:
         self.renaming = None
         self.new_name.placeholder = "new label…"
+        self.add_btn.description, self.add_btn.icon = "Add", "plus"
+        self.add_btn.tooltip = "Create a label (Enter)"
 
     def _chip(self, name: str) -> W.Button:
         if name not in self._chips:

@@ -55,11 +55,11 @@ RICH_PREVIEW_PX = 200
 #: The map's mouse and keys (js/src/interact/hotkeys.ts), shown while nothing is hovered.
 MAP_KEYS = (
     ("drag", "lasso; Shift adds, Ctrl/Alt removes"),
+    ("wheel", "zoom; P pans, L lassos again"),
     ("1–9", "label the selection"),
     ("Del", "unlabel the selection"),
     ("Ctrl+Z", "undo (Ctrl+Shift+Z redo)"),
     ("Esc", "clear the selection"),
-    ("L B P", "lasso, box, pan and zoom"),
 )
 
 

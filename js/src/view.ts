@@ -62,6 +62,7 @@ export class ScatterView {
   private highlight: Uint32Array = new Uint32Array(0);
   private drawing: Promise<void> = Promise.resolve();
   private cleanups: (() => void)[] = [];
+  private keyScope: HTMLElement | null = null;
   private frame = 0;
 
   constructor(private options: ViewOptions, private cb: ViewCallbacks) {
@@ -155,7 +156,30 @@ export class ScatterView {
   }
 
   // ----- drawing ---------------------------------------------------------------------------
+  /**
+   * Inside an element of class `ev-key-scope` (the Explorer), keys pressed on its buttons act
+   * as on the map (Ctrl+Z right after the bin restores the label), and no other plain key
+   * reaches JupyterLab: its command mode turned the Explorer's cell into Markdown on M and
+   * inserted cells on B while a button had the focus. Text boxes and Tab keep their keys.
+   * Runs once the view is in the page (the first layout).
+   */
+  private adoptKeyScope(): void {
+    const scope = this.keyScope === null ? this.root.closest<HTMLElement>('.ev-key-scope') : null;
+    if (!scope) return;
+    this.keyScope = scope;
+    const onScopeKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (!target || this.root.contains(target) || e.key === 'Tab') return;
+      if (target.closest('input, textarea, select, [contenteditable="true"]')) return;
+      if (mapKey(e)) this.onKeyDown(e);
+      else if (!e.ctrlKey && !e.metaKey && !e.altKey) e.stopPropagation(); // a button still clicks
+    };
+    scope.addEventListener('keydown', onScopeKey);
+    this.cleanups.push(() => scope.removeEventListener('keydown', onScopeKey));
+  }
+
   private layout(): void {
+    this.adoptKeyScope();
     const width = Math.floor(this.plot.clientWidth), height = this.options.height;
     if (width <= 0) return;
     this.canvas.style.width = `${width}px`;

@@ -123,7 +123,9 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     page = explorer_page
     page.locator(ROOT).scroll_into_view_if_needed()
 
-    # 1. create a label through the label bar (with a typo), then rename it with the pencil
+    # 1. the map starts with the lasso (it is what the Explorer is for); create a label
+    #    through the label bar (with a typo), then rename it with the pencil
+    assert "ev-active" in page.locator(f'{ROOT} [data-action="tool-lasso"]').get_attribute("class")
     page.locator(".ev-label-bar input").fill("zer")
     page.locator(".ev-label-bar input").press("Enter")
     page.wait_for_selector(".ev-chip:has-text('zer')", timeout=10_000)
@@ -274,4 +276,22 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     tools = page.locator(".ev-label-bar .ev-label-tools").bounding_box()
     assert chips["y"] >= tools["y"] + tools["height"] - 1       # under the tools, not over them
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_many_labels.png"))
+
+    # 8. keys pressed while an Explorer button has the focus act as on the map, and no
+    #    other key reaches JupyterLab's command mode (M made the cell Markdown, B added one)
+    page.locator(".ev-label-bar button:has(.fa-trash)").click()      # deletes 'a longer name'
+    page.wait_for_function("() => document.querySelectorAll('.ev-chip').length === 10",
+                           timeout=15_000)
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    undo = page.locator(".ev-label-bar button:has(.fa-undo)")
+    undo.focus()
+    page.keyboard.press("Control+z")                                 # on the button: undoes
+    page.wait_for_function("() => document.querySelectorAll('.ev-chip').length === 11",
+                           timeout=15_000)
+    undo.focus()
+    for key in ("m", "b", "Enter"):
+        page.keyboard.press(key)
+    page.wait_for_timeout(500)
+    assert page.locator(".jp-Notebook .jp-Cell").count() == cells
+    assert page.locator(".ev-explorer").count() == 1                 # its cell is still code
     assert not [e for e in page.errors if "favicon" not in e], page.errors

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 import time
 
 import numpy as np
@@ -289,6 +290,47 @@ def test_search_selects_matching_text_and_similar_grows_it(tmp_path):
     assert ex.controls.search.layout.display is None and not ex.controls.search.disabled
     ex.controls.search.value = "matrix"
     assert sorted(ex.selection.tolist()) == [i for i, t in enumerate(texts) if "matrix" in t.lower()]
+    assert "10 items contain 'matrix': press 1-9" in html.unescape(ex.controls.status.value)
+    assert ex.controls.search.value == ""               # so the same query runs again
+    ex.selection = []
+    ex.controls.search.value = "matrix"                  # it used to do nothing the 2nd time
+    assert ex.selection.size == 10
     before = set(ex.selection.tolist())
     ex.controls.similar.click()
     assert before < set(ex.selection.tolist())
+
+
+def test_after_each_button_the_map_takes_the_keys(ex, digits, monkeypatch):
+    """A button keeps the focus after a click, and keys on it went to JupyterLab: Ctrl+Z after
+    the bin did nothing and M made the Explorer's cell Markdown. Each action hands the
+    focus to the map (the browser half is in tests/e2e/test_explorer_loop.py)."""
+    asked = []
+    monkeypatch.setattr(ex.scatter, "focus", lambda: asked.append(1))
+    ex.bar.new_name.value = "zero"
+    front_end_selects(ex.scatter, blob(digits, 0))
+    for click in (ex.bar.assign_btn.click, ex.bar.undo_btn.click, ex.bar.redo_btn.click,
+                  ex.bar.unassign_btn.click, ex.bar.delete_btn.click, ex.controls.retrain.click):
+        before = len(asked)
+        click()
+        assert len(asked) > before, click
+    ex.cancel_retrain()
+
+
+def test_the_status_says_what_a_lasso_or_a_key_did_beyond_labelling(ex, digits):
+    def said() -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", ex.controls.status.value))
+
+    ex.bar.new_name.value = "zero"
+    ex.label(blob(digits, 0, 30), "zero")
+    front_end_selects(ex.scatter, blob(digits, 0, 40))
+    ex.bar.new_name.value = "round"                     # points are selected already
+    assert "Label 'round' is active: press 2 or Assign to label the 40 selected points." == said()
+    front_end_key(ex.scatter, "digit:2")
+    overlap = len(np.intersect1d(blob(digits, 0, 30), blob(digits, 0, 40)))
+    assert f"40 points → 'round' ({overlap} of them were 'zero')" in said()  # not silent
+    front_end_key(ex.scatter, "digit:1")                # nothing selected: the key picks 1
+    assert "Label 'zero' is active; nothing is selected" in said() and ex._active == "zero"
+    ex.bar.rename_btn.click()                            # the Add button says what it does
+    assert ex.bar.add_btn.description == "Rename"
+    ex.bar.new_name.value = "nought"
+    assert ex.bar.add_btn.description == "Add" and ex.store.classes == ["nought", "round"]
