@@ -8,7 +8,7 @@ from .preview import shortened
 
 _LAYOUT = dict(
     height=190,
-    width=330,
+    width=316,  # 330 in the 340 px side column, beside its scrollbar, scrolled it sideways
     autosize=False,
     margin=dict(l=36, r=8, t=28, b=26),
     font=dict(size=11),
@@ -54,7 +54,10 @@ class SideCharts:
             layout=dict(title=dict(text="Prediction confidence", x=0.02), bargap=0.05, **_LAYOUT),
         )
         for name in ("counts", "rounds", "confidence"):
-            _show_hint(getattr(self, name), HINTS[name])
+            fig = getattr(self, name)
+            # plotly's toolbar sat over each title (zoom and pan on a 190 px chart help no one)
+            fig._config = {"displayModeBar": False}
+            _show_hint(fig, HINTS[name])
         self._history: list[tuple[int, float]] = []
 
     def show_counts(self, names: list[str], counts: list[int], colors: list[str]) -> None:

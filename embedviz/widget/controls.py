@@ -54,14 +54,17 @@ class Controls:
         self.check_labels.on_click(lambda _: on_check_labels())
         self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0,
                                         layout=W.Layout(width="140px", display="none"))
-        self.status = W.HTML("", layout=W.Layout(flex="1 1 auto"))
+        # the status has a row of its own, two lines tall: beside the buttons, a longer
+        # message wrapped onto a new line and pushed the map down 38 px under the mouse
+        self.status = W.HTML("", layout=W.Layout(width="100%"))
         self._kind = "info"
         self.status.add_class("ev-status")
-        self.widget = W.HBox(
+        buttons = W.HBox(
             [self.color_by, self.search, self.similar, self.retrain, self.cancel, self.new_class,
-             self.check_labels, self.progress, self.status],
+             self.check_labels, self.progress],
             layout=W.Layout(flex_flow="row wrap", align_items="center"),
         )
+        self.widget = W.VBox([buttons, self.status])
         self.widget.add_class("ev-controls")
 
     def set_busy(self, busy: bool) -> None:

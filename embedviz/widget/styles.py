@@ -44,6 +44,8 @@ CSS = """
 .ev-keys kbd { font-family: inherit; font-size: 10px; padding: 0 4px; border-radius: 3px;
                border: 1px solid var(--jp-border-color1, #ccc); background: #f7f7f7;
                justify-self: start; }
+.ev-controls .ev-status { min-height: 36px; }
+.ev-controls .ev-status .widget-html-content { line-height: 18px; }
 .ev-msg { font-size: 12px; }
 .ev-ok { color: #2a7a2a; } .ev-warn { color: #a66a00; } .ev-error { color: #b00020; font-weight: 600; }
 </style>

@@ -96,6 +96,11 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
     keys = page.locator(".ev-explorer .ev-preview").evaluate(
         "p => [p.scrollHeight, p.clientHeight, p.querySelectorAll('.ev-keys kbd').length]")
     assert keys[0] <= keys[1] and keys[2] == 6, keys  # the whole key guide shows, unscrolled
+    side = page.locator(".ev-explorer .ev-side").evaluate(
+        "s => [s.offsetWidth, ...[...s.querySelectorAll('svg.main-svg')].map(g => g.width.baseVal.value)]")
+    # the charts fit beside the column's 15 px scrollbar: at 330 px they scrolled it sideways
+    assert len(side) > 1 and max(side[1:]) + 15 <= side[0], side
+    assert page.locator(".ev-explorer .ev-side .modebar").count() == 0  # it covered the titles
     top_before = listing.bounding_box()["y"]
     kernel_exec(page, f"ex._on_hover({hovered})")
     page.wait_for_function(f"() => document.querySelector('.ev-explorer .ev-preview')"
@@ -230,9 +235,18 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
         button = page.locator(f".ev-controls button:has-text('{name}')")
         clipped = button.evaluate("b => [b.scrollWidth, b.clientWidth, b.innerText]")
         assert clipped[0] <= clipped[1] and clipped[2].endswith(")"), clipped
+    map_top = page.locator(ROOT).bounding_box()["y"]
     page.locator(".ev-controls button:has-text('Check labels')").click()
     page.wait_for_function("() => document.querySelector('.ev-explorer .ev-status').innerText"
                            ".includes(\"look like 'one'\")", timeout=20_000)
+    # its long message has room: the map does not jump (it moved 38 px in a text notebook)
+    assert abs(page.locator(ROOT).bounding_box()["y"] - map_top) <= 1
+    for message in ("short", "a two-line message " * 13):
+        kernel_exec(page, f"ex.controls.say({message!r})")
+        page.wait_for_function(f"() => document.querySelector('.ev-controls .ev-status')"
+                               f".innerText.trim() === {message.strip()!r}", timeout=10_000)
+        assert abs(page.locator(ROOT).bounding_box()["y"] - map_top) <= 1, message
+    kernel_exec(page, "ex._ui_check_labels()")  # back to where the steps below start
     assert "press 2 to relabel them 'one'" in page.locator(".ev-controls .ev-status").inner_text()
     page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected"
                            f" === '{len(slip)}'", timeout=20_000)
