@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -43,9 +44,14 @@ def _walk(package: str, max_modules: int):
                         for p in m.name.split(".")[1:])]
     for name in names[:max_modules]:
         try:
-            yield importlib.import_module(name)
+            # importing every sub-module wakes deprecation notices (sklearn's
+            # enable_hist_gradient_boosting printed one in red over the text example)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                module = importlib.import_module(name)
         except Exception:  # optional sub-modules may need extras that are not installed
             continue
+        yield module
 
 
 def docstrings_frame(
