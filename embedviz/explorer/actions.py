@@ -186,7 +186,7 @@ class LabelActions:
         verb = "contains" if hits.size == 1 else "contain"
         self.controls.say(f"{counted(int(hits.size), 'item')} {verb} {brief(query)}"
                           + (": press 1-9 to label them" if hits.size else ""),
-                          kind="ok" if hits.size else "warn")
+                          kind="ok" if hits.size else "warn", about_selection=True)
         self.scatter.focus()  # the number key labels the hits, not the search box
 
     def _ui_similar(self) -> None:
@@ -197,7 +197,8 @@ class LabelActions:
         grown = np.union1d(sel, self._graph.indices[sel].ravel()).astype(np.uint32)
         self.selection = grown
         self.scatter.focus()
-        self.controls.say(f"{grown.size - sel.size:,} similar points added", kind="ok")
+        self.controls.say(f"{grown.size - sel.size:,} similar points added", kind="ok",
+                          about_selection=True)
 
     def _ui_new_class(self) -> None:
         """Select the next candidate new class (a cluster of points that fit no label)."""
@@ -219,7 +220,7 @@ class LabelActions:
         self.controls.say(
             f"Possible new class {at + 1} of {len(found)}: {picked.size:,} points that fit no "
             "label are selected. Type a name and press Add, then press its number to label "
-            "them.", kind="ok")
+            "them.", kind="ok", about_selection=True)
 
     def _ui_check_labels(self) -> None:
         """Select the next group of labels that look wrong (points labelled A that look
@@ -250,5 +251,5 @@ class LabelActions:
             f"{counted(int(picked.size), 'point')} labelled {brief(group.given)} "
             f"look{'s' if picked.size == 1 else ''} like {brief(group.predicted)}. Check the "
             "previews, then "
-            f"{how}, or Unassign them.", kind="ok")
+            f"{how}, or Unassign them.", kind="ok", about_selection=True)
 

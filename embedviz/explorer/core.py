@@ -117,7 +117,7 @@ class Explorer(LabelActions, Retraining):
         # lasso by default: it is what the Explorer is for (P pans, the wheel zooms)
         self.scatter = Scatter(self._xy, height=height, tool="lasso",
                                layout=W.Layout(width="100%"))
-        self.scatter.on_select(lambda _sel: self._on_selection())
+        self.scatter.on_select(lambda _sel: self._on_selection(changed=True))
         self.scatter.on_hover(self._on_hover)
         self.scatter.on_key(self._on_key)
         self.bar = LabelBar(on_create=self._ui_create, on_pick=self._ui_pick,
@@ -391,8 +391,9 @@ class Explorer(LabelActions, Retraining):
         self.controls.clear_stale()
         self._recolour()
 
-    def _on_selection(self) -> None:
-        self.controls.clear_stale()
+    def _on_selection(self, changed: bool = False) -> None:
+        """Show the selected items (``changed``: the selection itself, not its labels)."""
+        self.controls.clear_stale(selection_changed=changed)
         sel = self.selection
         self.selected.show([self._row(int(i)) for i in sel[: self.selected.limit]], int(sel.size))
 

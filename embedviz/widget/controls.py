@@ -57,7 +57,7 @@ class Controls:
         # the status has a row of its own, two lines tall: beside the buttons, a longer
         # message wrapped onto a new line and pushed the map down 38 px under the mouse
         self.status = W.HTML("", layout=W.Layout(width="100%"))
-        self._kind = "info"
+        self._kind, self._about_selection = "info", False
         self.status.add_class("ev-status")
         buttons = W.HBox(
             [self.color_by, self.search, self.similar, self.retrain, self.cancel, self.new_class,
@@ -85,15 +85,17 @@ class Controls:
         self.check_labels.description = f"Check labels ({count})"
         self.check_labels.layout.display = "" if count else "none"
 
-    def say(self, message: str, *, kind: str = "info") -> None:
-        """One status line; ``kind`` is info, ok, warn or error."""
+    def say(self, message: str, *, kind: str = "info", about_selection: bool = False) -> None:
+        """One status line; ``kind`` is info, ok, warn or error. A message ``about_selection``
+        ("17 points ... are selected") goes when the selection changes."""
         import html
 
-        self._kind = kind
+        self._kind, self._about_selection = kind, about_selection
         self.status.value = f'<span class="ev-msg ev-{kind}">{html.escape(message)}</span>'
 
-    def clear_stale(self) -> None:
+    def clear_stale(self, *, selection_changed: bool = False) -> None:
         """Drop a warning or error once the user has moved on (a new selection, another
-        colouring): it read as being about the new action."""
-        if self._kind in ("warn", "error"):
+        colouring): it read as being about the new action. A message about the selection
+        goes with it: "Possible new class 2 of 5: 36 points are selected" stayed after Esc."""
+        if self._kind in ("warn", "error") or (selection_changed and self._about_selection):
             self.say("")

@@ -298,6 +298,11 @@ def test_search_selects_matching_text_and_similar_grows_it(tmp_path):
     before = set(ex.selection.tolist())
     ex.controls.similar.click()
     assert before < set(ex.selection.tolist())
+    assert "similar points added" in ex.controls.status.value
+    ex.controls.color_by.value = "text"                  # the selection is the same: it stays
+    assert "similar points added" in ex.controls.status.value
+    front_end_selects(ex.scatter, [])                    # Esc: a message about it would lie
+    assert ex.controls.status.value.count(">") == 2 and "similar" not in ex.controls.status.value
 
 
 def test_after_each_button_the_map_takes_the_keys(ex, digits, monkeypatch):
