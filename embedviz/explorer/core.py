@@ -136,7 +136,8 @@ class Explorer(LabelActions, Retraining):
         )
         self.preview = PreviewPanel(rich=self._data.image_column is not None
                                     or self._data.text_column is not None)
-        self.selected = SelectionPanel()
+        self.selected = SelectionPanel(grid=self._data.image_column is not None
+                                       and self._data.text_column is None)
         self.charts = SideCharts()
         side = W.VBox([self.preview.widget, self.selected.widget, self.charts.counts,
                        self.charts.rounds, self.charts.confidence],

@@ -46,6 +46,9 @@ CSS = """
                justify-self: start; }
 .ev-controls .ev-status { min-height: 36px; }
 .ev-controls .ev-status .widget-html-content { line-height: 18px; }
+.ev-grid { display: flex; flex-wrap: wrap; gap: 3px; padding-top: 4px; }
+.ev-tile { border-bottom: 4px solid #c8c8c8; line-height: 0; }
+.ev-tile .ev-thumb { border-radius: 2px 2px 0 0; }
 .ev-msg { font-size: 12px; }
 .ev-ok { color: #2a7a2a; } .ev-warn { color: #a66a00; } .ev-error { color: #b00020; font-weight: 600; }
 </style>

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embedviz.widget.panels import MAP_KEYS, ItemRow, PreviewPanel
+import numpy as np
+
+from embedviz.widget.panels import GRID_LIMIT, MAP_KEYS, ItemRow, PreviewPanel, SelectionPanel
 
 HOTKEYS = Path(__file__).parents[2] / "js" / "src" / "interact" / "hotkeys.ts"
 
@@ -28,3 +30,19 @@ def test_the_keys_named_are_the_keys_the_map_handles():
     handled = HOTKEYS.read_text()
     for key in ("'Escape'", "'Delete'", "'z'", "'l'", "'b'", "'p'", "[1-9]"):
         assert key in handled, key  # a key the guide names but the map no longer handles
+
+
+def test_a_selection_of_images_shows_a_grid_of_labelled_thumbnails():
+    image = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    rows = [ItemRow(index=i, label="zero" if i % 2 else None, color="#4e79a7" if i % 2 else None,
+                    image=image, extra="pred: zero (0.90)") for i in range(GRID_LIMIT)]
+    panel = SelectionPanel(grid=True)
+    assert panel.limit == GRID_LIMIT
+    panel.show(rows + rows, 2 * GRID_LIMIT)
+    value = panel.widget.value
+    assert value.count('class="ev-tile"') == GRID_LIMIT and "(96 points)" in value
+    assert 'title="#1 zero · pred: zero (0.90)"' in value and "border-bottom-color:#4e79a7" in value
+    assert 'title="#0 unlabelled' in value                      # grey, and said on hover
+    listing = SelectionPanel()                                  # text items: a list of rows
+    listing.show(rows, GRID_LIMIT)
+    assert listing.widget.value.count('class="ev-item"') == listing.limit == 8
