@@ -159,8 +159,7 @@ export class ScatterView {
   /**
    * Inside an element of class `ev-key-scope` (the Explorer), keys pressed on its buttons act
    * as on the map (Ctrl+Z right after the bin restores the label), and no other plain key
-   * reaches JupyterLab: its command mode turned the Explorer's cell into Markdown on M and
-   * inserted cells on B while a button had the focus. Text boxes and Tab keep their keys.
+   * reaches JupyterLab (see onKeyDown). Text boxes keep their keys.
    * Runs once the view is in the page (the first layout).
    */
   private adoptKeyScope(): void {
@@ -169,10 +168,9 @@ export class ScatterView {
     this.keyScope = scope;
     const onScopeKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
-      if (!target || this.root.contains(target) || e.key === 'Tab') return;
+      if (!target || this.root.contains(target)) return; // the map's own listener had it
       if (target.closest('input, textarea, select, [contenteditable="true"]')) return;
-      if (mapKey(e)) this.onKeyDown(e);
-      else if (!e.ctrlKey && !e.metaKey && !e.altKey) e.stopPropagation(); // a button still clicks
+      this.onKeyDown(e);
     };
     scope.addEventListener('keydown', onScopeKey);
     this.cleanups.push(() => scope.removeEventListener('keydown', onScopeKey));
@@ -322,9 +320,18 @@ export class ScatterView {
     this.tooltip.style.top = `${Math.max(4, py - 28)}px`;
   }
 
+  /**
+   * Keys on the map (or, in an Explorer, on its buttons). A map key acts and goes no
+   * further; any other key without Ctrl/Cmd, Tab aside, stops here too: JupyterLab's
+   * command mode made the cell Markdown on M, cut it on X and re-ran it on Shift+Enter
+   * while the map had the focus. Its default action stays (Enter still clicks a button).
+   */
   private onKeyDown(e: KeyboardEvent): void {
     const result = mapKey(e);
-    if (!result) return;
+    if (!result) {
+      if (e.key !== 'Tab' && !e.ctrlKey && !e.metaKey) e.stopPropagation();
+      return;
+    }
     e.stopPropagation(); // keep JupyterLab's notebook shortcuts (1-9, Z, ...) off these keys
     e.preventDefault();
     if (result.kind === 'python') this.cb.onKey(result.event);

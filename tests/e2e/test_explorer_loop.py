@@ -305,10 +305,11 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     page.keyboard.press("Control+z")                                 # on the button: undoes
     page.wait_for_function("() => document.querySelectorAll('.ev-chip').length === 11",
                            timeout=15_000)
-    undo.focus()
-    for key in ("m", "b", "Enter"):
-        page.keyboard.press(key)
-    page.wait_for_timeout(500)
-    assert page.locator(".jp-Notebook .jp-Cell").count() == cells
-    assert page.locator(".ev-explorer").count() == 1                 # its cell is still code
+    for focused in (undo, page.locator(ROOT), page.locator(f'{ROOT} [data-action="reset-view"]')):
+        for key in ("m", "b", "x", "a", "r", "ArrowDown", "Enter", "Shift+Enter"):
+            focused.focus()  # on a button, on the map itself, on a map tool
+            page.keyboard.press(key)
+        page.wait_for_timeout(500)
+        assert page.locator(".jp-Notebook .jp-Cell").count() == cells
+        assert page.locator(".ev-explorer").count() == 1             # its cell is still code
     assert not [e for e in page.errors if "favicon" not in e], page.errors
