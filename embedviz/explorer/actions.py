@@ -98,7 +98,7 @@ class LabelActions:
                 again = "; its points are selected again"
             what = str(done).split(": ", 1)[-1]  # "undo #12: assign …" -> "assign …"
             self.controls.say(f"{verb}: {what}{again}" if done else f"Nothing to {action}",
-                              kind="ok" if done else "warn")
+                              kind="ok" if done else "warn", about_selection=bool(again))
         self._guard(run)
         self.scatter.focus()
 
@@ -126,13 +126,13 @@ class LabelActions:
             changed = self._store.version > before
             self._last_lasso = (self._store.version, sel) if changed else None
             self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
-            self.controls.say(f"{counted(int(sel.size), 'point')} → {brief(target)}{taken} "
-                              "(Ctrl+Z undoes and selects them again)", kind="ok")
+            self.controls.say(f"{counted(int(sel.size), 'point')} → {brief(target)}{taken}. "
+                              "Ctrl+Z undoes and selects them again.", kind="ok")
         self._guard(run)
         self.scatter.focus()
 
     def _taken_from(self, sel: np.ndarray, target: str) -> str:
-        """', 67 of them were 'files'': a lasso over labelled points relabels them, said."""
+        """'; 67 of them were 'files'': a lasso over labelled points relabels them, said."""
         codes = self._store.codes()[sel]
         classes = self._store.classes
         moved = codes[(codes >= 0) & (codes != classes.index(target))]
@@ -140,17 +140,22 @@ class LabelActions:
             return ""
         top = int(np.bincount(moved).argmax())
         n_top = int((moved == top).sum())
+        were = "it was" if sel.size == 1 else f"{moved.size:,} of them were"
         if n_top == moved.size:
-            return f" ({moved.size:,} of them were {brief(classes[top])})"
-        return f" ({moved.size:,} of them had other labels, {n_top:,} {brief(classes[top])})"
+            return f"; {were} {brief(classes[top])}"
+        return f"; {moved.size:,} of them had other labels, {n_top:,} {brief(classes[top])}"
 
     def _ui_unassign(self) -> None:
         def run() -> None:
             sel = self.selection
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso the points to unlabel first.")
+            had = int((self._store.codes()[sel] >= 0).sum())
+            if had == 0:
+                raise ValueError(f"None of the {counted(int(sel.size), 'selected point')} has a "
+                                 "label: nothing to remove.")
             self.unlabel(sel)
-            self.controls.say(f"Labels removed from {counted(int(sel.size), 'point')}.", kind="ok")
+            self.controls.say(f"Labels removed from {counted(had, 'point')}.", kind="ok")
         self._guard(run)
         self.scatter.focus()
 
@@ -181,8 +186,9 @@ class LabelActions:
         hits = np.flatnonzero(found.to_numpy(dtype=bool)).astype(np.uint32)
         self.selection = hits
         # the box empties, so the same query runs again (it runs on a change of the box);
-        # the status line keeps what was searched
-        self.controls.search.value = ""
+        # the status line keeps what was searched. A query with no hits stays, to be fixed.
+        if hits.size:
+            self.controls.search.value = ""
         verb = "contains" if hits.size == 1 else "contain"
         self.controls.say(f"{counted(int(hits.size), 'item')} {verb} {brief(query)}"
                           + (": press 1-9 to label them" if hits.size else ""),

@@ -389,12 +389,14 @@ class Explorer(LabelActions, Retraining):
         self.preview.show(self._row(index) if 0 <= index < self._data.n else None)
 
     def _ui_color_by(self, _value: str) -> None:
-        self.controls.clear_stale()
+        if self.controls.clear_stale():
+            self.controls.say(self._summary())
         self._recolour()
 
     def _on_selection(self, changed: bool = False) -> None:
         """Show the selected items (``changed``: the selection itself, not its labels)."""
-        self.controls.clear_stale(selection_changed=changed)
+        if self.controls.clear_stale(selection_changed=changed):
+            self.controls.say(self._summary())  # what is here and what to do, not a blank
         sel = self.selection
         self.selected.show([self._row(int(i)) for i in sel[: self.selected.limit]], int(sel.size))
 

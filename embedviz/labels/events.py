@@ -83,6 +83,11 @@ def from_row(row: tuple) -> Event:
     return Event(kind=kind, info=payload["info"], change=change, target=target, id=event_id, time=when)
 
 
+#: How the sources of an assignment read in a sentence ("lasso" is any selection on the map,
+#: a click and a number key too).
+_SOURCES = {"lasso": "on the map", "api": "from Python"}
+
+
 def describe(kind: str, info: dict[str, Any]) -> str:
     """A short readable sentence for an event (long label names cut short)."""
     n = info.get("n_points", 0)
@@ -95,13 +100,15 @@ def describe(kind: str, info: dict[str, Any]) -> str:
     if kind == MERGE:
         sources = ", ".join(brief(s) for s in info["sources"])
         return f"merge labels {sources} into {brief(info['into'])} ({n:,} points)"
+    points = f"{n:,} point{'' if n == 1 else 's'}"
     if kind == DELETE:
-        return f"delete label {brief(info['label'])} ({n:,} points unlabelled)"
+        return f"delete label {brief(info['label'])} ({points} unlabelled)"
     if kind == ASSIGN:
         extra = f", round {info['round']}" if info.get("round") is not None else ""
-        return f"assign {n:,} points to {brief(info['label'])} ({info['source']}{extra})"
+        source = _SOURCES.get(info["source"], info["source"])
+        return f"assign {points} to {brief(info['label'])} ({source}{extra})"
     if kind == UNASSIGN:
-        return f"unassign {n:,} points"
+        return f"unassign {points}"
     if kind == IMPORT:
         return f"import labels for {n:,} points ({len(info.get('created', []))} new labels)"
     if kind in (UNDO, REDO):

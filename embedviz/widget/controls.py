@@ -93,9 +93,11 @@ class Controls:
         self._kind, self._about_selection = kind, about_selection
         self.status.value = f'<span class="ev-msg ev-{kind}">{html.escape(message)}</span>'
 
-    def clear_stale(self, *, selection_changed: bool = False) -> None:
+    def clear_stale(self, *, selection_changed: bool = False) -> bool:
         """Drop a warning or error once the user has moved on (a new selection, another
         colouring): it read as being about the new action. A message about the selection
         goes with it: "Possible new class 2 of 5: 36 points are selected" stayed after Esc."""
         if self._kind in ("warn", "error") or (selection_changed and self._about_selection):
             self.say("")
+            return True
+        return False

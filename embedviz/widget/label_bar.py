@@ -46,8 +46,8 @@ class LabelBar:
         self.chips = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.chips.add_class("ev-chips")
         self.new_name = W.Text(placeholder="new label…", layout=W.Layout(width="140px"))
-        self.add_btn = add = W.Button(description="Add", icon="plus",
-                                      layout=W.Layout(width="auto"),
+        self.add_btn = add = W.Button(description="Add", icon="plus",  # or "Rename": one width
+                                      layout=W.Layout(width="96px"),
                                       tooltip="Create a label (Enter)")
         auto = W.Layout(width="auto")
         self.assign_btn = W.Button(description="Assign", icon="tag", layout=auto, tooltip="Assign the selection to the active label (or press its number)")

@@ -302,7 +302,11 @@ def test_search_selects_matching_text_and_similar_grows_it(tmp_path):
     ex.controls.color_by.value = "text"                  # the selection is the same: it stays
     assert "similar points added" in ex.controls.status.value
     front_end_selects(ex.scatter, [])                    # Esc: a message about it would lie
-    assert ex.controls.status.value.count(">") == 2 and "similar" not in ex.controls.status.value
+    assert "similar" not in ex.controls.status.value
+    assert "20 points · 0 labels" in ex.controls.status.value  # the summary, not a blank
+    ex.controls.search.value = "zzqq"                    # no hits: the typo stays to be fixed
+    assert "0 items contain 'zzqq'" in html.unescape(ex.controls.status.value)
+    assert ex.controls.search.value == "zzqq"
 
 
 def test_after_each_button_the_map_takes_the_keys(ex, digits, monkeypatch):
@@ -332,7 +336,17 @@ def test_the_status_says_what_a_lasso_or_a_key_did_beyond_labelling(ex, digits):
     assert "Label 'round' is active: press 2 or Assign to label the 40 selected points." == said()
     front_end_key(ex.scatter, "digit:2")
     overlap = len(np.intersect1d(blob(digits, 0, 30), blob(digits, 0, 40)))
-    assert f"40 points → 'round' ({overlap} of them were 'zero')" in said()  # not silent
+    assert f"40 points → 'round'; {overlap} of them were 'zero'. Ctrl+Z" in said()  # not silent
+    front_end_key(ex.scatter, "undo")                   # the lasso comes back selected...
+    assert "its points are selected again" in said()
+    front_end_selects(ex.scatter, [])                   # ...until Esc: then the line would lie
+    assert "selected again" not in said()
+    front_end_selects(ex.scatter, blob(digits, 7, 5))
+    front_end_key(ex.scatter, "delete")                 # Unassign on unlabelled points
+    assert "None of the 5 selected points has a label" in said()
+    front_end_selects(ex.scatter, [])
+    front_end_key(ex.scatter, "redo")
+    assert ex.labels.iloc[blob(digits, 0, 40)].eq("round").all()
     front_end_key(ex.scatter, "digit:1")                # nothing selected: the key picks 1
     assert "Label 'zero' is active; nothing is selected" in said() and ex._active == "zero"
     ex.bar.rename_btn.click()                            # the Add button says what it does

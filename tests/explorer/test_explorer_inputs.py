@@ -219,7 +219,7 @@ def test_the_status_line_answers_every_label_bar_action(ex):
     assert "is active" in said() and len(said()) < 160   # one line, not three
     ex.label([5], "x" * 330)
     ex.bar.undo_btn.click()
-    assert "Undone: assign 1 points to 'xxx" in said() and len(said()) < 160
+    assert "Undone: assign 1 point to 'xxx" in said() and len(said()) < 160
     ex.bar.new_name.value = "fresh"
     ex.bar.undo_btn.click()
     assert said() == "Undone: create label 'fresh'"      # no raw hex colour
