@@ -82,6 +82,7 @@ class LabelActions:
                 raise ValueError("No label to delete yet.")
             n = int(self._store.counts().get(name, 0))
             self.delete_label(name)
+            self._last_deleted = (self._store.version, name)
             self.controls.say(f"Deleted {brief(name)}: its {counted(n, 'point')} are unlabelled "
                               "(Ctrl+Z restores them).", kind="ok")
         self._guard(run)
@@ -90,7 +91,11 @@ class LabelActions:
     def _ui_undo_redo(self, redo: bool) -> None:
         def run() -> None:
             last, self._last_lasso = self._last_lasso, None
+            deleted, self._last_deleted = self._last_deleted, None
             done = self.redo() if redo else self.undo()
+            if done and not redo and deleted and self._store.version == deleted[0] + 1:
+                self._active = deleted[1]  # the bin undone: its label is the active one again
+                self._refresh_labels()
             verb, action = ("Redone", "redo") if redo else ("Undone", "undo")
             again = ""
             if done and not redo and last is not None and self._store.version == last[0] + 1:

@@ -90,6 +90,7 @@ class Explorer(LabelActions, Retraining):
         self._replaced = False
         self._round = 0
         self._last_lasso: tuple[int, np.ndarray] | None = None  # (store version, points)
+        self._last_deleted: tuple[int, str] | None = None  # (store version, label) of the bin
         self._label_callbacks: list[Callable[[dict], None]] = []
         self._active: str | None = self._store.classes[0] if self._store.classes else None
         self._lock = threading.RLock()

@@ -83,6 +83,11 @@ def test_rename_and_delete_the_active_label_from_the_bar(ex, digits):
     assert f"its {len(sixes):,} points are unlabelled" in ex.controls.status.value
     ex.undo()                                          # the points come back with their label
     assert ex.labels.iloc[sixes].eq("six").all()
+    ex._ui_pick("six")
+    ex.bar.delete_btn.click()
+    assert ex._active != "six"
+    ex.bar.undo_btn.click()                            # the bin undone: 'six' is active again
+    assert ex._active == "six" and "six" in ex.store.classes
 
 
 def test_renamed_label_shows_in_predictions(ex, digits):
