@@ -37,7 +37,10 @@ class LabelActions:
     def _ui_create(self, name: str) -> None:
         def run() -> None:
             before = set(self._store.classes)
-            self._active = self._ensure_label(self._existing_case(name), create=True)
+            clean = self._clean_name(name)
+            if clean not in before:  # "Zero" typed beside "zero" means "zero"
+                clean = self._case_twin(clean) or clean
+            self._active = self._ensure_label(clean, create=True)
             self.bar.new_name.value = ""
             self._refresh_labels()
             key = self._store.classes.index(self._active) + 1
@@ -50,13 +53,6 @@ class LabelActions:
             self.controls.say(f"Label {brief(self._active)} {what}: {todo}.")
             self.scatter.focus()  # the next key labels the selection, not the name box
         self._guard(run)
-
-    def _existing_case(self, name: str) -> str:
-        """A typed name that differs from a label only in case means that label: "Zero"
-        typed beside "zero" used to make a second label the map could not tell apart."""
-        typed = name.strip().casefold() if isinstance(name, str) else name
-        same = [c for c in self._store.classes if c.casefold() == typed]
-        return name if not same or name.strip() in same else same[0]
 
     def _ui_rename_start(self) -> None:
         if self._active is None:
@@ -82,7 +78,7 @@ class LabelActions:
                 raise ValueError("No label to delete yet.")
             n = int(self._store.counts().get(name, 0))
             self.delete_label(name)
-            self._last_deleted = (self._store.version, name)
+            self._last_edit = (self._store.version, "delete", name)
             self.controls.say(f"Deleted {brief(name)}: its {counted(n, 'point')} are unlabelled "
                               "(Ctrl+Z restores them).", kind="ok")
         self._guard(run)
@@ -90,16 +86,17 @@ class LabelActions:
 
     def _ui_undo_redo(self, redo: bool) -> None:
         def run() -> None:
-            last, self._last_lasso = self._last_lasso, None
-            deleted, self._last_deleted = self._last_deleted, None
+            last, self._last_edit = self._last_edit, None
             done = self.redo() if redo else self.undo()
-            if done and not redo and deleted and self._store.version == deleted[0] + 1:
-                self._active = deleted[1]  # the bin undone: its label is the active one again
-                self._refresh_labels()
+            undid = (last[1:] if done and not redo and last is not None
+                     and self._store.version == last[0] + 1 else (None, None))
             verb, action = ("Redone", "redo") if redo else ("Undone", "undo")
             again = ""
-            if done and not redo and last is not None and self._store.version == last[0] + 1:
-                self.selection = last[1]  # the lasso just undone: press the right number
+            if undid[0] == "delete":
+                self._active = undid[1]  # the bin undone: its label is the active one again
+                self._refresh_labels()
+            elif undid[0] == "lasso":
+                self.selection = undid[1]  # the lasso just undone: press the right number
                 again = "; its points are selected again"
             what = str(done).split(": ", 1)[-1]  # "undo #12: assign …" -> "assign …"
             self.controls.say(f"{verb}: {what}{again}" if done else f"Nothing to {action}",
@@ -129,7 +126,7 @@ class LabelActions:
             self.label(sel, target, create=False, source="lasso")
             # only a lasso that changed labels is one Ctrl+Z can hand back
             changed = self._store.version > before
-            self._last_lasso = (self._store.version, sel) if changed else None
+            self._last_edit = (self._store.version, "lasso", sel) if changed else None
             self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
             self.controls.say(f"{counted(int(sel.size), 'point')} → {brief(target)}{taken}. "
                               "Ctrl+Z undoes and selects them again.", kind="ok")
@@ -260,7 +257,6 @@ class LabelActions:
         self.controls.say(
             f"Labels that look wrong, {at + 1} of {len(found)}: "
             f"{counted(int(picked.size), 'point')} labelled {brief(group.given)} "
-            f"look{'s' if picked.size == 1 else ''} like {brief(group.predicted)}. Check the "
-            "previews, then "
-            f"{how}, or Unassign them.", kind="ok", about_selection=True)
+            f"look{'s' if picked.size == 1 else ''} like {brief(group.predicted)}. "
+            f"Check the previews, then {how}, or Unassign them.", kind="ok", about_selection=True)
 

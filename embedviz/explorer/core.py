@@ -89,8 +89,9 @@ class Explorer(LabelActions, Retraining):
         self._retraining: RetrainRun | None = None  # the latest retrain started
         self._replaced = False
         self._round = 0
-        self._last_lasso: tuple[int, np.ndarray] | None = None  # (store version, points)
-        self._last_deleted: tuple[int, str] | None = None  # (store version, label) of the bin
+        # the last edit made in the UI, as (store version after it, "lasso" | "delete", its
+        # points | its label): what an immediate Ctrl+Z hands back (a selection, the active label)
+        self._last_edit: tuple[int, str, Any] | None = None
         self._label_callbacks: list[Callable[[dict], None]] = []
         self._active: str | None = self._store.classes[0] if self._store.classes else None
         self._lock = threading.RLock()
@@ -220,10 +221,9 @@ class Explorer(LabelActions, Retraining):
         Returns the name as stored (trimmed); ``undo()`` takes it back."""
         with deferred_interrupts():
             stored = self._clean_name(new)
-            clash = [c for c in self._store.classes  # an exact clash: the store says so
-                     if c not in (old, stored) and c.casefold() == stored.casefold()]
-            if clash:  # "Zero" beside "zero": two chips the eye cannot tell apart
-                raise ValueError(f"a label called {brief(clash[0])} already exists (the names "
+            twin = self._case_twin(stored, besides=old)
+            if twin is not None:  # "Zero" beside "zero": two chips the eye cannot tell apart
+                raise ValueError(f"a label called {brief(twin)} already exists (the names "
                                  "differ only in case); pick another name")
             with self._lock:
                 self._store.rename_label(old, stored)  # an unknown or taken name raises here
@@ -326,6 +326,13 @@ class Explorer(LabelActions, Retraining):
         """A typed label name as the store keeps it (trimmed, checked, NFC)."""
         return check_name(name.strip() if isinstance(name, str) else name)
 
+    def _case_twin(self, name: str, *, besides: str | None = None) -> str | None:
+        """The label, other than ``name`` itself and ``besides``, whose name differs from
+        ``name`` only in case; None when there is none. (An exact clash the store reports.)"""
+        folded = name.casefold()
+        return next((c for c in self._store.classes
+                     if c not in (name, besides) and c.casefold() == folded), None)
+
     def _ensure_label(self, name: str, *, create: bool) -> str:
         clean = self._clean_name(name)
         if clean in self._store.classes:
@@ -389,15 +396,17 @@ class Explorer(LabelActions, Retraining):
     def _on_hover(self, index: int) -> None:
         self.preview.show(self._row(index) if 0 <= index < self._data.n else None)
 
+    def _drop_stale(self, *, selection_changed: bool = False) -> None:
+        if self.controls.clear_stale(selection_changed=selection_changed):
+            self.controls.say(self._summary())  # what is here and what to do, not a blank
+
     def _ui_color_by(self, _value: str) -> None:
-        if self.controls.clear_stale():
-            self.controls.say(self._summary())
+        self._drop_stale()
         self._recolour()
 
     def _on_selection(self, changed: bool = False) -> None:
         """Show the selected items (``changed``: the selection itself, not its labels)."""
-        if self.controls.clear_stale(selection_changed=changed):
-            self.controls.say(self._summary())  # what is here and what to do, not a blank
+        self._drop_stale(selection_changed=changed)
         sel = self.selection
         self.selected.show([self._row(int(i)) for i in sel[: self.selected.limit]], int(sel.size))
 

@@ -68,7 +68,6 @@ class PreviewPanel:
 
     def __init__(self, *, rich: bool = False) -> None:
         # ``rich`` items (a thumbnail or a text snippet) get a fixed height, kept while
-        # empty: hovering pushed the selection list and charts down by 120 px
         # empty: hovering pushed the selection list and charts down by 120 px. That reserve
         # holds the map's keys until a point is hovered, not 200 px of blank.
         self._rich = rich

@@ -163,7 +163,8 @@ export class ScatterView {
    * Runs once the view is in the page (the first layout).
    */
   private adoptKeyScope(): void {
-    const scope = this.keyScope === null ? this.root.closest<HTMLElement>('.ev-key-scope') : null;
+    if (this.keyScope) return;
+    const scope = this.root.closest<HTMLElement>('.ev-key-scope');
     if (!scope) return;
     this.keyScope = scope;
     const onScopeKey = (e: KeyboardEvent) => {
