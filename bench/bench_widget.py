@@ -39,7 +39,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.e2e.lab import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, kernel_exec, kernel_json, open_notebook, running_lab,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    kernel_exec,
+    kernel_json,
+    open_notebook,
+    running_lab,
 )
 
 DATA_CELL = """import time, numpy as np
@@ -146,7 +151,9 @@ window.__watchSelection = (cellIndex) => {
       const img = window.__sample(c);
       let diff = 0;
       for (let i = 0; i < img.length; i += 16) {
-        if (Math.abs(img[i] - base[i]) + Math.abs(img[i + 1] - base[i + 1]) + Math.abs(img[i + 2] - base[i + 2]) > 40) diff++;
+        const d = Math.abs(img[i] - base[i]) + Math.abs(img[i + 1] - base[i + 1])
+          + Math.abs(img[i + 2] - base[i + 2]);
+        if (d > 40) diff++;
       }
       if (diff > 50) { window.__sel.painted = performance.now() - window.__sel.up; return; }
       if (performance.now() - window.__sel.up > 20000) return;

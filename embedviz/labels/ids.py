@@ -118,6 +118,7 @@ def appended_rows(stored: PointIds, given: PointIds) -> int:
     if not head.equals(stored.index):
         pos = int(np.flatnonzero(np.asarray(head != stored.index))[0])
         raise DataMismatchError(
-            f"the data's ids differ from the store's at row {pos}: {brief(head[pos])} != {brief(stored.index[pos])}; {fix}"
+            f"the data's ids differ from the store's at row {pos}: "
+            f"{brief(head[pos])} != {brief(stored.index[pos])}; {fix}"
         )
     return given.n - stored.n
