@@ -27,9 +27,21 @@ class DataMismatchError(LabelStoreError):
 class UnknownLabelError(LabelStoreError, KeyError):
     """A label name that is not among the store's classes.
 
-    ``UnknownLabelError(message)`` or ``UnknownLabelError(name, known_names)``; the second form
-    builds the standard message ``Unknown label 'spm'; known labels: ['ham', 'spam']`` (a long
-    name or list is cut short, see :func:`~embedviz.labels.validate.brief_list`).
+    It is also a ``KeyError``, so ``except KeyError`` catches it.
+
+    Parameters
+    ----------
+    name_or_message : str
+        The whole message, or the unknown name when ``known`` is given.
+    known : list of str, optional
+        The known label names; with them the standard message is built (a long name or list
+        is cut short, see :func:`~embedviz.labels.validate.brief_list`).
+
+    Examples
+    --------
+    >>> from embedviz.labels import UnknownLabelError
+    >>> str(UnknownLabelError("spm", ["ham", "spam"]))
+    "Unknown label 'spm'; known labels: ['ham', 'spam']"
     """
 
     def __init__(self, name_or_message: str, known: list[str] | None = None) -> None:

@@ -49,12 +49,29 @@ def history(summaries: Sequence[tuple], active: set[int], *, include_undo: bool)
     return out
 
 
-def provenance_frame(store: LabelStore) -> pd.DataFrame:
-    """One row per point: label, color, source, time (UTC), event id, round (NaN/NA if none)."""
+def provenance_frame(store: LabelStore, events: Sequence[ev.Event]) -> pd.DataFrame:
+    """Tabulate the labels with their provenance, one row per point of ``store``.
+
+    Parameters
+    ----------
+    store : LabelStore
+        The store; only its public reads are used.
+    events : sequence of Event
+        The events in effect (not undone), oldest first, as the store holds them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the store's ids (named ``id``): label, color, source, time (UTC), event id
+        and round, each missing (NaN/NA) for a point no assign or import event labelled.
+    """
     n = store.n
-    event_of = np.full(max(n, store._state.n), -1, dtype=np.int64)
+    # A read-only store can hold events of rows a writer appended after it opened; they
+    # are left out below, but the per-point table must reach them.
+    reach = [int(e.change.points.max()) + 1 for e in events if e.change.points.size]
+    event_of = np.full(max([n, *reach]), -1, dtype=np.int64)
     details: dict[int, tuple[float, str | None, int | None]] = {}
-    for event in store._active_events():
+    for event in events:
         points, event_id = event.change.points, int(event.id or 0)
         if event.kind in (ev.ASSIGN, ev.IMPORT):
             event_of[points] = event_id
@@ -165,7 +182,7 @@ def _match_index(index: pd.Index, ids: pd.Index) -> pd.Index:
     """Bring ``index`` to the dtype of the store's ids (CSV reads ids as text)."""
     if pd.api.types.is_integer_dtype(ids.dtype) and not pd.api.types.is_integer_dtype(index.dtype):
         try:
-            return pd.Index(pd.to_numeric(index, errors="raise").astype(np.int64))
+            return pd.Index(pd.to_numeric(index.to_numpy(), errors="raise").astype(np.int64), name=index.name)
         except (ValueError, TypeError):
             return index
     if not pd.api.types.is_integer_dtype(ids.dtype) and pd.api.types.is_integer_dtype(index.dtype):
