@@ -18,6 +18,9 @@ from embedviz.settings import config
 __all__ = ["Clustering", "cluster"]
 
 METHODS = ("kmeans", "hdbscan")
+# The cache's algorithm version of each method: bump one whenever the same inputs give it
+# other clusters.
+CACHE_VERSIONS = {"kmeans": 1, "hdbscan": 1}
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def cluster(
             return {"labels": _hdbscan(data, int(size), int(samples))}
 
     out = _cache.cached_call(f"cluster-{method}", data=[data], params=params,
+                             version=CACHE_VERSIONS[method],
                              compute=run, enabled=cache)
     return summarize(data, out["labels"], method=method)
 

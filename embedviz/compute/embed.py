@@ -31,6 +31,9 @@ __all__ = ["embed"]
 # MiniLM's CPU speed per core, for the large-job warning only: its matmuls split over the
 # cores (39-60 sentences/s measured on two busy ones, bench/bench_compute.py).
 _CPU_SENTENCES_PER_S_PER_CORE = 30.0
+# The cache's algorithm version of text embeddings: bump it whenever the same texts and
+# model give other vectors (tokenisation, pooling, precision rules).
+CACHE_VERSION = 1
 T = TypeVar("T")
 _CALLABLE_CONTRACT = "model(batch) must return a (len(batch), d) numeric array, row i for batch[i]"
 
@@ -156,7 +159,8 @@ def _embed_texts(
             lambda h: encode(at, h), use_half and fp16_usable(at), at), step="embed")}
 
     params = {"model": model_id, "normalize": normalize, "half": use_half}
-    out = _cache.cached_call("embed-text", data=[texts], params=params, compute=run,
+    out = _cache.cached_call("embed-text", data=[texts], params=params,
+                             version=CACHE_VERSION, compute=run,
                              enabled=cache and model_id is not None)
     return np.ascontiguousarray(out["X"], dtype=np.float32)
 

@@ -28,6 +28,8 @@ METHODS = ("auto", "exact", "approx")
 # `auto` searches exactly on the CPU while that is estimated to take at most this long; the
 # CPU's speed comes from `embedviz.config.cpu_macs_per_s` (a short timed search by default).
 _AUTO_EXACT_MAX_S = 20.0
+# The cache's algorithm version of a graph: bump it whenever the same inputs give another graph.
+CACHE_VERSION = 1
 
 
 def _exact_seconds_cpu(n: int, d: int) -> float:
@@ -78,7 +80,8 @@ def knn(
             graph = _approx_graph(data, k, metric, dev, recall_sample, random_state, progress)
         return _to_arrays(graph)
 
-    arrays = _cache.cached_call("knn", data=[data], params=params, compute=compute, enabled=cache)
+    arrays = _cache.cached_call("knn", data=[data], params=params, version=CACHE_VERSION,
+                                 compute=compute, enabled=cache)
     return _from_arrays(arrays)
 
 

@@ -30,6 +30,9 @@ _UMAP_LEARN_THREAD_S_PER_POINT = 2e-3
 # umap-learn's spectral start takes 3 eigenvectors of the graph and scipy needs fewer than n
 # (n=3: "Cannot use scipy.linalg.eigh for sparse A with k >= N"); smaller maps start random.
 _MIN_SPECTRAL_POINTS = 4
+# The cache's algorithm version of each layout back end: bump one whenever the same inputs
+# give it another layout.
+CACHE_VERSIONS = {"reduce-pca": 1, "reduce-umap-learn": 1, "reduce-umap-torch": 1}
 _INIT_FIX = "Pass a layout returned by embedviz.reduce, or init=None to start fresh."
 
 
@@ -120,7 +123,7 @@ def _umap_learn_jobs(random_state: int | None) -> int:
 
 def _cached(func: str, parts: list, params: dict, run: Any, enabled: bool) -> np.ndarray:
     """``run()`` through the cache; a layout with NaN or inf raises and is never stored."""
-    out = _cache.cached_call(func, data=parts, params=params,
+    out = _cache.cached_call(func, data=parts, params=params, version=CACHE_VERSIONS[func],
                              compute=lambda: {"xy": _finite_layout(run(), func)}, enabled=enabled)
     return np.ascontiguousarray(out["xy"], dtype=np.float32)
 
