@@ -91,10 +91,12 @@ class Config:
         raw = os.environ.get(_ENV[name], "").strip()
         if not raw:
             return None
+        kind = "a positive number" if name in _FLOATS else "a positive integer"
         try:
             return self._checked(name, float(raw) if name in _FLOATS else int(raw))
-        except ValueError as exc:
-            raise ValueError(f"{_ENV[name]}={raw!r}: {exc}") from None
+        except ValueError:
+            raise ValueError(f"{_ENV[name]}={raw!r} is not {kind}; set it to one or unset it "
+                             f"(config.{name} is then derived from the machine).") from None
 
     @staticmethod
     def _checked(name: str, value: Any) -> Any:
@@ -119,9 +121,9 @@ class Config:
             self._set[name] = checked
 
     def reset(self) -> None:
-        """Forget every assigned value (environment variables and derived values apply)."""
+        """Forget every assigned value (environment variables and derived values apply;
+        the CPU's measured speed is kept)."""
         self._set.clear()
-        object.__setattr__(self, "_calibrated", None)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _ENV
