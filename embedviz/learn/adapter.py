@@ -78,7 +78,9 @@ class StackedMLP(nn.Module):
         """The k-th MLP as a plain ``nn.Sequential`` (eval mode)."""
         d, hidden = self.w1.shape[1:]
         C = self.w2.shape[2]
-        first, last = nn.Linear(d, hidden), nn.Linear(hidden, C)
+        # skip_init: the weights are copied in below, so nothing is drawn from torch's RNG
+        first = torch.nn.utils.skip_init(nn.Linear, d, hidden)
+        last = torch.nn.utils.skip_init(nn.Linear, hidden, C)
         with torch.no_grad():
             first.weight.copy_(self.w1[k].T)
             first.bias.copy_(self.b1[k, 0])
