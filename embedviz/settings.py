@@ -78,6 +78,10 @@ def calibrate_cpu_macs_per_s(n: int = 2048, d: int = 128) -> float:
 class Config:
     """The settings; see the module docstring for each one's meaning and default."""
 
+    _set: dict[str, Any]
+    _calibrated: float | None
+    _lock: threading.Lock
+
     def __init__(self) -> None:
         object.__setattr__(self, "_set", {})
         object.__setattr__(self, "_calibrated", None)
@@ -177,9 +181,11 @@ class Config:
         if given is not None:
             return float(given)
         with self._lock:
-            if self._calibrated is None:
-                object.__setattr__(self, "_calibrated", calibrate_cpu_macs_per_s())
-            return float(self._calibrated)
+            measured = self._calibrated
+            if measured is None:
+                measured = calibrate_cpu_macs_per_s()
+                object.__setattr__(self, "_calibrated", measured)
+            return measured
 
     @property
     def batch_size(self) -> int | None:

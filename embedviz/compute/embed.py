@@ -148,7 +148,7 @@ def _embed_texts(
                    fix="Run on a GPU (device='cuda'), or embed a sample first.")
 
     def encode(at: torch.device, half_here: bool) -> np.ndarray:
-        st = st_model or load_text_model(Path(model_id), at, half=half_here, progress=progress)
+        st = st_model or load_text_model(Path(str(model_id)), at, half=half_here, progress=progress)
         size = batch_size or config.batch_size or auto_batch_size(st, at)
         return _encode(st, texts, at, size, normalize, progress)
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -115,7 +116,7 @@ class Adapter:
         self.net: nn.Sequential | None = None
 
     def fit_many(self, Z: Features, tasks: list[AdapterTask], *,
-                 on_step: OnStep | None = None) -> list["Adapter"]:
+                 on_step: OnStep | None = None) -> list[Adapter]:
         """Train one adapter per task with these settings, all together (batched).
 
         ``on_step(fraction_done)`` is called every 20 steps (it may raise to cancel). On
@@ -128,7 +129,7 @@ class Adapter:
                          step="retrain (adapter)")
 
     def _fit_on(self, dev: torch.device, Z: Features, tasks: list[AdapterTask],
-                on_step: OnStep | None) -> list["Adapter"]:
+                on_step: OnStep | None) -> list[Adapter]:
         X = as_tensor(Z, dev)
         ways = training_ways(dev, self.steps)
         for i, (graphed, fused) in enumerate(ways):
@@ -149,7 +150,7 @@ class Adapter:
         run.net.eval()
         return [self._trained(run.net.single(k), dev) for k in range(len(tasks))]
 
-    def _trained(self, net: nn.Sequential, dev: torch.device) -> "Adapter":
+    def _trained(self, net: nn.Sequential, dev: torch.device) -> Adapter:
         out = copy.copy(self)
         out.net, out.device = net, dev
         return out

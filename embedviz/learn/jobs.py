@@ -8,7 +8,8 @@ state alone: both are process-wide (the fit draws from its own seeded generators
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ProgressFn = Callable[[float, str], None]
 
@@ -45,7 +46,7 @@ class FitJob:
         self._progress = Progress(on_progress)
         self._finished = threading.Event()
         self._lock = threading.Lock()
-        self._callbacks: list[Callable[["FitJob"], None]] = []
+        self._callbacks: list[Callable[[FitJob], None]] = []
         self._value: Any = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True,
@@ -68,7 +69,7 @@ class FitJob:
             for fn in callbacks:
                 self._call(fn)
 
-    def _call(self, fn: Callable[["FitJob"], None]) -> None:
+    def _call(self, fn: Callable[[FitJob], None]) -> None:
         try:
             fn(self)
         except Exception:  # a failing callback must not kill the others
@@ -102,7 +103,7 @@ class FitJob:
             raise TimeoutError(f"the fit did not finish within {timeout} s")
         return self._error
 
-    def add_done_callback(self, fn: Callable[["FitJob"], None]) -> None:
+    def add_done_callback(self, fn: Callable[[FitJob], None]) -> None:
         """Call ``fn(job)`` when the job ends (at once, in this thread, if it already has)."""
         with self._lock:
             if not self._finished.is_set():

@@ -32,7 +32,7 @@ def tasks():
     X, y = make_blobs(n_per=60, d=12, n_classes=3)
     rng = np.random.default_rng(0)
     out = []
-    for k in range(2):
+    for _ in range(2):
         lab = np.sort(rng.choice(len(y), 30, replace=False))
         targets = np.eye(3, dtype=np.float32)[y[lab]]
         teacher = np.full((len(y), 3), 1 / 3, np.float32)
