@@ -183,6 +183,17 @@ def _update_with(h: Any, part: Any) -> None:
         raise TypeError(f"cannot hash {type(part).__name__} for the cache key.")
 
 
+def library_version(distribution: str) -> str:
+    """The installed version of a library whose code computes a cached result (part of the
+    parameters, so upgrading it recomputes); "" when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return ""
+
+
 def cache_key(func: str, *, data: Iterable[Any], params: Mapping[str, Any],
               version: int) -> str:
     """Hex key from the data (arrays, strings, bytes, lists of them), ``func``, its algorithm

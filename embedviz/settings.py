@@ -11,8 +11,8 @@ setting                   environment variable         derived from
 ``cores``                 ``EMBEDVIZ_CORES``           the CPUs this process may run on
 ``threads``               ``EMBEDVIZ_THREADS``         ``cores``: numba / joblib jobs (umap-learn,
                                                        pynndescent, hdbscan)
-``torch_threads``         ``EMBEDVIZ_TORCH_THREADS``   the idle cores (``cores`` minus the 1-minute
-                                                       load average, at least 1)
+``torch_threads``         ``EMBEDVIZ_TORCH_THREADS``   ``cores``: torch's CPU threads for large
+                                                       steps run from the main thread
 ``umap_torch_from``       ``EMBEDVIZ_UMAP_TORCH_FROM`` 10,000 points per umap-learn thread
 ``cpu_macs_per_s``        ``EMBEDVIZ_CPU_MACS_PER_S``  a short timed exact kNN (once per process)
 ``batch_size``            ``EMBEDVIZ_BATCH_SIZE``      64 on the CPU; free memory on CUDA
@@ -48,13 +48,6 @@ def detected_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
-
-
-def _load_average() -> float:
-    try:
-        return float(os.getloadavg()[0])
-    except (AttributeError, OSError):  # Windows has no load average: assume idle
-        return 0.0
 
 
 def calibrate_cpu_macs_per_s(n: int = 2048, d: int = 128) -> float:
@@ -150,14 +143,15 @@ class Config:
 
     @property
     def torch_threads(self) -> int:
-        """torch's CPU threads for a compute step run from the main thread (worker threads
-        leave torch's thread count alone: it is process-wide). Idle cores by default:
-        threads beyond them only wait for cores other work holds, which made the torch UMAP
-        2.5x slower with two threads than with one on two busy cores."""
+        """torch's CPU threads for a large compute step run from the main thread (small
+        steps run on one; worker threads leave torch's thread count alone: it is
+        process-wide). ``cores`` by default, a count that does not change between calls, so
+        a seeded result does not either (matmul sums split differently over other thread
+        counts). Set it lower where other work keeps the cores busy: a thread without a core
+        of its own stalls every op (the torch UMAP ran 2.5x slower with one thread more
+        than the idle cores)."""
         given = self._given("torch_threads")
-        if given is not None:
-            return given
-        return max(1, min(self.cores, round(self.cores - _load_average())))
+        return given if given is not None else self.cores
 
     @property
     def umap_torch_from(self) -> int:

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import embedviz
+import embedviz.compute.device as device_mod
 import embedviz.settings as settings
 from embedviz.compute import knn as knn_mod
 from embedviz.compute import reduce as reduce_mod
@@ -15,18 +16,22 @@ from embedviz.compute import reduce as reduce_mod
 @pytest.fixture(params=[2, 32])
 def cores(request, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(settings, "detected_cores", lambda: request.param)
-    monkeypatch.setattr(settings, "_load_average", lambda: 0.0)
     for name in settings._ENV.values():
         monkeypatch.delenv(name, raising=False)
     return request.param
 
 
-def test_threads_follow_the_cores(cores: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_threads_follow_the_cores(cores: int) -> None:
     cfg = embedviz.config
+    torch_threads = torch.get_num_threads()
     assert cfg.cores == cores and cfg.threads == cores
-    assert cfg.torch_threads == cores  # an idle machine: every core
-    monkeypatch.setattr(settings, "_load_average", lambda: 1.7)
-    assert cfg.torch_threads == max(1, cores - 2)  # threads beyond the idle cores only wait
+    assert cfg.torch_threads == cores
+    cpu = torch.device("cpu")
+    with device_mod.small_work_threads(cpu, 10**9):  # large work: every core (at most torch's)
+        assert torch.get_num_threads() == min(cores, torch_threads)
+    with device_mod.small_work_threads(cpu, 10):  # small work: one thread
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == torch_threads
     assert reduce_mod._umap_learn_jobs(None) == cores  # unseeded umap-learn: every thread
     assert reduce_mod._umap_learn_jobs(0) == 1  # seeded umap-learn runs on one, to reproduce
 

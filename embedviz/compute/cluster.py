@@ -99,9 +99,10 @@ def cluster(
                 f"HDBSCAN on {d}-dimensional data is slow and finds little; cluster the 2-D map "
                 "instead: cluster(embedviz.reduce(X), method='hdbscan').", stacklevel=2)
         # min_samples defaults to min(size, 10), as umap-learn's clustering guide suggests:
-        # sklearn's default (= min_cluster_size) took 116 s on a 1e5-point map here.
+        # sklearn's default (= min_cluster_size) took 116 s on a 1e5-point map.
         samples = min_samples if min_samples is not None else min(int(size), 10)
-        params = {"min_cluster_size": int(size), "min_samples": int(samples), "impl": "hdbscan"}
+        params = {"min_cluster_size": int(size), "min_samples": int(samples), "impl": "hdbscan",
+                  "hdbscan": _cache.library_version("hdbscan")}
 
         def run() -> dict[str, np.ndarray]:
             return {"labels": _hdbscan(data, int(size), int(samples))}

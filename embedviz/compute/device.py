@@ -156,9 +156,20 @@ def device_for(family: str, device: str | torch.device | None = "auto") -> torch
 
 
 def is_accelerator_failure(exc: BaseException) -> bool:
-    """Whether ``exc`` is an accelerator refusing or failing an op (not a bad input, not a
-    cancel): ``NotImplementedError`` (op missing on the backend), torch's out-of-memory
-    error, or a ``RuntimeError`` raised by the backend."""
+    """Whether ``exc`` is an accelerator refusing or failing an op.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What a step raised.
+
+    Returns
+    -------
+    bool
+        True for ``NotImplementedError`` (an op missing on the backend), torch's
+        out-of-memory error and ``RuntimeError`` (what backends raise); False for bad input
+        (``ValueError``, ``TypeError``), a cancel and interrupts.
+    """
     oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", ())
     return isinstance(exc, (NotImplementedError, RuntimeError)) or bool(
         oom and isinstance(exc, oom))
@@ -221,8 +232,23 @@ def _reason(exc: BaseException) -> str:
 
 
 def notice(step: str, device: str, message: str) -> None:
-    """Warn ``message`` once per (``step``, ``device``) in this process (a short
-    ``RuntimeWarning``; later failures of the same step on the same device stay quiet)."""
+    """Warn ``message`` once per (``step``, ``device``) in this process.
+
+    Parameters
+    ----------
+    step : str
+        The step that fell back (``"knn"``, ``"embed fp16"``, ...).
+    device : str
+        The device it fell back from.
+    message : str
+        The notice, one short sentence without the final full stop.
+
+    Warns
+    -----
+    RuntimeWarning
+        ``"embedviz: <message>."`` the first time; later calls for the same step and
+        device stay quiet (:func:`reset_notices` lets them speak again).
+    """
     with _NOTICE_LOCK:
         if (step, device) in _NOTICES:
             return
@@ -240,8 +266,21 @@ def reset_notices() -> None:
 def cpu_threads(device: torch.device, n: int) -> Iterator[None]:
     """Run torch on at most ``n`` CPU threads inside the block, restored after it.
 
-    Only on the main thread and on the CPU: torch's thread count is process-wide, so a
-    worker thread (a retrain) leaves it as it is.
+    Only on the main thread and on the CPU: torch's thread count is process-wide (a thread
+    started later takes the last value set anywhere), so a worker thread (a retrain) leaves
+    it as it is.
+
+    Parameters
+    ----------
+    device : torch.device
+        Where the block's work runs; nothing changes off the CPU.
+    n : int
+        The most threads to use (never more than torch already uses).
+
+    Examples
+    --------
+    >>> with cpu_threads(torch.device("cpu"), 1):
+    ...     _ = torch.ones(3).sum()
     """
     if device.type != "cpu" or threading.current_thread() is not threading.main_thread():
         yield
@@ -261,8 +300,8 @@ def cpu_threads(device: torch.device, n: int) -> Iterator[None]:
 @contextmanager
 def small_work_threads(device: torch.device, n_elements: int, *,
                        limit: int = 2_000_000) -> Iterator[None]:
-    """One CPU thread while tensors are small (``n_elements <= limit``), else the idle cores
-    (``embedviz.config.torch_threads``).
+    """One CPU thread while tensors are small (``n_elements <= limit``), else
+    ``embedviz.config.torch_threads``.
 
     Many small element-wise ops gain nothing from intra-op threads, and a thread that waits
     for a core other work holds stalls every op: with one thread more than the idle cores,

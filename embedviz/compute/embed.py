@@ -158,7 +158,9 @@ def _embed_texts(
         return {"X": on_device("encoder", dev, lambda at: _half_or_full(
             lambda h: encode(at, h), use_half and fp16_usable(at), at), step="embed")}
 
-    params = {"model": model_id, "normalize": normalize, "half": use_half}
+    params = {"model": model_id, "normalize": normalize, "half": use_half,
+              "sentence-transformers": _cache.library_version("sentence-transformers"),
+              "transformers": _cache.library_version("transformers")}
     out = _cache.cached_call("embed-text", data=[texts], params=params,
                              version=CACHE_VERSION, compute=run,
                              enabled=cache and model_id is not None)

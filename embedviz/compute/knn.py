@@ -70,7 +70,8 @@ def knn(
     chosen = _choose_method(method, n, d, dev)
     params = {"k": int(k), "metric": metric, "method": chosen}
     if chosen == "approx":
-        params.update(random_state=random_state, recall_sample=recall_sample)
+        params.update(random_state=random_state, recall_sample=recall_sample,
+                      pynndescent=_cache.library_version("pynndescent"))
 
     def compute() -> dict[str, np.ndarray]:
         if chosen == "exact":

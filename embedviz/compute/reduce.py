@@ -89,6 +89,7 @@ def reduce(
               "random_state": random_state}
     parts = [data, graph.indices, graph.distances, init_xy, labels]
     if backend == "umap-learn":
+        params["umap-learn"] = _cache.library_version("umap-learn")
         threads = _umap_learn_jobs(random_state)
         warn_large(f"umap-learn on {n:,} points on the CPU",
                    n * _UMAP_LEARN_THREAD_S_PER_POINT / threads,

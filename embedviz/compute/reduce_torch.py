@@ -4,11 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from embedviz.compute.device import cpu_threads
+from embedviz.compute.device import small_work_threads
 from embedviz.compute.knn_graph import KNNGraph
 from embedviz.compute.layout import WARM_START_EPOCHS, align_to, pca_2d, to_box
 from embedviz.compute.umap_torch import find_ab_params, fuzzy_graph, optimize_layout
-from embedviz.settings import config
 
 
 def _initial_layout(data: np.ndarray, dev: torch.device, gen: torch.Generator) -> torch.Tensor:
@@ -33,10 +32,11 @@ def umap_torch_layout(
     progress: bool,
 ) -> np.ndarray:
     """UMAP layout (n, 2) float32 computed in torch on ``device`` from the shared graph."""
-    # The idle cores only (`embedviz.config.torch_threads`): each epoch is a chain of gathers,
-    # scatters and small element-wise ops that wait for every thread, and a thread without a
-    # core of its own made 1e5 points x 200 epochs take 81.5 s instead of 32.9 s.
-    with cpu_threads(device, config.torch_threads):
+    # One thread up to 2e6 edges (~1.3e5 points): each epoch is a chain of gathers, scatters
+    # and small element-wise ops that wait for every thread (1e5 points x 200 epochs: 32.9 s
+    # on one thread, 81.5 s on two that shared their cores with other work); beyond that
+    # `embedviz.config.torch_threads`.
+    with small_work_threads(device, graph.n * graph.k):
         return _layout(graph, data=data, init=init, y=y, device=device, random_state=random_state,
                        min_dist=min_dist, n_epochs=n_epochs, progress=progress)
 

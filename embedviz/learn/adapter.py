@@ -119,11 +119,24 @@ class Adapter:
                  on_step: OnStep | None = None) -> list[Adapter]:
         """Train one adapter per task with these settings, all together (batched).
 
-        ``on_step(fraction_done)`` is called every 20 steps (it may raise to cancel). On
-        CUDA the step is replayed as a CUDA graph with a capturable fused AdamW; where that
-        fails it runs eagerly with fused, then plain AdamW, and where the device itself fails
-        the adapters train on the CPU, each after a one-time notice. The draws are the same
-        in every case (see the module docstring).
+        On CUDA the step is replayed as a CUDA graph with a capturable fused AdamW; where
+        that fails it runs eagerly with fused, then plain AdamW, and where the device itself
+        fails the adapters train on the CPU, each after a one-time notice. The draws are the
+        same in every case (see the module docstring).
+
+        Parameters
+        ----------
+        Z : array or tensor (n, d)
+            The (standardised) features of every point.
+        tasks : list of AdapterTask
+            One adapter to train per task.
+        on_step : callable, optional
+            ``on_step(fraction_done)`` every 20 steps; it may raise to cancel.
+
+        Returns
+        -------
+        list of Adapter
+            One trained adapter per task, on the device it trained on.
         """
         return on_device("adapter", self.device, lambda at: self._fit_on(at, Z, tasks, on_step),
                          step="retrain (adapter)")

@@ -13,9 +13,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from embedviz.compute.device import cpu_threads
+from embedviz.compute.device import small_work_threads
 from embedviz.compute.knn_graph import KNNGraph
-from embedviz.settings import config
 
 Tick = Callable[[], None]
 
@@ -100,9 +99,9 @@ def spread(
     several seed sets side by side."""
     Y = seeds.to(S.device)
     F = Y.clone()
-    # the idle cores only: OpenMP threads spin while other work holds their cores (n=1e5,
-    # 40 columns: 0.11 s per step on one thread, 0.20 s with one thread more than idle cores)
-    with cpu_threads(S.device, config.torch_threads):
+    # small products on one thread: OpenMP threads spin while other work holds their cores
+    # (n=1e5, 40 columns: 0.11 s per step on one thread, 0.20 s on two sharing their cores)
+    with small_work_threads(S.device, F.numel()):
         for _ in range(n_iter):
             F = torch.sparse.mm(S, F).mul_(alpha).add_(Y, alpha=1.0 - alpha)
             if tick is not None:
