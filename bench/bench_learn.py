@@ -320,7 +320,6 @@ def main() -> None:
     # scikit-learn baselines are small BLAS problems; on a shared 2-core machine extra BLAS
     # threads only spin (LogisticRegression took 2.5 s instead of 0.1 s in a measured run).
     threadpool_limits(1, user_api="blas")
-    torch.manual_seed(0)
     print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f} "
           f"(the machine is shared with other jobs)")
     if args.gpu_only:

@@ -20,6 +20,9 @@ _PUBLIC = {
     "LabelStore": "embedviz.labels.store",
     "Retrainer": "embedviz.learn.retrain",
     "Explorer": "embedviz.explorer",
+    "config": "embedviz.settings",
+    "cache_info": "embedviz.cache",
+    "clear_cache": "embedviz.cache",
 }
 
 __all__ = sorted(_PUBLIC) + ["__version__"]

@@ -48,6 +48,15 @@ def _has_cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
+@pytest.fixture(autouse=True)
+def _fresh_config():
+    """Settings a test assigns to ``embedviz.config`` end with the test."""
+    yield
+    from embedviz.settings import config
+
+    config.reset()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _has_cuda():
         return

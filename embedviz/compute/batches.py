@@ -15,7 +15,8 @@ def prefetched(
     """Yield ``(positions, prepare(batch))`` in ``order``; with ``background`` batch i+1 is
     prepared in a thread while the caller works on batch i (tokenisers and image decoders
     release the GIL). Use ``background=False`` on the CPU, where both sides need the same
-    cores: MiniLM ran at 42-60 sentences/s inline vs 17-40 with the thread on 2 busy cores.
+    cores: MiniLM ran at 42-60 sentences/s inline vs 17-40 with the thread when the cores
+    were busy.
 
     Stopping early (an exception or KeyboardInterrupt in the caller) cancels pending work.
     """

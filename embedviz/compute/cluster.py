@@ -10,13 +10,17 @@ import scipy.sparse as sp
 import torch
 
 from embedviz import cache as _cache
-from embedviz.compute.device import resolve_device
+from embedviz.compute.device import device_for, on_device
 from embedviz.compute.kmeans import kmeans
 from embedviz.compute.validate import as_float_matrix
+from embedviz.settings import config
 
-__all__ = ["cluster", "Clustering"]
+__all__ = ["Clustering", "cluster"]
 
 METHODS = ("kmeans", "hdbscan")
+# The cache's algorithm version of each method: bump one whenever the same inputs give it
+# other clusters.
+CACHE_VERSIONS = {"kmeans": 1, "hdbscan": 1}
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,14 @@ def cluster(
             raise ValueError(f"n_clusters must be a positive integer; got {n_clusters!r}.")
         if n_clusters > n:
             raise ValueError(f"n_clusters={n_clusters} is more than the {n} rows; pass n_clusters<={n}.")
-        dev = resolve_device(device)
+        dev = device_for("kmeans", device)  # an absent device is refused before any work
         params: dict[str, Any] = {"n_clusters": int(n_clusters), "random_state": random_state,
                                   "n_init": n_init, "max_iter": max_iter}
 
         def run() -> dict[str, np.ndarray]:
-            labels = kmeans(data, int(n_clusters), device=dev, random_state=random_state,
-                            n_init=n_init, max_iter=max_iter)
+            labels = on_device("kmeans", dev, lambda at: kmeans(
+                data, int(n_clusters), device=at, random_state=random_state, n_init=n_init,
+                max_iter=max_iter), step="cluster (k-means)")
             return {"labels": labels}
     else:
         size = min_cluster_size if min_cluster_size is not None else max(5, min(n // 100, 500))
@@ -94,14 +99,16 @@ def cluster(
                 f"HDBSCAN on {d}-dimensional data is slow and finds little; cluster the 2-D map "
                 "instead: cluster(embedviz.reduce(X), method='hdbscan').", stacklevel=2)
         # min_samples defaults to min(size, 10), as umap-learn's clustering guide suggests:
-        # sklearn's default (= min_cluster_size) took 116 s on a 1e5-point map here.
+        # sklearn's default (= min_cluster_size) took 116 s on a 1e5-point map.
         samples = min_samples if min_samples is not None else min(int(size), 10)
-        params = {"min_cluster_size": int(size), "min_samples": int(samples), "impl": "hdbscan"}
+        params = {"min_cluster_size": int(size), "min_samples": int(samples), "impl": "hdbscan",
+                  "hdbscan": _cache.library_version("hdbscan")}
 
         def run() -> dict[str, np.ndarray]:
             return {"labels": _hdbscan(data, int(size), int(samples))}
 
     out = _cache.cached_call(f"cluster-{method}", data=[data], params=params,
+                             version=CACHE_VERSIONS[method],
                              compute=run, enabled=cache)
     return summarize(data, out["labels"], method=method)
 
@@ -110,14 +117,15 @@ def _hdbscan(data: np.ndarray, size: int, samples: int) -> np.ndarray:
     """HDBSCAN labels from the ``hdbscan`` package (exact minimum spanning tree).
 
     scikit-learn's HDBSCAN builds the tree with Prim's algorithm over all pairs: 52-116 s on a
-    1e5-point map on 2 shared cores (bench_compute). The ``hdbscan`` package's Boruvka kd-tree
+    1e5-point map (bench_compute). The ``hdbscan`` package's Boruvka kd-tree
     took 2.9 s on the same map, with the same partition (ARI 1.0, same noise points). Its
     ``min_samples`` leaves the point itself out, so ours (scikit-learn's meaning) is one more.
     """
     import hdbscan
 
     model = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=max(samples - 1, 1),
-                            approx_min_span_tree=False, core_dist_n_jobs=1)
+                            approx_min_span_tree=False,
+                            core_dist_n_jobs=config.threads)
     labels = model.fit_predict(np.ascontiguousarray(data, dtype=np.float64))
     return np.ascontiguousarray(labels, dtype=np.int32)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -12,18 +12,29 @@ from tqdm.auto import tqdm
 
 from embedviz import cache as _cache
 from embedviz.compute.batches import prefetched
-from embedviz.compute.device import resolve_device
+from embedviz.compute.device import (
+    device_for,
+    is_accelerator_failure,
+    notice,
+    on_device,
+)
 from embedviz.compute.text_model import (
     auto_batch_size,
     load_text_model,
     resolve_model_path,
 )
 from embedviz.compute.validate import as_float_matrix, positive_int, warn_large
+from embedviz.settings import config
 
 __all__ = ["embed"]
 
-# MiniLM on 2 busy CPU cores: 39-60 sentences/s (bench/bench_compute.py); for the warning only.
-_CPU_SENTENCES_PER_S = 60.0
+# MiniLM's CPU speed per core, for the large-job warning only: its matmuls split over the
+# cores (39-60 sentences/s measured on two busy ones, bench/bench_compute.py).
+_CPU_SENTENCES_PER_S_PER_CORE = 30.0
+# The cache's algorithm version of text embeddings: bump it whenever the same texts and
+# model give other vectors (tokenisation, pooling, precision rules).
+CACHE_VERSION = 1
+T = TypeVar("T")
 _CALLABLE_CONTRACT = "model(batch) must return a (len(batch), d) numeric array, row i for batch[i]"
 
 
@@ -47,24 +58,47 @@ def embed(
       (H, W, C), each passed through ``transform`` (default: to a float CHW tensor in [0, 1]).
     - Anything else: ``model`` is a callable ``f(batch: list) -> (b, d) array``.
 
-    ``device="auto"`` = CUDA, else MPS, else CPU. On CUDA the text model runs in half
-    precision (``half=None``; pass False to keep float32; image modules use fp16 autocast
-    only with ``half=True``), with a batch size chosen from free
-    memory; the next batch is tokenised / decoded while the device works on the current one.
+    ``device="auto"`` = CUDA, else MPS, else CPU; where the model fails on that device at
+    run time the items are embedded on the CPU after a one-time notice. On CUDA the text
+    model runs in half precision (``half=None``; pass False to keep float32; image modules
+    use fp16 autocast only with ``half=True``), falling back to float32 where half precision
+    fails, with a batch size chosen from free memory (``embedviz.config.batch_size`` sets
+    it); the next batch is tokenised / decoded while the device works on the current one.
     ``normalize`` scales rows to unit length. Text embeddings are cached by content.
     """
     seq = _as_sequence(items)
     if len(seq) == 0:
         raise ValueError("items is empty; pass at least one text, image or item to embed.")
     batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
-    dev = resolve_device(device)
+    dev = device_for("encoder", device)
     if isinstance(model, torch.nn.Module) and not _is_sentence_transformer(model):
-        out = _embed_module(seq, model, transform, dev, batch_size or 64, half, progress)
+        size = batch_size or config.batch_size or 64
+        out = on_device("encoder", dev, lambda at: _half_or_full(
+            lambda use_half: _embed_module(seq, model, transform, at, size, use_half, progress),
+            bool(half) and fp16_usable(at), at), step="embed")
     elif callable(model) and not isinstance(model, torch.nn.Module):
         out = _embed_callable(seq, model, batch_size or 256, progress)
     else:
         return _embed_texts(seq, model, dev, batch_size, normalize, half, progress, cache)
     return _normalized(out) if normalize else out
+
+
+def fp16_usable(dev: torch.device) -> bool:
+    """Whether half precision is tried on ``dev`` (fp16 kernels pay off on CUDA GPUs)."""
+    return dev.type == "cuda"
+
+
+def _half_or_full(run: Callable[[bool], T], use_half: bool, dev: torch.device) -> T:
+    """``run(True)`` when half precision is wanted, ``run(False)`` where that fails."""
+    if use_half:
+        try:
+            return run(True)
+        except Exception as exc:
+            if not is_accelerator_failure(exc):
+                raise
+            notice("embed fp16", str(dev), f"half-precision embedding failed on {dev} "
+                   f"({type(exc).__name__}); it runs in float32 there")
+    return run(False)
 
 
 def _as_sequence(items: Any) -> Sequence[Any]:
@@ -102,22 +136,33 @@ def _embed_texts(
     normalize: bool, half: bool | None, progress: bool, cache: bool,
 ) -> np.ndarray:
     texts = _check_texts(items)
-    use_half = dev.type == "cuda" and half is not False  # fp16 kernels are for GPUs
     if _is_sentence_transformer(model):  # a loaded model runs where it lives
         st_model, model_id, cache, dev = model, None, False, torch.device(model.device)
     else:
         path = resolve_model_path(model)
         st_model, model_id = None, str(path)
+    use_half = fp16_usable(dev) and half is not False and st_model is None
     if dev.type == "cpu":
-        warn_large(f"Embedding {len(texts):,} texts on the CPU", len(texts) / _CPU_SENTENCES_PER_S,
+        warn_large(f"Embedding {len(texts):,} texts on the CPU",
+                   len(texts) / (_CPU_SENTENCES_PER_S_PER_CORE * config.cores),
                    fix="Run on a GPU (device='cuda'), or embed a sample first.")
 
-    def run() -> dict[str, np.ndarray]:
-        st = st_model or load_text_model(Path(model_id), dev, half=use_half, progress=progress)
-        return {"X": _encode(st, texts, dev, batch_size or auto_batch_size(st, dev), normalize, progress)}
+    def encode(at: torch.device, half_here: bool) -> np.ndarray:
+        st = st_model or load_text_model(Path(str(model_id)), at, half=half_here, progress=progress)
+        size = batch_size or config.batch_size or auto_batch_size(st, at)
+        return _encode(st, texts, at, size, normalize, progress)
 
-    params = {"model": model_id, "normalize": normalize, "half": use_half}
-    out = _cache.cached_call("embed-text", data=[texts], params=params, compute=run,
+    def run() -> dict[str, np.ndarray]:
+        if st_model is not None:
+            return {"X": encode(dev, False)}
+        return {"X": on_device("encoder", dev, lambda at: _half_or_full(
+            lambda h: encode(at, h), use_half and fp16_usable(at), at), step="embed")}
+
+    params = {"model": model_id, "normalize": normalize, "half": use_half,
+              "sentence-transformers": _cache.library_version("sentence-transformers"),
+              "transformers": _cache.library_version("transformers")}
+    out = _cache.cached_call("embed-text", data=[texts], params=params,
+                             version=CACHE_VERSION, compute=run,
                              enabled=cache and model_id is not None)
     return np.ascontiguousarray(out["X"], dtype=np.float32)
 
@@ -171,7 +216,7 @@ def _load_image(item: Any) -> Any:
 
 def _embed_module(
     items: Sequence[Any], module: torch.nn.Module, transform: Callable[[Any], Any] | None,
-    dev: torch.device, batch_size: int, half: bool | None, progress: bool,
+    dev: torch.device, batch_size: int, use_half: bool, progress: bool,
 ) -> np.ndarray:
     tf = transform or _default_image_transform
     module = module.to(dev).eval()
@@ -179,7 +224,6 @@ def _embed_module(
     def prepare(batch: list[Any]) -> torch.Tensor:
         return torch.stack([torch.as_tensor(tf(_load_image(item))) for item in batch])
 
-    use_half = bool(half) and dev.type == "cuda"
     out: np.ndarray | None = None
     order = np.arange(len(items))
     with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.float16, enabled=use_half), \

@@ -73,7 +73,8 @@ def _best_of(data: np.ndarray, k: int, *, device: torch.device, random_state: in
     x = torch.from_numpy(data).to(device, torch.float32)
     x_sq = (x * x).sum(1)
     gen = torch.Generator(device="cpu")
-    gen.manual_seed(int(random_state) if random_state is not None else int(np.random.randint(2**31)))
+    gen.manual_seed(int(random_state) if random_state is not None
+                    else int(np.random.default_rng().integers(2**31)))
     # scikit-learn's stopping rule: centre shift below 1e-4 x the mean feature variance
     # (a 1e-8 tolerance ran ~100 iterations per start and took 12 s on 1e5 x 2 points).
     tol = 1e-4 * float(x.var(0).mean()) if x.shape[0] > 1 else 0.0

@@ -10,23 +10,30 @@ import torch
 from tqdm.auto import tqdm
 
 from embedviz import cache as _cache
-from embedviz.compute.device import resolve_device
+from embedviz.compute.device import device_for, on_device
 from embedviz.compute.knn_exact import exact_knn, prepare
 from embedviz.compute.knn_graph import KNNGraph
-from embedviz.compute.validate import as_float_matrix, check_k, check_zero_rows, warn_large
+from embedviz.compute.validate import (
+    as_float_matrix,
+    check_k,
+    check_zero_rows,
+    warn_large,
+)
+from embedviz.settings import config
 
-__all__ = ["knn", "KNNGraph", "measure_recall"]
+__all__ = ["KNNGraph", "knn", "measure_recall"]
 
 METRICS = ("cosine", "euclidean")
 METHODS = ("auto", "exact", "approx")
-# Rough CPU throughput of the exact search (multiply-adds per second) on a 2-core machine,
-# used only for the `auto` choice and the "large job" warning.
-_CPU_MACS_PER_S = 4e10
+# `auto` searches exactly on the CPU while that is estimated to take at most this long; the
+# CPU's speed comes from `embedviz.config.cpu_macs_per_s` (a short timed search by default).
 _AUTO_EXACT_MAX_S = 20.0
+# The cache's algorithm version of a graph: bump it whenever the same inputs give another graph.
+CACHE_VERSION = 1
 
 
 def _exact_seconds_cpu(n: int, d: int) -> float:
-    return n * n * d / _CPU_MACS_PER_S
+    return n * n * d / config.cpu_macs_per_s
 
 
 def knn(
@@ -59,31 +66,34 @@ def knn(
     check_k(n, k)
     if metric == "cosine":
         check_zero_rows(data)
-    dev = resolve_device(device)
+    dev = device_for("dense", device)
     chosen = _choose_method(method, n, d, dev)
     params = {"k": int(k), "metric": metric, "method": chosen}
     if chosen == "approx":
-        params.update(random_state=random_state, recall_sample=recall_sample)
+        params.update(random_state=random_state, recall_sample=recall_sample,
+                      pynndescent=_cache.library_version("pynndescent"))
 
     def compute() -> dict[str, np.ndarray]:
         if chosen == "exact":
-            graph = _exact_graph(data, k, metric, dev, progress)
+            graph = on_device("dense", dev, lambda at: _exact_graph(data, k, metric, at, progress),
+                              step="knn")
         else:
             graph = _approx_graph(data, k, metric, dev, recall_sample, random_state, progress)
         return _to_arrays(graph)
 
-    arrays = _cache.cached_call("knn", data=[data], params=params, compute=compute, enabled=cache)
+    arrays = _cache.cached_call("knn", data=[data], params=params, version=CACHE_VERSION,
+                                 compute=compute, enabled=cache)
     return _from_arrays(arrays)
 
 
 def _choose_method(method: str, n: int, d: int, dev: torch.device) -> str:
-    estimate = _exact_seconds_cpu(n, d)
     if method == "auto":
-        return "exact" if dev.type != "cpu" or estimate <= _AUTO_EXACT_MAX_S else "approx"
+        return "exact" if dev.type != "cpu" or _exact_seconds_cpu(n, d) <= _AUTO_EXACT_MAX_S \
+            else "approx"
     if method == "exact" and dev.type == "cpu":
         warn_large(
             f"Exact kNN on {n:,} x {d} points on the CPU",
-            estimate,
+            _exact_seconds_cpu(n, d),
             fix="Pass method='approx' (pynndescent) or run on a GPU (device='cuda').",
         )
     return method
@@ -128,7 +138,7 @@ def _approx_graph(
                 n_neighbors=min(max(k + 1, 2 * k), n),
                 random_state=random_state,
                 low_memory=True,
-                n_jobs=-1,
+                n_jobs=config.threads,
                 verbose=False,
             )
             raw_idx, raw_dist = index.neighbor_graph
@@ -165,9 +175,11 @@ def measure_recall(
     n, k = indices.shape
     rng = np.random.default_rng(random_state)
     rows = np.sort(rng.choice(n, size=min(sample, n), replace=False))
-    tensor = prepare(torch.from_numpy(np.ascontiguousarray(data, np.float32)).to(resolve_device(device)), metric)
-    exact_idx, _ = exact_knn(tensor, k, metric, query_rows=torch.from_numpy(rows))
-    exact_idx = exact_idx.cpu().numpy()
+    def search(at: torch.device) -> np.ndarray:
+        tensor = prepare(torch.from_numpy(np.ascontiguousarray(data, np.float32)).to(at), metric)
+        return exact_knn(tensor, k, metric, query_rows=torch.from_numpy(rows))[0].cpu().numpy()
+
+    exact_idx = on_device("dense", device, search, step="knn recall")
     hits = [np.intersect1d(indices[r], exact_idx[i]).size for i, r in enumerate(rows)]
     return float(np.sum(hits) / (len(rows) * k))
 

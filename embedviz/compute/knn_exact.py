@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from tqdm.auto import tqdm
 
+from embedviz.compute.device import is_accelerator_failure, notice
+
 _CPU_SCORE_ELEMENTS = 32 * 2**20  # 128 MiB of float32 scores per tile on the CPU
 _MAX_TILE_COLUMNS = 262_144
 
@@ -28,6 +30,11 @@ def prepare(data: torch.Tensor, metric: str) -> torch.Tensor:
     return data
 
 
+def low_precision_scores(device: torch.device) -> bool:
+    """Whether candidates are scored in half precision / TF32 (GPUs: CUDA)."""
+    return device.type == "cuda"
+
+
 def exact_knn(
     data: torch.Tensor,
     k: int,
@@ -40,12 +47,28 @@ def exact_knn(
     """Indices (m, k) int64 and distances (m, k) float32 of the k nearest rows of ``data``.
 
     ``data`` must already be :func:`prepare`-d and on the target device. ``query_rows`` picks
-    which rows to query (all by default); each query's own row is never returned.
+    which rows to query (all by default); each query's own row is never returned. Where the
+    low-precision scoring fails on the device (no half kernels, out of memory), the search
+    runs again in float32 there, after a one-time notice.
     """
     device = data.device
+    rows = torch.arange(data.shape[0], device=device) if query_rows is None else \
+        query_rows.to(device)
+    if low_precision_scores(device):
+        try:
+            return _search(data, k, metric, rows, True, progress, desc)
+        except Exception as exc:
+            if not is_accelerator_failure(exc):
+                raise
+            notice("knn fp16 scoring", str(device), f"half-precision kNN scoring failed on "
+                   f"{device} ({type(exc).__name__}); the search runs in float32 there")
+    return _search(data, k, metric, rows, False, progress, desc)
+
+
+def _search(data: torch.Tensor, k: int, metric: str, rows: torch.Tensor, low_precision: bool,
+            progress: bool, desc: str) -> tuple[torch.Tensor, torch.Tensor]:
+    device = data.device
     n = data.shape[0]
-    rows = torch.arange(n, device=device) if query_rows is None else query_rows.to(device)
-    low_precision = device.type == "cuda"
     extra = max(8, k // 2) if low_precision else 0
     cand = min(k + extra, n - 1)
     score_data = data.half() if (low_precision and metric == "cosine") else data

@@ -10,27 +10,29 @@ import numpy as np
 import torch
 
 from embedviz import cache as _cache
-from embedviz.compute.device import resolve_device
+from embedviz.compute.device import device_for, on_device
 from embedviz.compute.knn import knn as _knn
 from embedviz.compute.knn_graph import KNNGraph
 from embedviz.compute.layout import WARM_START_EPOCHS, align_to, pca_2d, to_box
 from embedviz.compute.validate import as_float_matrix, warn_large
+from embedviz.settings import config
 
 __all__ = ["reduce"]
 
 METHODS = ("umap", "umap-learn", "umap-torch", "pca")
-# umap-learn's layout on 2 shared CPU cores: 10.9 s for 2e4 points, 173 s for 1e5 points
-# (bench/bench_compute.py, busy machine); used only for the large-job warning.
-_UMAP_LEARN_S_PER_POINT = 1e-3
-# From this many points method="umap" runs the torch UMAP on the CPU too (umap-learn misses
-# the bench target there). Same graph, same epochs, 2 shared cores, 384-d blobs: 1e5 points
-# 58.1 s (one thread) vs umap-learn 144.3 s in the same run (load 6.5), trustworthiness
-# 0.9818 both; 2e4 points 8.0 s vs 12.6-14.0 s, 0.9821 vs 0.9818. Below it umap-learn stays
+# umap-learn's layout time per point and thread (10.9 s for 2e4 points and 173 s for 1e5 on
+# two busy threads, bench/bench_compute.py); used only for the large-job warning.
+_UMAP_LEARN_THREAD_S_PER_POINT = 2e-3
+# From `embedviz.config.umap_torch_threshold(...)` points method="umap" runs the torch UMAP on
+# the CPU too: on the same graph and epochs it matched umap-learn's trustworthiness (0.982)
+# in less time from about 10,000 points per umap-learn thread. Below it umap-learn stays
 # (the design's CPU default), where both take seconds.
-_TORCH_ON_CPU_FROM = 20_000
 # umap-learn's spectral start takes 3 eigenvectors of the graph and scipy needs fewer than n
 # (n=3: "Cannot use scipy.linalg.eigh for sparse A with k >= N"); smaller maps start random.
 _MIN_SPECTRAL_POINTS = 4
+# The cache's algorithm version of each layout back end: bump one whenever the same inputs
+# give it another layout.
+CACHE_VERSIONS = {"reduce-pca": 1, "reduce-umap-learn": 1, "reduce-umap-torch": 1}
 _INIT_FIX = "Pass a layout returned by embedviz.reduce, or init=None to start fresh."
 
 
@@ -55,8 +57,10 @@ def reduce(
 
     ``method="umap"`` runs umap-learn on the CPU, or the torch implementation
     (:mod:`embedviz.compute.umap_torch`) when ``device`` resolves to CUDA or on the CPU from
-    20,000 points (where it is faster at equal quality); ``"umap-learn"`` / ``"umap-torch"``
-    force one; ``"pca"`` is a fast torch preview. UMAP uses ``knn`` (the
+    ``embedviz.config.umap_torch_from`` points (10,000 per umap-learn thread; a seeded
+    umap-learn uses one), where it is faster at equal quality; ``"umap-learn"`` /
+    ``"umap-torch"`` force one (the torch UMAP runs where ``device`` says, falling back to
+    the CPU with a notice where that device fails); ``"pca"`` is a fast torch preview. UMAP uses ``knn`` (the
     shared graph; computed with ``n_neighbors`` (default 15) and ``metric`` when omitted).
     ``init`` (n, 2) warm-starts from an earlier layout (default ``n_epochs`` then 200) and
     the result is scaled and shifted onto that layout's frame so the two overlay; ``y`` (ints, -1 = unlabelled) gives a semi-supervised layout.
@@ -66,25 +70,29 @@ def reduce(
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
     data = as_float_matrix(X, name="X", drop_invalid=drop_invalid, min_rows=3)
     n = data.shape[0]
-    dev = resolve_device(device)
+    dev = device_for("umap", device)
     init_xy = _check_init(init, n)
     labels = _check_y(y, n)
     if method == "pca":
-        return _cached("reduce-pca", [data], {}, lambda: pca_2d(data, dev), cache)
+        return _cached("reduce-pca", [data], {}, lambda: on_device(
+            "dense", device, lambda at: pca_2d(data, at), step="reduce (pca)"), cache)
 
     graph = _check_graph(knn, n, n_neighbors) if knn is not None else _knn(
-        data, k=n_neighbors or min(15, n - 1), metric=metric, device=dev,
+        data, k=n_neighbors or min(15, n - 1), metric=metric, device=device,
         progress=progress, cache=cache,
     )
     if n_neighbors is not None and graph.k > n_neighbors:
         graph = KNNGraph(graph.indices[:, :n_neighbors], graph.distances[:, :n_neighbors],
                          metric=graph.metric, exact=graph.exact, recall=graph.recall)
-    backend = method if method != "umap" else _umap_backend(n, dev)
+    backend = method if method != "umap" else _umap_backend(n, dev, random_state)
     params = {"backend": backend, "min_dist": min_dist, "n_epochs": n_epochs,
               "random_state": random_state}
     parts = [data, graph.indices, graph.distances, init_xy, labels]
     if backend == "umap-learn":
-        warn_large(f"umap-learn on {n:,} points on the CPU", n * _UMAP_LEARN_S_PER_POINT,
+        params["umap-learn"] = _cache.library_version("umap-learn")
+        threads = _umap_learn_jobs(random_state)
+        warn_large(f"umap-learn on {n:,} points on the CPU",
+                   n * _UMAP_LEARN_THREAD_S_PER_POINT / threads,
                    fix="Run on a GPU (device='cuda'), or preview with method='pca'.", threshold_s=120)
 
         def run() -> np.ndarray:
@@ -95,21 +103,28 @@ def reduce(
         def run() -> np.ndarray:
             from embedviz.compute.reduce_torch import umap_torch_layout
 
-            return umap_torch_layout(graph, data=data, init=init_xy, y=labels, device=dev,
-                                     random_state=random_state, min_dist=min_dist,
-                                     n_epochs=n_epochs, progress=progress)
+            return on_device("umap", dev, lambda at: umap_torch_layout(
+                graph, data=data, init=init_xy, y=labels, device=at, random_state=random_state,
+                min_dist=min_dist, n_epochs=n_epochs, progress=progress), step="reduce (umap)")
 
     return _cached(f"reduce-{backend}", parts, params, run, cache)
 
 
-def _umap_backend(n: int, dev: torch.device) -> str:
+def _umap_backend(n: int, dev: torch.device, random_state: int | None = None) -> str:
     """``method="umap"``: the torch UMAP on CUDA and on large CPU jobs, umap-learn otherwise."""
-    return "umap-torch" if dev.type == "cuda" or n >= _TORCH_ON_CPU_FROM else "umap-learn"
+    big = n >= config.umap_torch_threshold(seeded=random_state is not None)
+    return "umap-torch" if dev.type == "cuda" or big else "umap-learn"
+
+
+def _umap_learn_jobs(random_state: int | None) -> int:
+    """umap-learn's threads: one when seeded (its parallel epochs are not reproducible, and
+    it refuses a seed with more), else ``embedviz.config.threads``."""
+    return 1 if random_state is not None else config.threads
 
 
 def _cached(func: str, parts: list, params: dict, run: Any, enabled: bool) -> np.ndarray:
     """``run()`` through the cache; a layout with NaN or inf raises and is never stored."""
-    out = _cache.cached_call(func, data=parts, params=params,
+    out = _cache.cached_call(func, data=parts, params=params, version=CACHE_VERSIONS[func],
                              compute=lambda: {"xy": _finite_layout(run(), func)}, enabled=enabled)
     return np.ascontiguousarray(out["xy"], dtype=np.float32)
 
@@ -185,7 +200,7 @@ def _umap_learn(
         init=init_arg, random_state=random_state, precomputed_knn=(indices, distances),
         verbose=progress,  # the bar goes when done: it sat over the Explorer for good
         tqdm_kwds={"disable": not progress, "desc": "reduce (umap-learn)", "leave": False},
-        n_jobs=1 if random_state is not None else -1,
+        n_jobs=_umap_learn_jobs(random_state),
     )
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.filterwarnings("ignore", message=".*precomputed_knn.*")

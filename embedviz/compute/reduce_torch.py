@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from embedviz.compute.device import cpu_threads
+from embedviz.compute.device import small_work_threads
 from embedviz.compute.knn_graph import KNNGraph
 from embedviz.compute.layout import WARM_START_EPOCHS, align_to, pca_2d, to_box
 from embedviz.compute.umap_torch import find_ab_params, fuzzy_graph, optimize_layout
@@ -32,10 +32,11 @@ def umap_torch_layout(
     progress: bool,
 ) -> np.ndarray:
     """UMAP layout (n, 2) float32 computed in torch on ``device`` from the shared graph."""
-    # One CPU thread whatever the size: each epoch is a chain of gathers, scatters and small
-    # element-wise ops that a second thread only slows down on a shared machine. At 1e5 points
-    # x 200 epochs the loop took 32.9 s on one thread vs 81.5 s on two (2 cores, load 3.9-4.8).
-    with cpu_threads(device, 1):
+    # One thread up to 2e6 edges (~1.3e5 points): each epoch is a chain of gathers, scatters
+    # and small element-wise ops that wait for every thread (1e5 points x 200 epochs: 32.9 s
+    # on one thread, 81.5 s on two that shared their cores with other work); beyond that
+    # `embedviz.config.torch_threads`.
+    with small_work_threads(device, graph.n * graph.k):
         return _layout(graph, data=data, init=init, y=y, device=device, random_state=random_state,
                        min_dist=min_dist, n_epochs=n_epochs, progress=progress)
 
@@ -44,7 +45,8 @@ def _layout(graph: KNNGraph, *, data: np.ndarray, init: np.ndarray | None, y: np
             device: torch.device, random_state: int | None, min_dist: float,
             n_epochs: int | None, progress: bool) -> np.ndarray:
     gen = torch.Generator(device=device)
-    gen.manual_seed(int(random_state) if random_state is not None else int(np.random.randint(2**31)))
+    gen.manual_seed(int(random_state) if random_state is not None
+                    else int(np.random.default_rng().integers(2**31)))
     indices = torch.from_numpy(graph.indices).to(device)
     dist = torch.from_numpy(graph.distances).to(device, torch.float32)
     labels = torch.from_numpy(y).to(device) if y is not None else None

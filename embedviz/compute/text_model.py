@@ -69,14 +69,46 @@ def load_text_model(path: Path, device: torch.device, *, half: bool, progress: b
     return _LOADED[key]
 
 
+def free_memory(device: torch.device) -> int:
+    """Free bytes on a CUDA ``device``."""
+    return int(torch.cuda.mem_get_info(device)[0])
+
+
 def auto_batch_size(model: Any, device: torch.device) -> int:
-    """64 on the CPU; on CUDA, as many max-length sequences as fit in a quarter of free memory."""
+    """Texts per batch: ``embedviz.config.batch_size`` when set, else 64 off CUDA and on
+    CUDA as many max-length sequences as fit in a quarter of free memory (64 where the free
+    memory cannot be read, after a one-time notice).
+
+    Parameters
+    ----------
+    model : SentenceTransformer
+        The loaded text model (its transformer's config gives the activation sizes).
+    device : torch.device
+        Where it runs.
+
+    Returns
+    -------
+    int
+        The batch size, 64 to 4096 on CUDA.
+    """
+    from embedviz.compute.device import is_accelerator_failure, notice
+    from embedviz.settings import config
+
+    if config.batch_size is not None:
+        return config.batch_size
     if device.type != "cuda":
         return 64
-    free, _ = torch.cuda.mem_get_info(device)
-    config = getattr(getattr(model[0], "auto_model", None), "config", None)
-    hidden = getattr(config, "hidden_size", 768)
-    heads = getattr(config, "num_attention_heads", 12)
+    try:
+        free = free_memory(device)
+    except Exception as exc:
+        if not is_accelerator_failure(exc):
+            raise
+        notice("embed batch size", str(device), f"free memory on {device} could not be read "
+               f"({type(exc).__name__}); batches of 64 texts are used")
+        return 64
+    model_cfg = getattr(getattr(model[0], "auto_model", None), "config", None)
+    hidden = getattr(model_cfg, "hidden_size", 768)
+    heads = getattr(model_cfg, "num_attention_heads", 12)
     seq = int(getattr(model, "max_seq_length", None) or 256)
     # fp16 activations of one layer: hidden states + FFN (4x) + attention scores per head.
     per_item = seq * (hidden * 8 + heads * seq) * 2 * 2

@@ -108,7 +108,8 @@ class Retraining:
             self.controls.set_busy(True)
             self.controls.say("retraining…")
         try:
-            model = Retrainer(method="auto", random_state=self._random_state)
+            model = Retrainer(method="auto", random_state=self._random_state,
+                              device=self._device)
             run.job = model.fit_async(self._X, y, knn=self._graph, groups=groups,
                                       on_progress=self._progress_of(run))
         except Exception as exc:  # nothing runs: free the widget for another go
@@ -147,7 +148,14 @@ class Retraining:
 
     def _finish_retrain(self, run: RetrainRun) -> None:
         """Runs in the worker thread after the fit: update the map unless cancelled, then
-        look for candidate new classes."""
+        look for candidate new classes.
+
+        Widget updates from this thread are safe with ipykernel: each trait change is one
+        comm message, serialised whole in this thread and handed as one item to the IOPub
+        thread's queue (``IOPubThread.schedule``), which sends items one at a time in order,
+        so messages never interleave and this thread's keep their order. The map, colours
+        and charts of a round go out under ``self._lock``, as every other update of them
+        does, so no other update lands between them."""
         try:
             self._apply_model(run, *self._new_map(run))
         except Exception as exc:  # cancelled or failed: the labels and the map are untouched
@@ -169,17 +177,18 @@ class Retraining:
         refined = model.transform(self._X)
         run.check()
         # the shared graph, re-weighted by the labels: no new neighbour search per round
-        # (1e5 x 64 blobs, 2 cores: 13.8 s vs 41.3 s re-searching, trustworthiness to the
+        # (1e5 x 64 blobs on a CPU: 13.8 s vs 41.3 s re-searching, trustworthiness to the
         # refined features 0.953 vs 0.955, the same 2% mean displacement).
         # 80 epochs from the previous layout: 3.0 s vs 10.1 s for the default 200 at 20k
-        # points on 2 cores, same mean displacement (1.4% vs 1.8% of the map's diagonal).
+        # points, same mean displacement (1.4% vs 1.8% of the map's diagonal).
         # Our torch UMAP at every size: umap-learn JIT-compiles its layout once per
         # process, so in a new kernel whose map came from the cache the first update took
         # 5.9 s on digits (0.33 s compiled); torch takes 0.15 s, trustworthiness 0.972 vs
         # 0.979, mean displacement 4.8% vs 4.2% of the diagonal.
         new_xy = reduce(refined, knn=model.refine_graph(), init=self._xy,
                         method="umap-torch", random_state=self._random_state,
-                        device=self._device, progress=False, n_epochs=80)
+                        device=self._device, progress=False, n_epochs=80,
+                        cache=False)  # a retrain's map is never asked for again
         return model, new_xy
 
     def _report_failure(self, run: RetrainRun, exc: Exception) -> None:

@@ -19,7 +19,7 @@ class UnitRows:
     """The rows of X at unit norm, computed where and when they are needed.
 
     The caller's array is neither copied nor changed: at n = 1e6 x 384 a normalised copy
-    cost 0.6-5 s on this machine's CPU (allocating 1.5 GB), more than a whole GPU retrain
+    cost 0.6-5 s on a CPU (allocating 1.5 GB), more than a whole GPU retrain
     may take. A fit on a GPU checks and divides there (``unit_rows(X, device)``).
     """
 

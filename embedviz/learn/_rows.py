@@ -7,5 +7,5 @@ import torch
 
 def row_max(a: np.ndarray) -> np.ndarray:
     """``a.max(axis=1)``: numpy reduces a short last axis slowly (1e6 x 8: 72 ms vs 16 ms
-    through torch on this CPU), and a GPU retrain at n = 1e6 did this a dozen times."""
+    through torch in one measurement), and a GPU retrain at n = 1e6 did this a dozen times."""
     return torch.from_numpy(np.ascontiguousarray(a)).amax(dim=1).numpy()

@@ -48,7 +48,7 @@ class FitResult:
 
 
 #: On a CPU above this many points "auto" leaves the adapter out: its four fits (three folds
-#: and the final one) took 5.1 s of a 16.6 s retrain at n = 1e5 on this 2-core machine.
+#: and the final one) took 5.1 s of a 16.6 s retrain at n = 1e5 on a CPU.
 CPU_LARGE_N = 50_000
 
 

@@ -76,8 +76,8 @@ class LinearHead:
         """One head per (features, targets, weights) problem. On a GPU all are solved by one
         L-BFGS run (their losses add up and share no parameter, so each reaches its own
         optimum): each L-BFGS step waits for the GPU, 0.16 s per 4,000 x 384 problem on an
-        H100. On the CPU they are solved one by one on one thread: batched, eight took
-        1.13 s there vs 0.75 s one by one (this 2-core machine)."""
+        H100. On the CPU they are solved one by one, where small problems run on one thread
+        (``small_work_threads``): batched, eight took 1.13 s vs 0.75 s one by one."""
         runs = [[p] for p in problems] if self.device.type == "cpu" else [problems]
         heads = []
         for run in runs:

@@ -2,13 +2,14 @@
 
 Work checks the cancel flag between steps (each at most a few hundred milliseconds), so
 ``cancel()`` takes effect quickly; torch kernels release the GIL, so the kernel's comm handling
-keeps running while a fit is under way.
+keeps running while a fit is under way. The worker leaves torch's thread count and random
+state alone: both are process-wide (the fit draws from its own seeded generators).
 """
 from __future__ import annotations
 
-import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ProgressFn = Callable[[float, str], None]
 
@@ -41,14 +42,13 @@ class FitJob:
     """Handle on a background fit: ``cancel``, ``done``, ``result``, ``add_done_callback``."""
 
     def __init__(self, work: Callable[[Progress], Any], *,
-                 on_progress: ProgressFn | None = None, threads: int | None = None) -> None:
+                 on_progress: ProgressFn | None = None) -> None:
         self._progress = Progress(on_progress)
         self._finished = threading.Event()
         self._lock = threading.Lock()
-        self._callbacks: list[Callable[["FitJob"], None]] = []
+        self._callbacks: list[Callable[[FitJob], None]] = []
         self._value: Any = None
         self._error: BaseException | None = None
-        self._threads = threads
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True,
                                         name="embedviz-retrain")
         self._thread.start()
@@ -58,24 +58,18 @@ class FitJob:
         return 1.0 if self._finished.is_set() and self._error is None else self._progress.fraction
 
     def _run(self, work: Callable[[Progress], Any]) -> None:
-        import torch
-
-        before = torch.get_num_threads()
-        # Leave one core to the kernel's event loop when there are several.
-        torch.set_num_threads(self._threads or max(1, (os.cpu_count() or 2) - 1))
         try:
             self._value = work(self._progress)
         except BaseException as exc:  # handed to result(), never lost in the thread
             self._error = exc
         finally:
-            torch.set_num_threads(before)
             with self._lock:
                 self._finished.set()
                 callbacks = list(self._callbacks)
             for fn in callbacks:
                 self._call(fn)
 
-    def _call(self, fn: Callable[["FitJob"], None]) -> None:
+    def _call(self, fn: Callable[[FitJob], None]) -> None:
         try:
             fn(self)
         except Exception:  # a failing callback must not kill the others
@@ -109,7 +103,7 @@ class FitJob:
             raise TimeoutError(f"the fit did not finish within {timeout} s")
         return self._error
 
-    def add_done_callback(self, fn: Callable[["FitJob"], None]) -> None:
+    def add_done_callback(self, fn: Callable[[FitJob], None]) -> None:
         """Call ``fn(job)`` when the job ends (at once, in this thread, if it already has)."""
         with self._lock:
             if not self._finished.is_set():

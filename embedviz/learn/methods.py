@@ -120,7 +120,7 @@ def fit_adapters(ctx: Context, tasks: list[AdapterTask],
         else:
             report(done, message)
 
-    # batches of 256 rows: extra threads only spin (2 threads on a busy 2-core machine
+    # batches of 256 rows: extra threads only spin (a second thread without an idle core
     # made the adapter 25x slower in a measured run: 30 s instead of 1.1 s per fit)
     with cpu_threads(ctx.device, 1):
         return Adapter(steps=ctx.adapter_steps, device=ctx.device,

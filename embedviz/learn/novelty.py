@@ -218,7 +218,7 @@ def diffuse(W: torch.Tensor, score: np.ndarray, *, hops: int = NOVELTY_HOPS,
 
 #: discover_classes works on at most this many sampled candidates, projected to this many
 #: principal components. The 16k novel points of a 1e5 x 384 synthetic set (2 classes made of
-#: separate sub-clusters), 2 cores: 0.4-0.6 s (0.9 s on structureless noise) for 4 clusters,
+#: separate sub-clusters), on a CPU: 0.4-0.6 s (0.9 s on structureless noise) for 4 clusters,
 #: each one sub-cluster group of one class; 5000 points in 384 dimensions took 1.8 s and
 #: found the 2 classes whole. Both pure; a user names two candidates alike to merge them.
 DISCOVER_POINTS = 2000

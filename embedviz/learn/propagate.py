@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from embedviz.compute.device import cpu_threads
+from embedviz.compute.device import small_work_threads
 from embedviz.compute.knn_graph import KNNGraph
 
 Tick = Callable[[], None]
@@ -99,9 +99,9 @@ def spread(
     several seed sets side by side."""
     Y = seeds.to(S.device)
     F = Y.clone()
-    # measured on this shared 2-core CPU (n=1e5, 40 columns): 0.11 s per step on one
-    # thread, 0.20 s on two (OpenMP threads spin while other jobs hold the cores)
-    with cpu_threads(S.device, 1):
+    # small products on one thread: OpenMP threads spin while other work holds their cores
+    # (n=1e5, 40 columns: 0.11 s per step on one thread, 0.20 s on two sharing their cores)
+    with small_work_threads(S.device, F.numel()):
         for _ in range(n_iter):
             F = torch.sparse.mm(S, F).mul_(alpha).add_(Y, alpha=1.0 - alpha)
             if tick is not None:

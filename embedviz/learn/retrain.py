@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from embedviz.compute.device import resolve_device
+from embedviz.compute.device import device_for, on_device
 from embedviz.compute.knn_graph import KNNGraph
 from embedviz.learn._inputs import (
     LabelledData, check_features, check_float, check_graph, check_groups, check_int,
@@ -24,12 +24,12 @@ from embedviz.learn.suspects import SuspectGroup, suspect_groups
 __all__ = ["Retrainer", "Cancelled", "FitJob", "Suggestion", "SuspectGroup"]
 
 
-def default_graph(X: np.ndarray, k: int) -> KNNGraph:
+def default_graph(X: np.ndarray, k: int, device: Any = "auto") -> KNNGraph:
     """The shared graph when the caller passed none: ``embedviz.knn(X, k=k)`` (cosine, so
     the rows need not be normalised first)."""
     from embedviz.compute.knn import knn
 
-    return knn(X, k=min(k, X.shape[0] - 1), progress=False)
+    return knn(X, k=min(k, X.shape[0] - 1), device=device, progress=False)
 
 
 class Retrainer:
@@ -39,6 +39,10 @@ class Retrainer:
     ``"propagate"``, ``"distill"``, ``"linear"``, ``"prototype"``, ``"adapter"``.
     Fitted: ``labels_``, ``proba_``, ``confidence_``, ``novelty_``, ``noise_``, ``classes_``,
     ``method_`` (the chosen blend) and ``cv_scores_``.
+
+    ``device``: ``"auto"`` runs the fit's graph work (torch sparse ops) on CUDA when there is
+    one, else on the CPU (MPS cannot build sparse CSR tensors); a named device is used where
+    it can be, and a fit that fails on an accelerator runs again on the CPU after a notice.
 
     Parameters are checked when fitting (scikit-learn style): ``k``, ``n_iter`` and
     ``adapter_steps`` positive integers, ``n_folds`` an integer >= 2, ``alpha`` in (0, 1),
@@ -74,7 +78,7 @@ class Retrainer:
             n_iter=check_int(self.n_iter, "n_iter", example=20),
             n_folds=check_int(self.n_folds, "n_folds", minimum=2, example=3),
             adapter_steps=check_int(self.adapter_steps, "adapter_steps", example=150),
-            device=resolve_device(self.device), seed=check_seed(self.random_state))
+            device=device_for("sparse", self.device), seed=check_seed(self.random_state))
 
     def _prepare(self, X: Any, y: Any, knn: Any, groups: Any,
                  device: torch.device) -> tuple[LabelledData, KNNGraph]:
@@ -84,15 +88,21 @@ class Retrainer:
             raise ValueError(f"X needs at least 3 rows to build a neighbour graph; got {n}.")
         codes, classes = check_labels(y, n)
         grp = check_groups(groups, codes)
-        graph = default_graph(Xn.raw, int(self.k)) if knn is None else check_graph(knn, n)
+        graph = default_graph(Xn.raw, int(self.k), device) if knn is None else \
+            check_graph(knn, n)
         return LabelledData(X=Xn, codes=codes, classes=classes, groups=grp), graph
 
     def _fit(self, X: Any, y: Any, knn: Any, groups: Any, progress: Progress) -> "Retrainer":
         progress(0.0, "checking inputs")
         cfg = self._check_params()
-        data, graph = self._prepare(X, y, knn, groups, cfg.device)
-        res = fit_pipeline(data, graph, cfg, progress)
-        self._store(data, graph, res)
+
+        def fit_on(dev: torch.device) -> tuple[LabelledData, KNNGraph, FitResult]:
+            data, graph = self._prepare(X, y, knn, groups, dev)
+            return data, graph, fit_pipeline(data, graph, replace(cfg, device=dev), progress)
+
+        # the graph work is sparse: it runs where sparse ops do, and on the CPU where the
+        # device fails mid-fit
+        self._store(*on_device("sparse", cfg.device, fit_on, step="retrain"))
         progress(1.0, "done")
         return self
 

@@ -160,15 +160,13 @@ def test_reduce_computes_its_own_graph_when_none_given() -> None:
     assert xy.shape == (300, 2) and np.isfinite(xy).all()
 
 
-def test_umap_on_the_cpu_picks_the_torch_layout_for_large_n(monkeypatch) -> None:
-    from embedviz.compute import reduce as reduce_module
-
+def test_umap_on_the_cpu_picks_the_torch_layout_for_large_n() -> None:
     X = np.random.default_rng(2).normal(size=(400, 8)).astype(np.float32)
     graph = embedviz.knn(X, k=10, progress=False, cache=False)
     opts = dict(knn=graph, device="cpu", random_state=0, n_epochs=30, progress=False, cache=False)
     small = embedviz.reduce(X, method="umap", **opts)
     np.testing.assert_array_equal(small, embedviz.reduce(X, method="umap-learn", **opts))
-    monkeypatch.setattr(reduce_module, "_TORCH_ON_CPU_FROM", 300)
+    embedviz.config.umap_torch_from = 300
     large = embedviz.reduce(X, method="umap", **opts)
     np.testing.assert_array_equal(large, embedviz.reduce(X, method="umap-torch", **opts))
     # warm start and semi-supervised layouts go the same way

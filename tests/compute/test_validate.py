@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import embedviz
-import embedviz.compute.knn as knn_mod
 from embedviz.compute.validate import EmbedvizPerformanceWarning, as_float_matrix
 
 
@@ -40,8 +39,8 @@ def test_shape_and_dtype_errors_name_the_fix() -> None:
         as_float_matrix(sp.eye(3, format="csr"))
 
 
-def test_large_cpu_job_warns_with_an_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(knn_mod, "_CPU_MACS_PER_S", 1e3)  # pretend the CPU is very slow
+def test_large_cpu_job_warns_with_an_estimate() -> None:
+    embedviz.config.cpu_macs_per_s = 1e3  # pretend the CPU is very slow
     X = np.random.default_rng(0).normal(size=(300, 4))
     with pytest.warns(EmbedvizPerformanceWarning, match=r"estimated to take about \d+ min.*method='approx'"):
         embedviz.knn(X, k=3, method="exact", device="cpu", progress=False)
