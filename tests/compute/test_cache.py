@@ -106,24 +106,29 @@ def test_folder_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert cache.cache_dir() == tmp_path / "embedviz-cache"  # from EMBEDVIZ_CACHE_DIR
     cache.set_cache_dir(tmp_path / "elsewhere")
     try:
-        cache.cached_call("demo", data=["x"], params={}, version=1, compute=lambda: {"v": np.ones(2)})
+        cache.cached_call("demo", data=["x"], params={}, version=1,
+                          compute=lambda: {"v": np.ones(2)})
         assert _entries(tmp_path / "elsewhere")
     finally:
         cache.set_cache_dir(None)
     monkeypatch.setenv("EMBEDVIZ_CACHE", "0")
     calls = []
     for _ in range(2):
-        cache.cached_call("demo", data=["y"], params={}, version=1, compute=lambda: calls.append(1) or {"v": np.ones(1)})
+        cache.cached_call("demo", data=["y"], params={}, version=1,
+                          compute=lambda: calls.append(1) or {"v": np.ones(1)})
     assert len(calls) == 2
 
 
 def test_key_depends_on_data_type_and_params() -> None:
-    base = cache.cache_key("f", data=[np.zeros(3, np.float32)], params={"k": 1}, version=1)
-    assert base != cache.cache_key("f", data=[np.zeros(3, np.float64)], params={"k": 1}, version=1)
-    assert base != cache.cache_key("f", data=[np.zeros((1, 3), np.float32)], params={"k": 1}, version=1)
-    assert base != cache.cache_key("f", data=[np.zeros(3, np.float32)], params={"k": 2}, version=1)
-    assert base != cache.cache_key("g", data=[np.zeros(3, np.float32)], params={"k": 1}, version=1)
-    assert cache.cache_key("f", data=[["ab", "c"]], params={}, version=1) != cache.cache_key("f", data=[["a", "bc"]], params={}, version=1)
+    def key(func: str, data: list, **params: int) -> str:
+        return cache.cache_key(func, data=data, params=params, version=1)
+
+    base = key("f", [np.zeros(3, np.float32)], k=1)
+    assert base != key("f", [np.zeros(3, np.float64)], k=1)
+    assert base != key("f", [np.zeros((1, 3), np.float32)], k=1)
+    assert base != key("f", [np.zeros(3, np.float32)], k=2)
+    assert base != key("g", [np.zeros(3, np.float32)], k=1)
+    assert key("f", [["ab", "c"]]) != key("f", [["a", "bc"]])
 
 
 def test_a_changed_algorithm_version_misses(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,7 +157,7 @@ def test_the_size_cap_evicts_the_least_recently_used(_isolated_cache: Path) -> N
     import os
 
     a, b, c = (_store(name, 10_000) for name in "abc")
-    for age, path in zip((30, 20, 10), (a, b, c)):  # written 30, 20 and 10 s ago
+    for age, path in zip((30, 20, 10), (a, b, c), strict=True):  # written 30, 20 and 10 s ago
         t = path.stat().st_mtime_ns - age * 10**9
         os.utime(path, ns=(t, t))
     key_a = cache.cache_key("demo", data=["a"], params={}, version=1)

@@ -54,8 +54,10 @@ def test_second_call_is_served_from_the_cache(monkeypatch: pytest.MonkeyPatch, t
 class TinyImageNet(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        torch.manual_seed(0)
         self.proj = torch.nn.Linear(3 * 8 * 8, 16)
+        gen = torch.Generator().manual_seed(0)  # the test's own seed, not the process's
+        with torch.no_grad():
+            self.proj.weight.copy_(0.1 * torch.randn(self.proj.weight.shape, generator=gen))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(x.flatten(1))

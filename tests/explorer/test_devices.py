@@ -52,6 +52,30 @@ def test_a_mac_whose_gpu_fails_builds_the_map_and_retrains(digits, tmp_path, mon
     assert int(ex.labels.notna().sum()) == 90  # no label lost
 
 
+def test_a_cuda_box_out_of_memory_builds_the_map_and_retrains(digits, tmp_path,
+                                                              monkeypatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    tried: list[str] = []
+
+    def entering(step: str, dev: torch.device) -> None:
+        if dev.type == "cuda":  # every CUDA step runs out of memory at its start
+            tried.append(step)
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB")
+
+    monkeypatch.setattr(device_mod, "_entering", entering)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        ex = _labelled_explorer(digits, tmp_path)  # device="auto": CUDA here
+        ex.retrain(timeout=WAIT)
+    notes = [str(w.message) for w in record if "embedviz:" in str(w.message)]
+    assert {"knn", "reduce (umap)", "retrain"} <= set(tried)
+    oom = "embedviz: retrain failed on cuda:0 (CUDA out of memory"
+    assert any(n.startswith(oom) for n in notes)
+    assert len(notes) == len(set(tried))  # one notice per step and device, however often
+    assert ex.predictions is not None and int(ex.labels.notna().sum()) == 90
+
+
 def test_device_cpu_keeps_every_step_on_the_cpu(digits, tmp_path, monkeypatch) -> None:
     # accelerators everywhere: "auto" would use them, an explicit "cpu" must not
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)

@@ -73,7 +73,7 @@ def test_graph_and_fused_optimiser_failing_give_the_plain_cpu_result(
         fallback = _fit(X, ts)
     notes = " | ".join(_notices(record))
     assert "its CUDA graph failed on cpu" in notes and "fused AdamW failed on cpu" in notes
-    for got, want in zip(fallback, plain):
+    for got, want in zip(fallback, plain, strict=True):
         np.testing.assert_array_equal(got, want)  # the same draws, the same optimiser
 
 
@@ -85,7 +85,7 @@ def test_graph_failing_falls_back_to_fused_eager(tasks, monkeypatch: pytest.Monk
     monkeypatch.setattr(adapter_mod._StackTraining, "replay", _graph_capture_fails)
     with pytest.warns(RuntimeWarning, match="adapter with its CUDA graph failed"):
         fused = _fit(X, ts)  # torch has a fused AdamW on the CPU too: this one runs
-    for got, want in zip(fused, plain):
+    for got, want in zip(fused, plain, strict=True):
         np.testing.assert_allclose(got, want, atol=1e-3)
 
 
@@ -94,7 +94,7 @@ def test_adapter_on_a_failing_mac_trains_on_the_cpu(tasks, monkeypatch) -> None:
     X, ts = tasks
     with pytest.warns(RuntimeWarning, match=r"retrain \(adapter\) failed on mps"):
         on_mac = _fit(X, ts, "mps")
-    for got, want in zip(on_mac, _fit(X, ts)):
+    for got, want in zip(on_mac, _fit(X, ts), strict=True):
         np.testing.assert_array_equal(got, want)
 
 
