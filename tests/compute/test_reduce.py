@@ -56,13 +56,20 @@ def test_warm_start_stays_close_to_init(digits, learn_layout) -> None:
     assert trustworthiness(X, moved, n_neighbors=15) > 0.97
 
 
-def test_semi_supervised_layout_separates_labelled_classes(digits, learn_layout) -> None:
-    X, y_true, graph = digits
-    y = np.where(np.random.default_rng(0).random(len(X)) < 0.3, y_true, -1)
-    xy = embedviz.reduce(X, knn=graph, method="umap-learn", y=y, init=learn_layout,
-                         random_state=0, n_epochs=100, progress=False, cache=False)
-    seen = y >= 0
-    assert _class_separation(xy[seen], y[seen]) < _class_separation(learn_layout[seen], y[seen])
+def test_semi_supervised_layout_passes_labels_to_umap_learn() -> None:
+    """``y=`` reaches umap-learn: labels pull their classes together where the features
+    barely do. Data with a weak class signal, not digits, whose classes are apart already
+    (there the gain is within the noise of the CPU's floating point)."""
+    X, y_true, graph = _weak_classes()
+    gains = []
+    for seed in range(4):
+        y = np.where(np.random.default_rng(seed).random(len(X)) < 0.3, y_true, -1)
+        kw = dict(knn=graph, method="umap-learn", random_state=seed, n_epochs=150,
+                  progress=False, cache=False)
+        plain, semi = embedviz.reduce(X, **kw), embedviz.reduce(X, y=y, **kw)
+        seen = y >= 0
+        gains.append(_label_purity(semi[seen], y[seen]) - _label_purity(plain[seen], y[seen]))
+    assert min(gains) > 0 and np.mean(gains) > 0.03, gains  # 0.009-0.073, mean 0.046
 
 
 def test_fuzzy_graph_matches_umap_learn(digits) -> None:
@@ -119,16 +126,21 @@ def _label_purity(xy: np.ndarray, labels: np.ndarray, k: int = 10) -> float:
     return float((labels[idx[:, 1:]] == labels[:, None]).mean())
 
 
+def _weak_classes() -> tuple[np.ndarray, np.ndarray, embedviz.KNNGraph]:
+    """600 points in 16-d, two classes told apart only by a weak shift along one axis."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 16)).astype(np.float32)
+    y_true = (rng.random(600) < 0.5).astype(int)
+    X[:, 0] += 0.8 * y_true
+    return X, y_true, embedviz.knn(X, k=15, progress=False, cache=False)
+
+
 def test_torch_umap_semi_supervised() -> None:
     """Labels pull their classes together where the features barely do. (On digits the
     classes are apart already: the gain was within run-to-run noise, and one seed lost by
     0.003 in class separation on an AMD EPYC machine.) Here, 3 seeds: purity 0.49-0.55 ->
     0.55-0.60; umap-learn's own y= gives 0.51-0.52 -> 0.59-0.61 on the same data."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(600, 16)).astype(np.float32)
-    y_true = (rng.random(600) < 0.5).astype(int)
-    X[:, 0] += 0.8 * y_true  # a weak class signal
-    graph = embedviz.knn(X, k=15, progress=False, cache=False)
+    X, y_true, graph = _weak_classes()
     gains = []
     for seed in range(3):
         y = np.where(np.random.default_rng(seed).random(len(X)) < 0.3, y_true, -1)
