@@ -168,7 +168,7 @@ def _update_with(h: Any, part: Any) -> None:
         if arr.dtype == object:
             raise TypeError("object arrays cannot be hashed for the cache; pass numeric or str data.")
         h.update(f"A{arr.dtype.str}{arr.shape}".encode())
-        h.update(memoryview(arr).cast("B") if arr.size else b"")
+        h.update(arr.data.cast("B") if arr.size else b"")
     elif isinstance(part, bytes):
         h.update(b"B%d:" % len(part) + part)
     elif isinstance(part, str):
@@ -238,7 +238,8 @@ def save(func: str, key: str, arrays: Mapping[str, np.ndarray]) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+            named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+            np.savez(fh, **named)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

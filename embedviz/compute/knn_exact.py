@@ -106,12 +106,13 @@ def _block_candidates(
         cols = score_data[c0 : c0 + tile]
         scores = queries @ cols.T  # half precision on CUDA for cosine: re-ranked below
         if metric == "euclidean":  # larger is nearer: 2 q.x - |x|^2
+            assert sq_norms is not None  # computed for the euclidean metric
             scores = 2.0 * scores.float() - sq_norms[c0 : c0 + tile]
         own = (q_rows >= c0) & (q_rows < c0 + cols.shape[0])
         scores[local[own], q_rows[own] - c0] = float("-inf")
         top_s, top_i = scores.topk(min(cand, cols.shape[0]), dim=1)
         top_i += c0
-        if best_s is None:
+        if best_s is None or best_i is None:
             best_s, best_i = top_s, top_i
         else:
             merged_s = torch.cat([best_s, top_s], 1)

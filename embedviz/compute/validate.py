@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -16,6 +16,23 @@ def _row_list(rows: np.ndarray, limit: int = 10) -> str:
     return f"[{shown}{', ...' if rows.size > limit else ''}]"
 
 
+_DROP_FIX = ("Clean them, or pass drop_invalid=True to drop these rows (results "
+             "then cover the remaining rows only).")
+
+
+@overload
+def as_float_matrix(X: Any, *, name: str = ..., drop_invalid: bool = ...,
+                    return_mask: Literal[False] = ..., min_rows: int = ...,
+                    check_finite: bool = ..., invalid_fix: str = ...) -> np.ndarray: ...
+
+
+@overload
+def as_float_matrix(X: Any, *, name: str = ..., drop_invalid: bool = ...,
+                    return_mask: Literal[True], min_rows: int = ...,
+                    check_finite: bool = ..., invalid_fix: str = ...
+                    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def as_float_matrix(
     X: Any,
     *,
@@ -24,8 +41,7 @@ def as_float_matrix(
     return_mask: bool = False,
     min_rows: int = 1,
     check_finite: bool = True,
-    invalid_fix: str = ("Clean them, or pass drop_invalid=True to drop these rows (results "
-                        "then cover the remaining rows only)."),
+    invalid_fix: str = _DROP_FIX,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Return ``X`` as a C-contiguous float32 (n, d) array.
 
