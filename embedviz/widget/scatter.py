@@ -32,6 +32,9 @@ from embedviz.widget import channels as ch
 from embedviz.widget import codecs
 
 _BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
+#: Styles travel with the widget: each host puts ``_css`` where the view lives (a shadow root
+#: in marimo), where a stylesheet added to ``document.head`` would not reach.
+SCATTER_CSS = (pathlib.Path(__file__).parent / "scatter.css").read_text(encoding="utf-8")
 
 #: Keys the widget forwards to :meth:`Scatter.on_key` callbacks.
 KEY_EVENTS = tuple(f"digit:{d}" for d in range(1, 10)) + ("undo", "redo", "delete")
@@ -65,6 +68,7 @@ class Scatter(anywidget.AnyWidget):
     """
 
     _esm = _BUNDLE
+    _css = SCATTER_CSS
 
     height = traitlets.Int(480).tag(sync=True)
     point_size = traitlets.Float(0.0, help="base point size in px; 0 picks one from n").tag(sync=True)

@@ -230,6 +230,6 @@ def test_widget_state_holds_no_per_point_data() -> None:
     state = w.get_state()
     per_point = {k: len(v) for k, v in state.items() if isinstance(v, (bytes, memoryview))}
     assert all(size < 1024 for size in per_point.values()), per_point
-    without_bundle = {k: v for k, v in state.items() if k != "_esm"
+    without_bundle = {k: v for k, v in state.items() if k not in ("_esm", "_css")
                       and not isinstance(v, (bytes, memoryview))}
     assert len(json.dumps(without_bundle)) < 2048
