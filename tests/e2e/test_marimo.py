@@ -10,6 +10,7 @@ from tests.e2e.conftest import REPO, new_page
 from tests.e2e.marimo_app import running_marimo, wait_for_file
 
 pytestmark = pytest.mark.browser
+SHOTS = REPO / "tests" / "artifacts"
 
 SCATTER_APP = '''
 import marimo
@@ -73,5 +74,73 @@ def test_scatter_in_marimo_is_styled_and_lasso_reaches_kernel(browser) -> None: 
             assert got["n"] > 500
             assert min(got["lo"]) > 0.1 and max(got["hi"]) < 0.9  # inside the drawn square
             assert page.errors == []
+        finally:
+            page.close()
+
+
+EXPLORER_APP = '''
+import marimo
+app = marimo.App(width="full")
+
+@app.cell
+def _():
+    import json, pathlib, threading
+    import numpy as np
+    import marimo as mo
+    import embedviz as ev
+    from embedviz.demo_data import digits_frame
+    digits = digits_frame()
+    out = pathlib.Path(WORK)
+    ex = ev.Explorer(digits, embedding="pixels", image="image", labels=str(out / "m.embedviz.db"),
+                     color_by="digit", height=460, progress=False)
+    ex.label([], "zero")
+    ex.label(np.flatnonzero(digits.digit.to_numpy() == 1)[:30], "one")
+    xy0 = ex.xy.copy()
+    ex.scatter.on_select(lambda sel: (out / "sel.json").write_text(json.dumps(
+        [int(i) for i in sel])))
+    ex.on_label(lambda e: (out / "labels.json").write_text(json.dumps(
+        ex.labels.value_counts().to_dict())))
+
+    def _watch():
+        while ex.rounds == 0:
+            ex.wait_retrain(0.2)
+        (out / "retrain.json").write_text(json.dumps({
+            "moved": float(np.linalg.norm(ex.xy - xy0, axis=1).mean()),
+            "pred": sorted(set(ex.predictions.label))}))
+    threading.Thread(target=_watch, daemon=True).start()
+    ex
+    return
+
+if __name__ == "__main__":
+    app.run()
+'''
+
+EX_ROOT = ".ev-explorer .embedviz-scatter"
+
+
+def test_explorer_in_marimo_lasso_key_retrain(browser) -> None:  # noqa: ANN001
+    with running_marimo(REPO, EXPLORER_APP) as app:
+        page = new_page(browser, width=1280, height=900)
+        try:
+            page.goto(app.url, wait_until="domcontentloaded")
+            page.wait_for_selector(f'{EX_ROOT}[data-ready="1"]', timeout=120_000)
+            page.wait_for_selector(".ev-chip:has-text('zero')", timeout=30_000)
+            box = page.locator(f"{EX_ROOT} canvas.ev-canvas").bounding_box()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "explorer_marimo_start.png"))
+            lasso(page, box, [(0.2, 0.2), (0.75, 0.2), (0.75, 0.9), (0.2, 0.9)])
+            sel = json.loads(wait_for_file(app.work / "sel.json", check=lambda t: t != "[]"))
+            assert len(sel) > 100                        # the lasso reached the kernel
+            page.keyboard.press("1")                     # the map has the focus after a lasso
+            counts = json.loads(wait_for_file(app.work / "labels.json"))
+            assert counts.get("zero", 0) > 0 and counts["zero"] + counts.get("one", 0) >= len(sel)
+            page.wait_for_selector(".ev-chip:has-text('zero (')", timeout=15_000)
+            page.locator(".ev-controls button:has-text('Retrain')").click()
+            got = json.loads(wait_for_file(app.work / "retrain.json", timeout_s=240))
+            assert got["moved"] > 1e-3 and set(got["pred"]) <= {"zero", "one"}
+            page.wait_for_selector(".ev-statusline:has-text('Round 1')", timeout=30_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(SHOTS / "explorer_marimo.png"))
+            assert not [e for e in page.errors if "favicon" not in e], page.errors
         finally:
             page.close()
