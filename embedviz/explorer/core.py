@@ -381,6 +381,68 @@ class Explorer:
         self._active = name
         self._refresh_labels()
 
+    def save_html(self, path: str, *, overwrite: bool = False, title: str | None = None,
+                  max_images: int = 5000) -> Any:
+        """Save the map as it is coloured now, with its labels, as one self-contained HTML
+        file for someone who does not run Python (no kernel, no network).
+
+        Parameters
+        ----------
+        path : str
+            Where to write, ending in ``.html``.
+        overwrite : bool
+            Replace an existing file.
+        title : str, optional
+            The page's title (default: the counts of points and labels).
+        max_images : int
+            Image previews (96 px thumbnails) are inlined up to this many points; past it
+            the file would grow by about 1 kB a point, and hovering shows text only.
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        FileExistsError
+            ``path`` exists and ``overwrite`` is False.
+        FileNotFoundError, PermissionError
+            The folder is missing or not writable (nothing is written).
+
+        Examples
+        --------
+        >>> ex.save_html("labelled_map.html")  # doctest: +SKIP
+        """
+        from ..widget.preview import image_data_uri, snippet
+        from ..widget.standalone import page_html, write_html
+        from .view import _text_color
+
+        d, store = self._data, self._store
+        codes, classes = store.codes(), store.classes
+        counts = store.counts()
+        chips = [{"text": f"{c} ({int(counts.get(c, 0)):,})", "color": store.colors[c],
+                  "fg": _text_color(store.colors[c])} for c in classes]
+        names = np.asarray(classes + ["unlabelled"], dtype=object)[codes]  # -1: the last
+        texts = (d.frame[d.text_column].astype(str).tolist() if d.text_column else None)
+        previews = [f"#{i} · {names[i]}" + (f"\n{snippet(texts[i])}" if texts else "")
+                    for i in range(d.n)]
+        images = None
+        if d.image_column is not None and d.n <= max_images:
+            images = []
+            for value in d.frame[d.image_column]:
+                try:
+                    images.append(image_data_uri(value, size=96))
+                except Exception:  # an unreadable image: its preview shows text only
+                    images.append(None)
+        n_lab = int((codes >= 0).sum())
+        head = title or f"{d.n:,} points · {len(classes)} labels · {n_lab:,} labelled"
+        note = (f"Coloured by {self.view.color_by}. Drag to lasso (the count shows under the "
+                "map), wheel to zoom, P to pan. Saved by embedviz.")
+        return write_html(path, page_html(self.scatter, title=head, chips=chips,
+                                          previews=previews, images=images, note=note),
+                          overwrite=overwrite)
+
     def _detach(self) -> None:
         """A newer Explorer took this label file over: close ours, say so in the widget."""
         with self._lock:  # after any map update under way, and before none can follow
