@@ -46,7 +46,9 @@ def _bundle() -> str:
     return _BUNDLE.read_text(encoding="utf-8")
 
 
-_check_composition()
+#: The child-widget trait (``"anywidget:<id>"`` on the wire); older anywidgets lack it and
+#: the Explorer refuses to start there (``_check_composition``), while the Scatter still works.
+_WidgetRef = getattr(anywidget, "WidgetTrait", traitlets.Any)
 
 
 class ExplorerWidget(anywidget.AnyWidget):
@@ -72,7 +74,7 @@ class ExplorerWidget(anywidget.AnyWidget):
     _esm = _BUNDLE
     _css = EXPLORER_CSS
 
-    scatter = anywidget.WidgetTrait().tag(sync=True)
+    scatter = _WidgetRef().tag(sync=True)
     labels = traitlets.Dict().tag(sync=True)
     controls = traitlets.Dict().tag(sync=True)
     status = traitlets.Dict({"text": "", "kind": "info"}).tag(sync=True)
@@ -82,6 +84,7 @@ class ExplorerWidget(anywidget.AnyWidget):
 
     def __init__(self, scatter: Any, *, on_action: Callable[[dict[str, Any]], None],
                  **state: Any) -> None:
+        _check_composition()
         if isinstance(type(self)._esm, pathlib.Path):  # bundle was built after import
             type(self)._esm = _bundle()
         self._on_action = on_action

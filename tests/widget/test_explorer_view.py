@@ -90,3 +90,14 @@ def test_name_box_and_rename(view) -> None:
     assert view.renaming == "zero" and view.widget.labels["box_rev"] == 1
     view.set_name_box("")
     assert view.renaming is None and view.widget.labels["box_rev"] == 2
+
+
+def test_an_anywidget_without_composition_names_the_version(monkeypatch) -> None:
+    import anywidget
+
+    from embedviz.widget import explorer_widget
+
+    monkeypatch.delattr(anywidget, "WidgetTrait")
+    monkeypatch.setattr(anywidget, "__version__", "0.9.13")
+    with pytest.raises(ImportError, match=r"anywidget >= 0\.11 \(you have 0\.9\.13\)"):
+        explorer_widget.ExplorerWidget(Scatter(np.zeros((3, 2))), on_action=print)
