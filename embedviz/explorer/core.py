@@ -414,33 +414,10 @@ class Explorer:
         --------
         >>> ex.save_html("labelled_map.html")  # doctest: +SKIP
         """
-        from ..widget.preview import image_data_uri, snippet
-        from ..widget.standalone import page_html, write_html
-        from .view import _text_color
+        from ..widget.standalone import write_html
+        from .share import explorer_page
 
-        d, store = self._data, self._store
-        codes, classes = store.codes(), store.classes
-        counts = store.counts()
-        chips = [{"text": f"{c} ({int(counts.get(c, 0)):,})", "color": store.colors[c],
-                  "fg": _text_color(store.colors[c])} for c in classes]
-        names = np.asarray(classes + ["unlabelled"], dtype=object)[codes]  # -1: the last
-        texts = (d.frame[d.text_column].astype(str).tolist() if d.text_column else None)
-        previews = [f"#{i} · {names[i]}" + (f"\n{snippet(texts[i])}" if texts else "")
-                    for i in range(d.n)]
-        images = None
-        if d.image_column is not None and d.n <= max_images:
-            images = []
-            for value in d.frame[d.image_column]:
-                try:
-                    images.append(image_data_uri(value, size=96))
-                except Exception:  # an unreadable image: its preview shows text only
-                    images.append(None)
-        n_lab = int((codes >= 0).sum())
-        head = title or f"{d.n:,} points · {len(classes)} labels · {n_lab:,} labelled"
-        note = (f"Coloured by {self.view.color_by}. Drag to lasso (the count shows under the "
-                "map), wheel to zoom, P to pan. Saved by embedviz.")
-        return write_html(path, page_html(self.scatter, title=head, chips=chips,
-                                          previews=previews, images=images, note=note),
+        return write_html(path, explorer_page(self, title=title, max_images=max_images),
                           overwrite=overwrite)
 
     def _detach(self) -> None:

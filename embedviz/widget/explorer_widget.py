@@ -71,7 +71,7 @@ class ExplorerWidget(anywidget.AnyWidget):
     >>> w.status = {"text": "hello", "kind": "info"}
     """
 
-    _esm = _BUNDLE
+    _esm: pathlib.Path | str = _BUNDLE
     _css = EXPLORER_CSS
 
     scatter = _WidgetRef().tag(sync=True)

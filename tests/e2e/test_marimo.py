@@ -125,10 +125,11 @@ def test_explorer_in_marimo_lasso_key_retrain(browser) -> None:  # noqa: ANN001
             page.goto(app.url, wait_until="domcontentloaded")
             page.wait_for_selector(f'{EX_ROOT}[data-ready="1"]', timeout=120_000)
             page.wait_for_selector(".ev-chip:has-text('zero')", timeout=30_000)
-            box = page.locator(f"{EX_ROOT} canvas.ev-canvas").bounding_box()
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "explorer_marimo_start.png"))
-            lasso(page, box, [(0.3, 0.25), (0.7, 0.25), (0.7, 0.75), (0.3, 0.75)])
+            page.wait_for_timeout(1500)  # marimo may swap the output once more as it settles
+            square = [(0.3, 0.25), (0.7, 0.25), (0.7, 0.75), (0.3, 0.75)]
+            lasso(page, page.locator(f"{EX_ROOT} canvas.ev-canvas").bounding_box(), square)
             sel = json.loads(wait_for_file(app.work / "sel.json", check=lambda t: t != "[]"))
             assert len(sel) > 20                        # the lasso reached the kernel
             page.keyboard.press("1")                     # the map has the focus after a lasso
