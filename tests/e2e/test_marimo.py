@@ -145,3 +145,37 @@ def test_explorer_in_marimo_lasso_key_retrain(browser) -> None:  # noqa: ANN001
             assert not [e for e in page.errors if "favicon" not in e], page.errors
         finally:
             page.close()
+
+
+WRAPPED_APP = '''
+import marimo
+app = marimo.App()
+
+@app.cell
+def _():
+    import numpy as np
+    import marimo as mo
+    import embedviz as ev
+    from embedviz.demo_data import digits_frame
+    digits = digits_frame()
+    ex = ev.Explorer(digits, embedding="pixels", labels=WORK + "/w.embedviz.db", progress=False)
+    ex.label(np.flatnonzero(digits.digit.to_numpy() == 4), "four")
+    mo.ui.anywidget(ex.widget)
+    return
+
+if __name__ == "__main__":
+    app.run()
+'''
+
+
+def test_explorer_in_marimo_through_mo_ui_anywidget(browser) -> None:  # noqa: ANN001
+    with running_marimo(REPO, WRAPPED_APP) as app:
+        page = new_page(browser)
+        try:
+            page.goto(app.url, wait_until="domcontentloaded")
+            page.wait_for_selector(f'{EX_ROOT}[data-ready="1"]', timeout=120_000)
+            page.wait_for_selector(".ev-chip:has-text('1 · four (181)')", timeout=30_000)
+            assert page.locator(".ev-explorer svg.ev-chart").count() == 3
+            assert not [e for e in page.errors if "favicon" not in e], page.errors
+        finally:
+            page.close()
