@@ -73,13 +73,13 @@ def hotkey_ms(page, root: str, round_no: int) -> float:  # noqa: ANN001
 
 def retrain_ms(page, root: str) -> tuple[float, float]:  # noqa: ANN001
     """Click Retrain; time to the first frame of the new map and to the status line."""
-    rounds = int(kernel_json(page, "ex._round"))
+    rounds = int(kernel_json(page, "ex.rounds"))
     page.wait_for_timeout(2000)                  # earlier draws and animations settle
     page.evaluate(ARM_JS, "click")
     page.locator(".ev-controls button:has-text('Retrain')").click()
     t0 = time.perf_counter()
     page.wait_for_function(
-        f"() => document.querySelector('.ev-explorer .ev-status').innerText.includes('Round {rounds + 1}')",
+        f"() => document.querySelector('.ev-explorer .ev-statusline').innerText.includes('Round {rounds + 1}')",
         timeout=900_000, polling=100)
     status_ms = (time.perf_counter() - t0) * 1000
     return _wait_drawn(page, root, 120), status_ms
@@ -118,7 +118,7 @@ def main() -> None:
             frames.append(frame)
             statuses.append(status)
             log(f"retrain -> map drawn: {frame:.0f} ms (status after {status:.0f} ms)")
-        timing = kernel_json(page, "ex.controls.status.value")
+        timing = kernel_json(page, "ex.widget.status['text']")
         browser.close()
 
     print(f"\nLabelling loop, {args.n:,} points x 64-d, JupyterLab + headless chromium "

@@ -1,12 +1,16 @@
 """What the Explorer's label bar, keys and buttons do. Each handler catches its errors
-into the status line; the state they act on lives in ``core.Explorer``."""
+into the status line; the labels live in the Explorer's store, the model in ``Retraining``."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..labels.validate import brief
+
+if TYPE_CHECKING:
+    from .core import Explorer
 
 
 def counted(n: int, noun: str) -> str:
@@ -25,118 +29,150 @@ def _next_group(shown: int, remaining: list[np.ndarray]) -> tuple[int, np.ndarra
 
 
 class LabelActions:
-    """Label-bar, key and toolbar handlers of the Explorer (mixed into it)."""
+    """The label bar's, keys' and buttons' handlers of one Explorer.
 
-    def _guard(self, fn: Callable[[], Any]) -> Any:
+    Parameters
+    ----------
+    ex : Explorer
+        Acted on through its public API (``selection``, ``store``, ``label()``,
+        ``unlabel()``, ``undo()``, ``rename_label()``, ``candidates``, ``suspects``, ...),
+        its ``view``, ``scatter`` and ``retraining``, and its label-name helpers
+        (``_clean_name``, ``_case_twin``, ``_ensure_label``, ``_refresh_labels``).
+
+    Notes
+    -----
+    It owns the last edit made in the UI, as (store version after it, "lasso" | "delete",
+    its points | its label): what an immediate Ctrl+Z hands back (a selection, the active
+    label).
+    """
+
+    def __init__(self, ex: Explorer) -> None:
+        self.ex = ex
+        self.last_edit: tuple[int, str, Any] | None = None
+
+    def guard(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn``; an error goes to the status line instead of a traceback in the log."""
         try:
             return fn()
         except Exception as exc:  # shown to the user instead of a traceback in the log
-            self.controls.say(str(exc), kind="error")
+            self.ex.view.say(str(exc), kind="error")
             return None
 
-    def _ui_create(self, name: str) -> None:
+    def name_entered(self, text: str) -> None:
+        """The name box's Enter (or Add/Rename): create a label, or rename the one the
+        box was renaming. An empty box does nothing; a blank name is refused, said."""
+        if not text:
+            return
+        old = self.ex.view.renaming
+        self.ex.view.stop_rename()
+        if old is None:
+            self.create(text)
+        else:
+            self.rename(old, text)
+
+    def create(self, name: str) -> None:
         def run() -> None:
-            before = set(self._store.classes)
-            clean = self._clean_name(name)
+            before = set(self.ex.store.classes)
+            clean = self.ex._clean_name(name)
             if clean not in before:  # "Zero" typed beside "zero" means "zero"
-                clean = self._case_twin(clean) or clean
-            self._active = self._ensure_label(clean, create=True)
-            self.bar.new_name.value = ""
-            self._refresh_labels()
-            key = self._store.classes.index(self._active) + 1
+                clean = self.ex._case_twin(clean) or clean
+            self.ex._active = self.ex._ensure_label(clean, create=True)
+            self.ex.view.set_name_box("")
+            self.ex._refresh_labels()
+            key = self.ex.store.classes.index(self.ex._active) + 1
             how = f"press {key} or Assign" if key <= 9 else (
                 "press Assign (keys 1-9 reach the first nine labels)")
-            what = "is active" if self._active not in before else "already exists; it is active"
-            n = int(self.selection.size)
+            what = "is active" if self.ex._active not in before else "already exists; it is active"
+            n = int(self.ex.selection.size)
             todo = (f"{how} to label the {counted(n, 'selected point')}" if n
                     else f"lasso points, then {how}")
-            self.controls.say(f"Label {brief(self._active)} {what}: {todo}.")
-            self.scatter.focus()  # the next key labels the selection, not the name box
-        self._guard(run)
+            self.ex.view.say(f"Label {brief(self.ex._active)} {what}: {todo}.")
+            self.ex.scatter.focus()  # the next key labels the selection, not the name box
+        self.guard(run)
 
-    def _ui_rename_start(self) -> None:
-        if self._active is None:
-            self.controls.say("No label to rename yet.", kind="warn")
+    def rename_start(self) -> None:
+        if self.ex._active is None:
+            self.ex.view.say("No label to rename yet.", kind="warn")
             return
-        self.bar.start_rename(self._active)
-        self.controls.say(f"Type the new name for {brief(self._active)} in the box and press "
+        self.ex.view.start_rename(self.ex._active)
+        self.ex.view.say(f"Type the new name for {brief(self.ex._active)} in the box and press "
                           "Enter.")
 
-    def _ui_rename(self, old: str, new: str) -> None:
+    def rename(self, old: str, new: str) -> None:
         def run() -> None:
-            self.bar.new_name.value = ""
-            stored = self.rename_label(old, new)
-            self.controls.say(f"Renamed {brief(old)} to {brief(stored)} (Ctrl+Z undoes).",
+            self.ex.view.set_name_box("")
+            stored = self.ex.rename_label(old, new)
+            self.ex.view.say(f"Renamed {brief(old)} to {brief(stored)} (Ctrl+Z undoes).",
                               kind="ok")
-            self.scatter.focus()
-        self._guard(run)
+            self.ex.scatter.focus()
+        self.guard(run)
 
-    def _ui_delete(self) -> None:
+    def delete(self) -> None:
         def run() -> None:
-            name = self._active
+            name = self.ex._active
             if name is None:
                 raise ValueError("No label to delete yet.")
-            n = int(self._store.counts().get(name, 0))
-            self.delete_label(name)
-            self._last_edit = (self._store.version, "delete", name)
-            self.controls.say(f"Deleted {brief(name)}: its {counted(n, 'point')} are unlabelled "
+            n = int(self.ex.store.counts().get(name, 0))
+            self.ex.delete_label(name)
+            self.last_edit = (self.ex.store.version, "delete", name)
+            self.ex.view.say(f"Deleted {brief(name)}: its {counted(n, 'point')} are unlabelled "
                               "(Ctrl+Z restores them).", kind="ok")
-        self._guard(run)
-        self.scatter.focus()  # keys go to the map, not the button (nor JupyterLab)
+        self.guard(run)
+        self.ex.scatter.focus()  # keys go to the map, not the button (nor JupyterLab)
 
-    def _ui_undo_redo(self, redo: bool) -> None:
+    def undo_redo(self, redo: bool) -> None:
         def run() -> None:
-            last, self._last_edit = self._last_edit, None
-            done = self.redo() if redo else self.undo()
+            last, self.last_edit = self.last_edit, None
+            done = self.ex.redo() if redo else self.ex.undo()
             undid = (last[1:] if done and not redo and last is not None
-                     and self._store.version == last[0] + 1 else (None, None))
+                     and self.ex.store.version == last[0] + 1 else (None, None))
             verb, action = ("Redone", "redo") if redo else ("Undone", "undo")
             again = ""
             if undid[0] == "delete":
-                self._active = undid[1]  # the bin undone: its label is the active one again
-                self._refresh_labels()
+                self.ex._active = undid[1]  # the bin undone: its label is the active one again
+                self.ex._refresh_labels()
             elif undid[0] == "lasso":
-                self.selection = undid[1]  # the lasso just undone: press the right number
+                self.ex.selection = undid[1]  # the lasso just undone: press the right number
                 again = "; its points are selected again"
             what = str(done).split(": ", 1)[-1]  # "undo #12: assign …" -> "assign …"
-            self.controls.say(f"{verb}: {what}{again}" if done else f"Nothing to {action}",
+            self.ex.view.say(f"{verb}: {what}{again}" if done else f"Nothing to {action}",
                               kind="ok" if done else "warn", about_selection=bool(again))
-        self._guard(run)
-        self.scatter.focus()
+        self.guard(run)
+        self.ex.scatter.focus()
 
-    def _ui_pick(self, name: str) -> None:
-        self.bar.stop_rename()
-        self._active = name
-        self._refresh_labels()
-        self.scatter.focus()
-        if len(self.selection):
-            self._ui_assign()
+    def pick(self, name: str) -> None:
+        self.ex.view.stop_rename()
+        self.ex._active = name
+        self.ex._refresh_labels()
+        self.ex.scatter.focus()
+        if len(self.ex.selection):
+            self.assign()
 
-    def _ui_assign(self, name: str | None = None) -> None:
+    def assign(self, name: str | None = None) -> None:
         def run() -> None:
-            target = name or self._active
+            target = name or self.ex._active
             if target is None:
                 raise ValueError("No label yet: type a name in 'new label…' and press Add.")
-            sel = self.selection
+            sel = self.ex.selection
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso points on the map first.")
-            before = self._store.version
-            target = self._ensure_label(target, create=False)
+            before = self.ex.store.version
+            target = self.ex._ensure_label(target, create=False)
             taken = self._taken_from(sel, target)
-            self.label(sel, target, create=False, source="lasso")
+            self.ex.label(sel, target, create=False, source="lasso")
             # only a lasso that changed labels is one Ctrl+Z can hand back
-            changed = self._store.version > before
-            self._last_edit = (self._store.version, "lasso", sel) if changed else None
-            self.selection = np.zeros(0, np.uint32)       # done with it: show the labels
-            self.controls.say(f"{counted(int(sel.size), 'point')} → {brief(target)}{taken}. "
+            changed = self.ex.store.version > before
+            self.last_edit = (self.ex.store.version, "lasso", sel) if changed else None
+            self.ex.selection = np.zeros(0, np.uint32)       # done with it: show the labels
+            self.ex.view.say(f"{counted(int(sel.size), 'point')} → {brief(target)}{taken}. "
                               "Ctrl+Z undoes and selects them again.", kind="ok")
-        self._guard(run)
-        self.scatter.focus()
+        self.guard(run)
+        self.ex.scatter.focus()
 
     def _taken_from(self, sel: np.ndarray, target: str) -> str:
         """'; 67 of them were 'files'': a lasso over labelled points relabels them, said."""
-        codes = self._store.codes()[sel]
-        classes = self._store.classes
+        codes = self.ex.store.codes()[sel]
+        classes = self.ex.store.classes
         moved = codes[(codes >= 0) & (codes != classes.index(target))]
         if moved.size == 0:
             return ""
@@ -147,114 +183,117 @@ class LabelActions:
             return f"; {were} {brief(classes[top])}"
         return f"; {moved.size:,} of them had other labels, {n_top:,} {brief(classes[top])}"
 
-    def _ui_unassign(self) -> None:
+    def unassign(self) -> None:
         def run() -> None:
-            sel = self.selection
+            sel = self.ex.selection
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso the points to unlabel first.")
-            had = int((self._store.codes()[sel] >= 0).sum())
+            had = int((self.ex.store.codes()[sel] >= 0).sum())
             if had == 0:
                 raise ValueError(f"None of the {counted(int(sel.size), 'selected point')} has a "
                                  "label: nothing to remove.")
-            self.unlabel(sel)
-            self.controls.say(f"Labels removed from {counted(had, 'point')}.", kind="ok")
-        self._guard(run)
-        self.scatter.focus()
+            self.ex.unlabel(sel)
+            self.ex.view.say(f"Labels removed from {counted(had, 'point')}.", kind="ok")
+        self.guard(run)
+        self.ex.scatter.focus()
 
-    def _on_key(self, key: str) -> None:
+    def key(self, key: str) -> None:
         if key.startswith("digit:"):
             i = int(key.split(":", 1)[1]) - 1
-            classes = self._store.classes
+            classes = self.ex.store.classes
             if i >= len(classes):
-                self.controls.say(f"No label {i + 1} yet: create one with 'new label…'.", kind="warn")
+                self.ex.view.say(f"No label {i + 1} yet: create one with 'new label…'.",
+                                 kind="warn")
                 return
-            self._active = classes[i]
-            if self.selection.size == 0:  # the key still picks the label: say so
-                self._refresh_labels()
-                self.controls.say(f"Label {brief(classes[i])} is active; nothing is selected: "
+            self.ex._active = classes[i]
+            if self.ex.selection.size == 0:  # the key still picks the label: say so
+                self.ex._refresh_labels()
+                self.ex.view.say(f"Label {brief(classes[i])} is active; nothing is selected: "
                                   f"lasso points, then press {i + 1}.", kind="warn")
                 return
-            self._ui_assign(classes[i])
+            self.assign(classes[i])
         elif key in ("undo", "redo"):
-            self._ui_undo_redo(key == "redo")
+            self.undo_redo(key == "redo")
         elif key == "delete":
-            self._ui_unassign()
+            self.unassign()
 
-    def _ui_search(self, query: str) -> None:
-        column = self._data.text_column
+    def search(self, query: str) -> None:
+        column = self.ex._data.text_column
         if column is None or not query.strip():
             return
-        found = self._data.frame[column].astype(str).str.contains(query, case=False, regex=False)
+        found = self.ex._data.frame[column].astype(str).str.contains(query, case=False, regex=False)
         hits = np.flatnonzero(found.to_numpy(dtype=bool)).astype(np.uint32)
-        self.selection = hits
+        self.ex.selection = hits
         # the box empties, so the same query runs again (it runs on a change of the box);
         # the status line keeps what was searched. A query with no hits stays, to be fixed.
         if hits.size:
-            self.controls.search.value = ""
+            self.ex.view.set_search("")
         verb = "contains" if hits.size == 1 else "contain"
-        self.controls.say(f"{counted(int(hits.size), 'item')} {verb} {brief(query)}"
+        self.ex.view.say(f"{counted(int(hits.size), 'item')} {verb} {brief(query)}"
                           + (": press 1-9 to label them" if hits.size else ""),
                           kind="ok" if hits.size else "warn", about_selection=True)
-        self.scatter.focus()  # the number key labels the hits, not the search box
+        self.ex.scatter.focus()  # the number key labels the hits, not the search box
 
-    def _ui_similar(self) -> None:
-        sel = self.selection
+    def similar(self) -> None:
+        sel = self.ex.selection
         if sel.size == 0:
-            self.controls.say("Select some points first; 'Similar' adds their graph neighbours.", kind="warn")
+            self.ex.view.say("Select some points first; 'Similar' adds their graph neighbours.",
+                             kind="warn")
             return
-        grown = np.union1d(sel, self._graph.indices[sel].ravel()).astype(np.uint32)
-        self.selection = grown
-        self.scatter.focus()
-        self.controls.say(f"{grown.size - sel.size:,} similar points added", kind="ok",
+        grown = np.union1d(sel, self.ex.graph.indices[sel].ravel()).astype(np.uint32)
+        self.ex.selection = grown
+        self.ex.scatter.focus()
+        self.ex.view.say(f"{grown.size - sel.size:,} similar points added", kind="ok",
                           about_selection=True)
 
-    def _ui_new_class(self) -> None:
+    def new_class(self) -> None:
         """Select the next candidate new class (a cluster of points that fit no label)."""
-        found = self.candidates
+        found = self.ex.candidates
         if not found:
-            self.controls.say("No candidate new classes: retrain first, or every point fits a "
+            self.ex.view.say("No candidate new classes: retrain first, or every point fits a "
                               "label.", kind="warn")
             return
-        unlabelled = self._store.codes() < 0  # skip what was labelled since the retrain
-        at, picked = _next_group(self._shown_candidate, [c[unlabelled[c]] for c in found])
+        unlabelled = self.ex.store.codes() < 0  # skip what was labelled since the retrain
+        at, picked = _next_group(self.ex.retraining.shown_candidate,
+                                 [c[unlabelled[c]] for c in found])
         if at < 0:
-            self.controls.say("Every candidate new class is labelled now: press Retrain to "
+            self.ex.view.say("Every candidate new class is labelled now: press Retrain to "
                               "look again.", kind="warn")
-            self.controls.offer_new_classes(0)
+            self.ex.view.offer_new_classes(0)
             return
-        self._shown_candidate = at
-        self.selection = picked
-        self.scatter.focus()  # the number key the status line names works at once
-        self.controls.say(
+        self.ex.retraining.shown_candidate = at
+        self.ex.selection = picked
+        self.ex.scatter.focus()  # the number key the status line names works at once
+        self.ex.view.say(
             f"Possible new class {at + 1} of {len(found)}: {picked.size:,} points that fit no "
             "label are selected. Type a name and press Add, then press its number to label "
             "them.", kind="ok", about_selection=True)
 
-    def _ui_check_labels(self) -> None:
+    def check_labels(self) -> None:
         """Select the next group of labels that look wrong (points labelled A that look
         like B), skipping points relabelled since the retrain."""
-        found = self.suspects
+        found = self.ex.suspects
         if not found:
-            self.controls.say("No labels look wrong: retrain first, or the model agrees with "
+            self.ex.view.say("No labels look wrong: retrain first, or the model agrees with "
                               "every label.", kind="warn")
             return
-        current = self.labels.to_numpy(dtype=object)
-        at, picked = _next_group(self._shown_suspect,
+        current = self.ex.labels.to_numpy(dtype=object)
+        at, picked = _next_group(self.ex.retraining.shown_suspect,
                                  [g.indices[current[g.indices] == g.given] for g in found])
         if at < 0:
-            self.controls.say("Every label that looked wrong has been changed: press Retrain "
+            self.ex.view.say("Every label that looked wrong has been changed: press Retrain "
                               "to check again.", kind="warn")
-            self.controls.offer_suspects(0)
+            self.ex.view.offer_suspects(0)
             return
-        self._shown_suspect = at
+        self.ex.retraining.shown_suspect = at
         group = found[at]
-        self.selection = picked
-        self.scatter.focus()  # the number key the status line names works at once
-        classes = self._store.classes
+        self.ex.selection = picked
+        self.ex.scatter.focus()  # the number key the status line names works at once
+        classes = self.ex.store.classes
         key = classes.index(group.predicted) + 1 if group.predicted in classes else None
         how = (f"press {key} to relabel them {brief(group.predicted)}" if key and key <= 9
                else "label them with the right name")
-        self.controls.say(
+        self.ex.view.say(
             f"Labels that look wrong, {at + 1} of {len(found)}: "
             f"{counted(int(picked.size), 'point')} labelled {brief(group.given)} "
             f"look{'s' if picked.size == 1 else ''} like {brief(group.predicted)}. "

@@ -1,26 +1,29 @@
-"""The Explorer: construction, the public API, labels, panels and colours."""
+"""The Explorer: construction, the public API, labels, panels and colours.
+
+The Explorer composes collaborators, each owning its state: :class:`ExplorerView` (what the
+one widget shows), :class:`LabelActions` (what the label bar, keys and buttons do, and the
+last edit an undo hands back) and :class:`Retraining` (the runs, the model shown and what
+it found). They reach the Explorer only through its public API and the few helpers listed
+in ``LabelActions``/``Retraining``.
+"""
 from __future__ import annotations
 
 import threading
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-import ipywidgets as W
 import numpy as np
 import pandas as pd
 
 from ..dataset import ExplorerData, resolve_data, row_positions
 from ..labels.interrupts import deferred_interrupts
 from ..labels.validate import as_positions, brief, check_name
-from ..widget.charts import SideCharts
 from ..widget.colouring import NOVEL_AT, colour_options, colour_spec
-from ..widget.controls import Controls
-from ..widget.label_bar import LabelBar
-from ..widget.panels import ItemRow, PreviewPanel, SelectionPanel
-from ..widget.styles import style_widget
 from .actions import LabelActions
 from .label_file import check_label_file, open_store
-from .retraining import Retraining, RetrainRun
+from .retraining import Retraining
+from .view import ExplorerView, ItemRow
 
 
 def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
@@ -30,7 +33,7 @@ def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
                          f"{options} (columns with many distinct text values do not colour).")
 
 
-class Explorer(LabelActions, Retraining):
+class Explorer:
     """Explore ``data`` on a 2-D map, lasso points into labels and retrain in place.
 
     ``embedding``: a column name, an (n, d) array, or None to embed ``text`` (MiniLM) or
@@ -38,8 +41,12 @@ class Explorer(LabelActions, Retraining):
     reopening restores every label). Labels belong to the data's index: with a default
     RangeIndex that is the row position, so give reordered or filtered data an id index
     (rows appended at the end are fine either way). The Python API equals the UI: ``selection``,
-    ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``predictions``,
-    ``suggestions``, ``candidates``, ``on_label()``.
+    ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``wait_retrain()``,
+    ``predictions``, ``suggestions``, ``suspects``, ``candidates``, ``on_label()``,
+    ``save_html()``.
+
+    Displaying ``ex`` shows it in JupyterLab, Notebook 7, VS Code and Colab; in marimo, the
+    last expression ``ex`` (or ``mo.ui.anywidget(ex.widget)``) does.
     """
 
     def __init__(
@@ -76,25 +83,12 @@ class Explorer(LabelActions, Retraining):
         self._store = open_store(labels, self._data.ids, fingerprint, self)
         self._random_state = random_state
         self._device = device
-        self._shown: RetrainRun | None = None  # the retrain whose model is on the map
-        self._suggestions: list[np.ndarray] = []
-        self._candidates: list[np.ndarray] = []
-        self._candidates_for: Any = None
-        self._shown_candidate = -1
-        self._suspects: list[Any] = []  # the shown model's SuspectGroups, by label name
-        self._suspect_mask = np.zeros(self._data.n, dtype=bool)
-        self._shown_suspect = -1
-        self._discover_lock = threading.Lock()
-        self._finish_event = threading.Event()  # the latest retrain's finished event
-        self._retraining: RetrainRun | None = None  # the latest retrain started
         self._replaced = False
-        self._round = 0
-        # the last edit made in the UI, as (store version after it, "lasso" | "delete", its
-        # points | its label): what an immediate Ctrl+Z hands back (a selection, the active label)
-        self._last_edit: tuple[int, str, Any] | None = None
         self._label_callbacks: list[Callable[[dict], None]] = []
         self._active: str | None = self._store.classes[0] if self._store.classes else None
         self._lock = threading.RLock()
+        self.actions = LabelActions(self)
+        self.retraining = Retraining(self)
         self._build_ui(height=height, color_by=color_by)
 
     # ---- construction -------------------------------------------------------------
@@ -117,61 +111,64 @@ class Explorer(LabelActions, Retraining):
         from ..widget.scatter import Scatter
 
         # lasso by default: it is what the Explorer is for (P pans, the wheel zooms)
-        self.scatter = Scatter(self._xy, height=height, tool="lasso",
-                               layout=W.Layout(width="100%"))
+        self.scatter = Scatter(self._xy, height=height, tool="lasso")
         self.scatter.on_select(lambda _sel: self._on_selection(changed=True))
         self.scatter.on_hover(self._on_hover)
-        self.scatter.on_key(self._on_key)
-        self.bar = LabelBar(on_create=self._ui_create, on_pick=self._ui_pick,
-                            on_assign=self._ui_assign, on_unassign=self._ui_unassign,
-                            on_undo=lambda: self._ui_undo_redo(False),
-                            on_redo=lambda: self._ui_undo_redo(True),
-                            on_rename_start=self._ui_rename_start, on_rename=self._ui_rename,
-                            on_delete=self._ui_delete)
-        self.controls = Controls(
-            color_options=colour_options(self._data.frame),
-            on_color_by=self._ui_color_by, on_search=self._ui_search,
-            on_similar=self._ui_similar, on_retrain=self._ui_retrain,
-            on_cancel=self._ui_cancel, on_new_class=self._ui_new_class,
-            on_check_labels=self._ui_check_labels,
-            search_enabled=self._data.text_column is not None,
-        )
-        self.preview = PreviewPanel(rich=self._data.image_column is not None
-                                    or self._data.text_column is not None)
-        self.selected = SelectionPanel(grid=self._data.image_column is not None
-                                       and self._data.text_column is None)
-        self.charts = SideCharts()
-        side = W.VBox([self.preview.widget, self.selected.widget, self.charts.counts,
-                       self.charts.rounds, self.charts.confidence],
-                      layout=W.Layout(width="340px", min_width="340px", overflow="auto",
-                                      max_height=f"{height + 40}px"))
-        side.add_class("ev-side")
-        main = W.HBox([W.Box([self.scatter], layout=W.Layout(flex="1 1 0%", min_width="420px", width="100%")), side],
-                      layout=W.Layout(align_items="flex-start"))
-        main.add_class("ev-gap10")
-        self.widget = W.VBox([style_widget(), self.bar.widget, self.controls.widget, main])
-        self.widget.add_class("ev-explorer")
-        self.widget.add_class("ev-key-scope")  # keys on its buttons act as on the map (JS)
+        self.scatter.on_key(self.actions.key)
+        d = self._data
+        self.view = ExplorerView(
+            self.scatter, on_action=self._dispatch, color_options=colour_options(d.frame),
+            search_enabled=d.text_column is not None,
+            rich=d.image_column is not None or d.text_column is not None,
+            grid=d.image_column is not None and d.text_column is None, height=height)
+        self.widget = self.view.widget
         default = color_by or ("label" if self._store.classes else "cluster")
-        self.controls.color_by.value = default if default in self.controls.color_by.options else "cluster"
+        options = self.widget.controls["color_options"]
+        self.view.color_by = default if default in options else "cluster"
         self._refresh_labels()
         self._recolour()
-        missing = self._data.missing_images()
+        missing = d.missing_images()
         if missing:
-            self.controls.say(f"{missing:,} of {self._data.n:,} images could not be found; "
-                              "their previews show a placeholder.", kind="warn")
+            self.view.say(f"{missing:,} of {d.n:,} images could not be found; "
+                          "their previews show a placeholder.", kind="warn")
         else:
-            self.controls.say(self._summary())
+            self.view.say(self._summary())
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        """One user action from the browser (``{"action": ..., ...}``) to its handler."""
+        act, a = str(msg.get("action")), self.actions
+        value = msg.get("value")
+        handlers: dict[str, Callable[[], Any]] = {
+            "name": lambda: a.name_entered(str(value or "")),
+            "rename_start": a.rename_start, "delete": a.delete,
+            "undo": lambda: a.undo_redo(False), "redo": lambda: a.undo_redo(True),
+            "pick": lambda: a.pick(str(value)), "assign": a.assign, "unassign": a.unassign,
+            "key": lambda: a.key(str(value)),
+            "color_by": lambda: self._ui_color_by(str(value)),
+            "search": lambda: a.search(str(value or "")), "similar": a.similar,
+            "new_class": a.new_class, "check_labels": a.check_labels,
+            "retrain": self.retraining.ui_retrain, "cancel": self.cancel_retrain,
+            "clear_selection": lambda: setattr(self, "selection", []),
+            "tool": lambda: setattr(self.scatter, "tool", str(value)),
+        }
+        handler = handlers.get(act)
+        if handler is not None:
+            a.guard(handler)
 
     def _summary(self) -> str:
         n_lab = int((self._store.codes() >= 0).sum())
         return (f"{self._data.n:,} points · {len(self._store.classes)} labels · "
                 f"{n_lab:,} labelled · lasso points, press 1-9 to label them")
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Jupyter hosts (JupyterLab, Notebook 7, VS Code, Colab) display the widget."""
+        return self.widget._repr_mimebundle_(**kwargs)
 
-        display(self.widget)
+    def _display_(self) -> Any:
+        """marimo displays this (``ex`` as a cell's last expression)."""
+        import marimo as mo
+
+        return mo.ui.anywidget(self.widget)
 
     # ---- public API ---------------------------------------------------------------
     @property
@@ -210,10 +207,10 @@ class Explorer(LabelActions, Retraining):
         with deferred_interrupts():  # a Ctrl+C arrives once the widget shows the change
             name = self._ensure_label(name, create=create)
             with self._lock:
-                self._store.assign(idx, name, source=source, round=self._round)
+                self._store.assign(idx, name, source=source, round=self.retraining.round)
             self._active = name
-            if self.controls.color_by.value != "label":
-                self.controls.color_by.value = "label"       # labelling shows the labels
+            if self.view.color_by != "label":
+                self.view.color_by = "label"                 # labelling shows the labels
             self._after_label_change({"kind": "assign", "label": name, "n": int(idx.size)})
 
     def rename_label(self, old: str, new: str) -> str:
@@ -272,10 +269,10 @@ class Explorer(LabelActions, Retraining):
     @property
     def predictions(self) -> pd.DataFrame | None:
         """After a retrain: predicted label, confidence, novelty per point (None before)."""
-        shown = self._shown
+        shown = self.retraining.shown
         if shown is None:
             return None
-        m, names = shown.model, np.asarray(self._names_now(shown), dtype=object)
+        m, names = shown.model, np.asarray(self.retraining.names_now(shown), dtype=object)
         return pd.DataFrame(
             {"label": names[np.asarray(m.labels_, dtype=np.int64)], "confidence": m.confidence_,
              "novelty": m.novelty_},
@@ -283,27 +280,145 @@ class Explorer(LabelActions, Retraining):
         )
 
     @property
-    def _model(self) -> Any:
-        """The model on the map (None before the first retrain)."""
-        return None if self._shown is None else self._shown.model
-
-    @property
     def suggestions(self) -> list[np.ndarray]:
         """After a retrain: where to lasso next, as groups of point positions."""
-        return list(self._suggestions) if self._model is not None else []
+        return list(self.retraining.suggestions)
 
     @property
     def suspects(self) -> list[Any]:
         """After a retrain: labels that look wrong, as ``SuspectGroup``s (``indices``: point
         positions, ``given`` and ``predicted``: label names), biggest group first; "Check
         labels" selects them in turn."""
-        return list(self._suspects) if self._model is not None else []
+        return list(self.retraining.suspects)
 
     @property
     def candidates(self) -> list[np.ndarray]:
         """After a retrain: possible new classes (clusters of points that fit no label), as
         groups of point positions, most novel first; "New class?" selects them in turn."""
-        return list(self._candidates_of(self._model)) if self._model is not None else []
+        model = self.retraining.model
+        return list(self.retraining.candidates_of(model)) if model is not None else []
+
+    def retrain(self, *, wait: bool = True, timeout: float | None = None) -> Explorer:
+        """Learn from the labels, then update predictions, colours and the map.
+
+        Parameters
+        ----------
+        wait : bool
+            ``False`` returns at once (the UI's Retrain button does this); the map updates
+            when the work ends, and ``cancel_retrain()`` stops it. While waiting, an
+            interrupt (Ctrl+C) cancels the retrain.
+        timeout : float, optional
+            Seconds to wait at most.
+
+        Returns
+        -------
+        Explorer
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            No labelled points yet.
+        TimeoutError
+            Past ``timeout`` seconds (the retrain goes on).
+        Cancelled
+            The retrain was cancelled while waiting (it failed: its error).
+
+        Examples
+        --------
+        >>> ex.retrain().predictions.head()  # doctest: +SKIP
+        """
+        self.retraining.retrain(wait=wait, timeout=timeout)
+        return self
+
+    def wait_retrain(self, timeout: float | None = None) -> bool:
+        """Wait until the latest retrain has ended (shown, failed or cancelled).
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait at most (None: no limit).
+
+        Returns
+        -------
+        bool
+            True when it ended (or none was started), False on timeout.
+
+        Examples
+        --------
+        >>> ex.retrain(wait=False); ex.wait_retrain(60)  # doctest: +SKIP
+        True
+        """
+        return self.retraining.wait(timeout)
+
+    def cancel_retrain(self) -> bool:
+        """Stop the running retrain; labels and map stay as they were.
+
+        Returns
+        -------
+        bool
+            False when there is nothing to stop (no retrain, or its model is already on
+            the map).
+        """
+        return self.retraining.cancel()
+
+    @property
+    def rounds(self) -> int:
+        """How many retrains have been shown on the map."""
+        return self.retraining.round
+
+    @property
+    def active_label(self) -> str | None:
+        """The label that Assign (and the outlined chip) gives; None with no labels."""
+        return self._active
+
+    @active_label.setter
+    def active_label(self, name: str | None) -> None:
+        if name is not None and name not in self._store.classes:
+            from ..labels.errors import UnknownLabelError
+
+            raise UnknownLabelError(name, self._store.classes)
+        self._active = name
+        self._refresh_labels()
+
+    def save_html(self, path: str, *, overwrite: bool = False, title: str | None = None,
+                  max_images: int = 5000) -> Any:
+        """Save the map as it is coloured now, with its labels, as one self-contained HTML
+        file for someone who does not run Python (no kernel, no network).
+
+        Parameters
+        ----------
+        path : str
+            Where to write, ending in ``.html``.
+        overwrite : bool
+            Replace an existing file.
+        title : str, optional
+            The page's title (default: the counts of points and labels).
+        max_images : int
+            Image previews (96 px thumbnails) are inlined up to this many points; past it
+            the file would grow by about 1 kB a point, and hovering shows text only.
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        FileExistsError
+            ``path`` exists and ``overwrite`` is False.
+        FileNotFoundError, PermissionError
+            The folder is missing or not writable (nothing is written).
+
+        Examples
+        --------
+        >>> ex.save_html("labelled_map.html")  # doctest: +SKIP
+        """
+        from ..widget.standalone import write_html
+        from .share import explorer_page
+
+        return write_html(path, explorer_page(self, title=title, max_images=max_images),
+                          overwrite=overwrite)
 
     def _detach(self) -> None:
         """A newer Explorer took this label file over: close ours, say so in the widget."""
@@ -311,8 +426,8 @@ class Explorer(LabelActions, Retraining):
             self._replaced = True
             self.cancel_retrain()
             self._store.close()
-            if hasattr(self, "controls"):
-                self.controls.say("This Explorer was replaced by a newer one on the same label "
+            if hasattr(self, "view"):
+                self.view.say("This Explorer was replaced by a newer one on the same label "
                                   "file; use the newer one (labels are safe on disk).",
                                   kind="warn")
 
@@ -347,7 +462,7 @@ class Explorer(LabelActions, Retraining):
 
     def _after_label_change(self, event: dict) -> None:
         # first: the map is what the person is looking at (predictions show label names too)
-        if self.controls.color_by.value == "label" or event["kind"] in ("rename", "delete"):
+        if self.view.color_by == "label" or event["kind"] in ("rename", "delete"):
             self._recolour()
         self._refresh_labels()
         self._on_selection()
@@ -364,9 +479,9 @@ class Explorer(LabelActions, Retraining):
         if self._active not in classes:
             self._active = classes[0] if classes else None
         counts = self._store.counts()
-        self.bar.update(classes, self._store.colors, counts, self._active,
-                        can_undo=self._store.can_undo, can_redo=self._store.can_redo)
-        self.charts.show_counts(classes, [int(counts.get(c, 0)) for c in classes],
+        self.view.show_labels(classes, self._store.colors, counts, self._active,
+                              can_undo=self._store.can_undo, can_redo=self._store.can_redo)
+        self.view.show_counts(classes, [int(counts.get(c, 0)) for c in classes],
                                 [self._store.colors[c] for c in classes])
 
     # ---- rows for panels ----------------------------------------------------------
@@ -376,16 +491,16 @@ class Explorer(LabelActions, Retraining):
         label = classes[codes[i]] if codes[i] >= 0 else None
         d = self._data
         extra = None
-        shown = self._shown
+        shown = self.retraining.shown
         if shown is not None:
-            pred = self._names_now(shown)[int(shown.model.labels_[i])]
+            pred = self.retraining.names_now(shown)[int(shown.model.labels_[i])]
             if shown.model.novelty_[i] >= NOVEL_AT:  # grey on the map: say why
                 # not "pred: one (0.74) · fits no label": the confidence is only among the
                 # labels, and next to "fits no label" it read as a contradiction
                 extra = f"fits no label (nearest: {pred})"
             else:
                 extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
-                if self._suspect_mask[i] and label is not None and label != pred:
+                if self.retraining.suspect_mask[i] and label is not None and label != pred:
                     extra += " · label looks wrong"
         return ItemRow(
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
@@ -394,13 +509,14 @@ class Explorer(LabelActions, Retraining):
         )
 
     def _on_hover(self, index: int) -> None:
-        self.preview.show(self._row(index) if 0 <= index < self._data.n else None)
+        self.view.show_preview(self._row(index) if 0 <= index < self._data.n else None)
 
     def _drop_stale(self, *, selection_changed: bool = False) -> None:
-        if self.controls.clear_stale(selection_changed=selection_changed):
-            self.controls.say(self._summary())  # what is here and what to do, not a blank
+        if self.view.clear_stale(selection_changed=selection_changed):
+            self.view.say(self._summary())  # what is here and what to do, not a blank
 
-    def _ui_color_by(self, _value: str) -> None:
+    def _ui_color_by(self, value: str) -> None:
+        self.view.color_by = value
         self._drop_stale()
         self._recolour()
 
@@ -408,21 +524,22 @@ class Explorer(LabelActions, Retraining):
         """Show the selected items (``changed``: the selection itself, not its labels)."""
         self._drop_stale(selection_changed=changed)
         sel = self.selection
-        self.selected.show([self._row(int(i)) for i in sel[: self.selected.limit]], int(sel.size))
+        self.view.show_selection([self._row(int(i)) for i in sel[: self.view.limit]],
+                                 int(sel.size))
 
     # ---- colours ------------------------------------------------------------------
     def _recolour(self) -> None:
         """Colour the map by the dropdown's choice. Under the lock: the worker showing a new
         model recolours too, and the last to read the dropdown must be the last to paint."""
         with self._lock:
-            shown = self._shown
+            shown = self.retraining.shown
             m = None if shown is None else shown.model
             spec = colour_spec(
-                self.controls.color_by.value, self._data.frame,
+                self.view.color_by, self._data.frame,
                 label_codes=self._store.codes(), label_names=self._store.classes,
                 label_colors=self._store.colors, clusters=self._clusters,
                 pred_codes=None if m is None else np.asarray(m.labels_),
-                pred_names=None if shown is None else self._names_now(shown),
+                pred_names=None if shown is None else self.retraining.names_now(shown),
                 confidence=None if m is None else np.asarray(m.confidence_),
                 novelty=None if m is None else np.asarray(m.novelty_),
             )

@@ -12,10 +12,9 @@ import pandas as pd
 from ..dataset import ExplorerData
 from ..signature import row_signature, signature_agrees
 
-
 # The Explorer holding each label file in this kernel. Re-running the cell that makes an
 # Explorer must not fail on the single-writer lock: the newer Explorer takes the file over.
-_HOLDERS: "weakref.WeakValueDictionary[str, Any]" = weakref.WeakValueDictionary()
+_HOLDERS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 
 
 def check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,16 +40,47 @@ class RetrainRun:
 
 
 class Retraining:
-    """Starting, waiting for, cancelling and showing retrains (mixed into the Explorer)."""
+    """Starting, waiting for, cancelling and showing the retrains of one Explorer.
 
-    def retrain(self, *, wait: bool = True, timeout: float | None = None) -> "Explorer":
-        """Learn from the labels, then update predictions, colours and the map.
+    Parameters
+    ----------
+    ex : Explorer
+        Read through ``store``, ``graph``, ``xy`` and its embedding, settings and lock;
+        shown through its ``view``, ``scatter`` and ``_recolour()``.
 
-        ``wait=False`` returns at once (the UI's Retrain button does this); the map updates
-        when the work ends, and ``cancel_retrain()`` stops it. While waiting, an interrupt
-        (Ctrl+C) cancels the retrain, and a retrain that failed or was cancelled raises.
-        Past ``timeout`` seconds ``TimeoutError`` is raised and the retrain goes on.
-        """
+    Notes
+    -----
+    It owns the runs (the latest started, the one shown), the shown model's findings
+    (suggestions, suspects, candidate new classes) and the round count.
+    """
+
+    def __init__(self, ex: Explorer) -> None:
+        self.ex = ex
+        self.shown: RetrainRun | None = None  # the retrain whose model is on the map
+        self.latest: RetrainRun | None = None  # the latest retrain started
+        self.finish_event = threading.Event()  # the latest retrain's finished event
+        self.finish_event.set()  # none started: nothing to wait for
+        self.suggestions: list[np.ndarray] = []
+        self.candidates: list[np.ndarray] = []
+        self.candidates_for: Any = None
+        self.shown_candidate = -1
+        self.suspects: list[Any] = []  # the shown model's SuspectGroups, by label name
+        self.suspect_mask = np.zeros(ex._data.n, dtype=bool)
+        self.shown_suspect = -1
+        self.discover_lock = threading.Lock()
+        self.round = 0
+
+    @property
+    def model(self) -> Any:
+        """The model on the map (None before the first retrain)."""
+        return None if self.shown is None else self.shown.model
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether the latest retrain ended within ``timeout`` seconds."""
+        return self.finish_event.wait(timeout)
+
+    def retrain(self, *, wait: bool = True, timeout: float | None = None) -> None:
+        """Start a retrain; with ``wait``, wait for it (see ``Explorer.retrain``)."""
         run = self._start_retrain()
         if wait and run is not None:
             try:
@@ -56,61 +88,58 @@ class Retraining:
             except KeyboardInterrupt:  # Ctrl+C (interrupt the kernel) stops the retrain too
                 self._cancel(run)
                 raise
-        return self
 
-    def cancel_retrain(self) -> bool:
-        """Stop the running retrain; labels and map stay as they were. Returns False when
-        there is nothing to stop (no retrain, or its model is already on the map)."""
-        return self._cancel(self._retraining)
+    def cancel(self) -> bool:
+        """Cancel the latest retrain (see ``Explorer.cancel_retrain``)."""
+        return self._cancel(self.latest)
 
-    def _ui_retrain(self) -> None:
-        self._guard(self._start_retrain)
-        self.scatter.focus()  # the button is disabled now: keys would fall to JupyterLab
-
-    def _ui_cancel(self) -> None:
-        self.cancel_retrain()
+    def ui_retrain(self) -> None:
+        try:
+            self._start_retrain()
+        finally:
+            self.ex.scatter.focus()  # the button is disabled now: keys would fall to the host
 
     def _running(self) -> bool:
         """Whether the latest retrain may still change the map (not cancelled, not finished)."""
-        run = self._retraining
+        run = self.latest
         return run is not None and not run.cancel.is_set() and not run.finished.is_set()
 
     def _progress_of(self, run: RetrainRun) -> Callable[..., None]:
         """The progress callback of ``run``: it shows only while ``run`` is running."""
         def on_progress(fraction: float, message: str = "") -> None:
-            with self._lock:
-                if run is not self._retraining or not self._running():
+            with self.ex._lock:
+                if run is not self.latest or not self._running():
                     return
-                self.controls.progress.value = max(0.0, min(1.0, float(fraction)))
+                self.ex.view.set_progress(fraction)
                 if message:
-                    self.controls.say(message)
+                    self.ex.view.say(message)
         return on_progress
 
     def _start_retrain(self) -> RetrainRun | None:
         """Start a retrain in the background (or hand back the one running); returns it."""
         from ..learn.retrain import Retrainer
 
-        if self._replaced:
+        if self.ex._replaced:
             raise RuntimeError("This Explorer was replaced by a newer one on the same label "
                                "file; retrain in the newer one.")
         if self._running():
-            self.controls.say("A retrain is already running (Cancel stops it).", kind="warn")
-            return self._retraining
-        y = self._store.codes().astype(np.int64)
+            self.ex.view.say("A retrain is already running (Cancel stops it).", kind="warn")
+            return self.latest
+        y = self.ex.store.codes().astype(np.int64)
         if not (y >= 0).any():
             raise ValueError("No labelled points yet: lasso points and press 1-9 (or call "
                              "ex.label(indices, name)) before retraining.")
         groups = self._store_groups()
-        run = RetrainRun(label_ids=self._store.label_ids, names=list(self._store.classes),
+        run = RetrainRun(label_ids=self.ex.store.label_ids, names=list(self.ex.store.classes),
                        started=time.perf_counter())
-        with self._lock:
-            self._retraining, self._finish_event = run, run.finished
-            self.controls.set_busy(True)
-            self.controls.say("retraining…")
+        with self.ex._lock:
+            self.latest, self.finish_event = run, run.finished
+            self.ex.view.set_busy(True)
+            self.ex.view.say("retraining…")
         try:
-            model = Retrainer(method="auto", random_state=self._random_state,
-                              device=self._device)
-            run.job = model.fit_async(self._X, y, knn=self._graph, groups=groups,
+            model = Retrainer(method="auto", random_state=self.ex._random_state,
+                              device=self.ex._device)
+            run.job = model.fit_async(self.ex._X, y, knn=self.ex.graph, groups=groups,
                                       on_progress=self._progress_of(run))
         except Exception as exc:  # nothing runs: free the widget for another go
             run.error = exc
@@ -130,20 +159,20 @@ class Retraining:
     def _cancel(self, run: RetrainRun | None) -> bool:
         """Cancel ``run`` unless its model is already going onto the map; only the latest
         retrain's cancel shows in the widget. The worker winds down on its own."""
-        with self._lock:
+        with self.ex._lock:
             if run is None or run.applying or run.cancel.is_set() or run.finished.is_set():
                 return False
             run.cancel.set()
             if run.job is not None:
                 run.job.cancel()
-            if run is self._retraining and not self._replaced:
-                self.controls.set_busy(False)
-                self.controls.say("Retrain cancelled; labels and map unchanged.", kind="warn")
+            if run is self.latest and not self.ex._replaced:
+                self.ex.view.set_busy(False)
+                self.ex.view.say("Retrain cancelled; labels and map unchanged.", kind="warn")
             return True
 
     def _store_groups(self) -> np.ndarray:
         """The lasso (event id) that gave each point its label; -1 for unlabelled points."""
-        event = self._store.to_frame()["event"]
+        event = self.ex.store.to_frame()["event"]
         return event.fillna(-1).to_numpy(dtype=np.int64)
 
     def _finish_retrain(self, run: RetrainRun) -> None:
@@ -174,7 +203,7 @@ class Retraining:
         model = run.job.result()
         run.check()
         self._progress_of(run)(0.9, "updating the map…")
-        refined = model.transform(self._X)
+        refined = model.transform(self.ex._X)
         run.check()
         # the shared graph, re-weighted by the labels: no new neighbour search per round
         # (1e5 x 64 blobs on a CPU: 13.8 s vs 41.3 s re-searching, trustworthiness to the
@@ -185,46 +214,47 @@ class Retraining:
         # process, so in a new kernel whose map came from the cache the first update took
         # 5.9 s on digits (0.33 s compiled); torch takes 0.15 s, trustworthiness 0.972 vs
         # 0.979, mean displacement 4.8% vs 4.2% of the diagonal.
-        new_xy = reduce(refined, knn=model.refine_graph(), init=self._xy,
-                        method="umap-torch", random_state=self._random_state,
-                        device=self._device, progress=False, n_epochs=80,
+        new_xy = reduce(refined, knn=model.refine_graph(), init=self.ex._xy,
+                        method="umap-torch", random_state=self.ex._random_state,
+                        device=self.ex._device, progress=False, n_epochs=80,
                         cache=False)  # a retrain's map is never asked for again
         return model, new_xy
 
     def _report_failure(self, run: RetrainRun, exc: Exception) -> None:
         """Say why ``run`` ended without a model, if it is still the one the widget shows
         (a cancel already said so itself)."""
-        with self._lock:
-            if run is not self._retraining or run.cancel.is_set() or self._replaced:
+        with self.ex._lock:
+            if run is not self.latest or run.cancel.is_set() or self.ex._replaced:
                 return
             cancelled = type(exc).__name__ == "Cancelled"
-            self.controls.say("Retrain cancelled; labels and map unchanged." if cancelled
+            self.ex.view.say("Retrain cancelled; labels and map unchanged." if cancelled
                               else f"Retrain failed: {exc}", kind="warn" if cancelled else "error")
-            self.controls.set_busy(False)
+            self.ex.view.set_busy(False)
 
     def _offer_candidates(self, model: Any) -> None:
         """Cluster the points no label fits (in the worker), then show "New class?"."""
         try:
-            found = self._candidates_of(model)
+            found = self.candidates_of(model)
         except Exception:  # an optional hint: the round's status line stays as it is
             return
-        if model is self._model:
-            self.controls.offer_new_classes(len(found))
+        if model is self.model:
+            self.ex.view.offer_new_classes(len(found))
 
-    def _candidates_of(self, model: Any) -> list[np.ndarray]:
+    def candidates_of(self, model: Any) -> list[np.ndarray]:
         """``model.discover()``, computed once per model (the worker or the API, first wins)."""
-        with self._discover_lock:
-            if self._candidates_for is not model:
-                self._candidates = [np.asarray(c, dtype=np.int64) for c in model.discover()]
-                self._candidates_for = model
-                self._shown_candidate = -1
-            return self._candidates
+        with self.discover_lock:
+            if self.candidates_for is not model:
+                self.candidates = [np.asarray(c, dtype=np.int64) for c in model.discover()]
+                self.candidates_for = model
+                self.shown_candidate = -1
+            return self.candidates
 
-    def _names_now(self, run: RetrainRun) -> list[str]:
+    def names_now(self, run: RetrainRun) -> list[str]:
         """The current names of ``run``'s labels (its model predicts positions in them): a
         renamed label by its new name, one deleted since as "old name (deleted)"."""
-        current = self._store.names_by_id
-        return [current.get(i, f"{old} (deleted)") for i, old in zip(run.label_ids, run.names)]
+        current = self.ex.store.names_by_id
+        return [current.get(i, f"{old} (deleted)")
+                for i, old in zip(run.label_ids, run.names, strict=True)]
 
     def _apply_model(self, run: RetrainRun, model: Any, new_xy: np.ndarray) -> None:
         """Show ``run``'s model: predictions, colours, map and charts (raises ``Cancelled``
@@ -232,40 +262,40 @@ class Retraining:
         run.check()
         regions = model.suggest(n_regions=5, region_size=30)
         suspects = model.suspects()
-        with self._lock:
+        with self.ex._lock:
             run.check()  # a cancel from here on comes too late: the map shows this model
             run.applying, run.model = True, model
-            self._shown = run
-            self._suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
+            self.shown = run
+            self.suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
             self._show_suspects(run, suspects)
-            self._round += 1
-            self._xy = np.asarray(new_xy, dtype=np.float32)
+            self.round += 1
+            self.ex._xy = np.asarray(new_xy, dtype=np.float32)
             self._show_round(model, time.perf_counter() - run.started)
 
     def _show_suspects(self, run: RetrainRun, groups: list[Any]) -> None:
         """Keep ``run``'s labels that look wrong, by label name, and offer "Check labels"."""
-        names = self._names_now(run)
-        self._suspects = [replace(g, given=names[int(g.given)], predicted=names[int(g.predicted)])
+        names = self.names_now(run)
+        self.suspects = [replace(g, given=names[int(g.given)], predicted=names[int(g.predicted)])
                           for g in groups]
-        self._suspect_mask = np.zeros(self._data.n, dtype=bool)
+        self.suspect_mask = np.zeros(self.ex._data.n, dtype=bool)
         for g in groups:
-            self._suspect_mask[g.indices] = True
-        self._shown_suspect = -1
-        self.controls.offer_suspects(len(groups))
+            self.suspect_mask[g.indices] = True
+        self.shown_suspect = -1
+        self.ex.view.offer_suspects(len(groups))
 
     def _show_round(self, model: Any, seconds: float) -> None:
-        self.scatter.xy = self._xy
-        self.controls.color_by.value = "prediction"
-        self._recolour()
-        hl = np.unique(np.concatenate(self._suggestions)) if self._suggestions else np.zeros(0)
-        self.scatter.highlight = hl.astype(np.uint32)
+        self.ex.scatter.xy = self.ex._xy
+        self.ex.view.color_by = "prediction"
+        self.ex._recolour()
+        hl = np.unique(np.concatenate(self.suggestions)) if self.suggestions else np.zeros(0)
+        self.ex.scatter.highlight = hl.astype(np.uint32)
         score = float(model.cv_scores_.get(model.method_, np.nan))
-        self.charts.add_round(self._round, score)
-        self.charts.show_confidence(model.confidence_, n_classes=len(model.classes_))
-        self.controls.offer_new_classes(0)  # until this model's candidates are found
-        self.controls.set_busy(False)
+        self.ex.view.add_round(self.round, score)
+        self.ex.view.show_confidence(model.confidence_, n_classes=len(model.classes_))
+        self.ex.view.offer_new_classes(0)  # until this model's candidates are found
+        self.ex.view.set_busy(False)
         novel = int((np.asarray(model.novelty_) >= NOVEL_AT).sum())
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
-        self.controls.say(f"Round {self._round}: retrained in {seconds:.1f} s · predictions shown"
-                          f"{fit_none} · {len(self._suggestions)} regions to label next are "
+        self.ex.view.say(f"Round {self.round}: retrained in {seconds:.1f} s · predictions shown"
+                          f"{fit_none} · {len(self.suggestions)} regions to label next are "
                           "highlighted", kind="ok")

@@ -1,4 +1,4 @@
-"""HTML previews of single items (text snippets, image thumbnails), rendered on demand.
+"""Previews of single items (text snippets, image thumbnails), rendered on demand.
 
 Previews are made when a point is hovered or selected, never shipped up front, so a
 million-row frame costs nothing until someone looks at a row.
@@ -6,7 +6,6 @@ million-row frame costs nothing until someone looks at a row.
 from __future__ import annotations
 
 import base64
-import html
 import io
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,6 @@ from typing import Any
 import numpy as np
 
 THUMB_PX = 96
-PLACEHOLDER = (
-    '<div class="ev-thumb ev-thumb-missing" title="{why}">image<br>unavailable</div>'
-)
 
 
 def _to_pil(value: Any):  # -> PIL.Image.Image
@@ -53,24 +49,16 @@ def image_data_uri(value: Any, *, size: int = THUMB_PX) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def thumbnail_html(value: Any, *, size: int = THUMB_PX) -> tuple[str, bool]:
-    """(html, ok): an <img> thumbnail, or a placeholder when the image fails to load."""
-    try:
-        uri = image_data_uri(value, size=size)
-    except Exception as exc:  # any unreadable image becomes a placeholder, never a crash
-        return PLACEHOLDER.format(why=html.escape(f"{type(exc).__name__}: {exc}")), False
-    return f'<img class="ev-thumb" src="{uri}" width="{size}" height="{size}">', True
-
-
 def shortened(text: str, limit: int = 24) -> str:
     """``text`` cut to ``limit`` characters with '…' (plain text: chips, chart ticks)."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def snippet(text: str, *, limit: int = 280) -> str:
-    """Escaped text, cut at ``limit`` characters on a word boundary."""
+    """``text`` with its white space collapsed, cut at ``limit`` characters on a word
+    boundary. Plain text: the browser shows it with ``textContent``, never as HTML."""
     text = " ".join(str(text).split())
     if len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0]
         text = cut + " …"
-    return html.escape(text)
+    return text

@@ -32,6 +32,9 @@ from embedviz.widget import channels as ch
 from embedviz.widget import codecs
 
 _BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
+#: Styles travel with the widget: each host puts ``_css`` where the view lives (a shadow root
+#: in marimo), where a stylesheet added to ``document.head`` would not reach.
+SCATTER_CSS = (pathlib.Path(__file__).parent / "scatter.css").read_text(encoding="utf-8")
 
 #: Keys the widget forwards to :meth:`Scatter.on_key` callbacks.
 KEY_EVENTS = tuple(f"digit:{d}" for d in range(1, 10)) + ("undo", "redo", "delete")
@@ -65,6 +68,7 @@ class Scatter(anywidget.AnyWidget):
     """
 
     _esm = _BUNDLE
+    _css = SCATTER_CSS
 
     height = traitlets.Int(480).tag(sync=True)
     point_size = traitlets.Float(0.0, help="base point size in px; 0 picks one from n").tag(sync=True)
@@ -228,6 +232,45 @@ class Scatter(anywidget.AnyWidget):
         a button or the name box had it)."""
         self.send({"type": "focus"})
 
+    def save_html(self, path: str | pathlib.Path, *, overwrite: bool = False,
+                  title: str = "embedviz map") -> pathlib.Path:
+        """Save the map as one self-contained HTML file (no kernel, no network needed).
+
+        The front-end bundle and the point data (binary, base64) are inlined: the file opens
+        from disk in a browser with the points in their colours, the legend, tooltips on
+        hover, pan/zoom and lasso showing the count selected.
+
+        Parameters
+        ----------
+        path : str or Path
+            Where to write, ending in ``.html``.
+        overwrite : bool
+            Replace an existing file.
+        title : str
+            The page's title (shown as text).
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        FileExistsError
+            ``path`` exists and ``overwrite`` is False.
+        FileNotFoundError, PermissionError
+            The folder is missing or not writable. Nothing is half-written: the file is
+            written to a temporary name, then renamed.
+
+        Examples
+        --------
+        >>> w = Scatter(np.random.default_rng(0).random((1000, 2)))
+        >>> w.save_html("map.html", overwrite=True)  # doctest: +SKIP
+        """
+        from .standalone import page_html, write_html
+
+        return write_html(path, page_html(self, title=title), overwrite=overwrite)
+
     # ----- callbacks ---------------------------------------------------------------------
     def on_select(self, callback: Callable[[np.ndarray], Any], *, remove: bool = False
                   ) -> Callable[[np.ndarray], Any]:
@@ -289,12 +332,18 @@ class Scatter(anywidget.AnyWidget):
                                          name="selection")
             if "sent_at" in content:
                 self.select_transport_ms = time.time() * 1000 - float(content["sent_at"])
+            changed = not np.array_equal(indices, self.selection)
             # lock on the validated (sorted) value so set_state sends nothing back
             self._applying_frontend_selection = True
             try:
                 self.set_state({"selection": codecs.indices_to_json(indices)})
             finally:
                 self._applying_frontend_selection = False
+            # other views of this widget (a second output, a re-rendered cell) show it too;
+            # the view it came from skips its own echo, so a newer lasso is never undone
+            if changed:
+                self.send({"type": "selection", "origin": content.get("origin")},
+                          [codecs.indices_to_json(indices)])
         elif kind == "hover":
             self.set_state({"hovered": int(content.get("index", -1))})
         elif kind == "key" and content.get("key") in KEY_EVENTS:

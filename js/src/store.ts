@@ -36,7 +36,8 @@ export type StoreEvent =
   | { type: 'data'; changed: string[]; animate: boolean }
   | { type: 'zoom_to'; indices: Uint32Array; padding: number }
   | { type: 'reset_view' }
-  | { type: 'focus' };
+  | { type: 'focus' }
+  | { type: 'selection'; origin: string | null; indices: Uint32Array };
 
 type ChannelHeader = WireHeader & { buffers: number[] } & Record<string, unknown>;
 
@@ -50,6 +51,8 @@ export interface ChannelsMessage {
 
 export class PointStore {
   data: PointData | null = null;
+  /** The latest selection made in a view (the model's copy is not updated by lassos). */
+  selection: Uint32Array | null = null;
   private version = 0;
   private listeners = new Set<(event: StoreEvent) => void>();
 
@@ -66,6 +69,10 @@ export class PointStore {
       this.emit({ type: 'zoom_to', indices: decodeIndices(buffers[0]), padding: Number(msg.padding) });
     } else if (msg.type === 'reset_view') this.emit({ type: 'reset_view' });
     else if (msg.type === 'focus') this.emit({ type: 'focus' });
+    else if (msg.type === 'selection') {
+      this.selection = decodeIndices(buffers[0]);
+      this.emit({ type: 'selection', origin: (msg.origin as string | null) ?? null, indices: this.selection });
+    }
   }
 
   private applyChannels(msg: ChannelsMessage, buffers: DataView[]): void {

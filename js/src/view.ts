@@ -14,7 +14,6 @@ import { h } from './ui/dom';
 import { attachGestures, type SelectMode } from './ui/gestures';
 import { renderLegend } from './ui/legend';
 import { Rings } from './ui/rings';
-import { injectStyle } from './ui/style';
 import { Toolbar, type Command, type Tool } from './ui/toolbar';
 
 export interface ViewCallbacks {
@@ -62,11 +61,9 @@ export class ScatterView {
   private highlight: Uint32Array = new Uint32Array(0);
   private drawing: Promise<void> = Promise.resolve();
   private cleanups: (() => void)[] = [];
-  private keyScope: HTMLElement | null = null;
   private frame = 0;
 
   constructor(private options: ViewOptions, private cb: ViewCallbacks) {
-    injectStyle(document);
     this.toolbar = new Toolbar((tool) => { this.setTool(tool); cb.onTool(tool); }, (c) => this.command(c));
     this.rings = new Rings();
     const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
@@ -156,29 +153,7 @@ export class ScatterView {
   }
 
   // ----- drawing ---------------------------------------------------------------------------
-  /**
-   * Inside an element of class `ev-key-scope` (the Explorer), keys pressed on its buttons act
-   * as on the map (Ctrl+Z right after the bin restores the label), and no other plain key
-   * reaches JupyterLab (see onKeyDown). Text boxes keep their keys.
-   * Runs once the view is in the page (the first layout).
-   */
-  private adoptKeyScope(): void {
-    if (this.keyScope) return;
-    const scope = this.root.closest<HTMLElement>('.ev-key-scope');
-    if (!scope) return;
-    this.keyScope = scope;
-    const onScopeKey = (e: KeyboardEvent) => {
-      const target = e.target as HTMLElement | null;
-      if (!target || this.root.contains(target)) return; // the map's own listener had it
-      if (target.closest('input, textarea, select, [contenteditable="true"]')) return;
-      this.onKeyDown(e);
-    };
-    scope.addEventListener('keydown', onScopeKey);
-    this.cleanups.push(() => scope.removeEventListener('keydown', onScopeKey));
-  }
-
   private layout(): void {
-    this.adoptKeyScope();
     const width = Math.floor(this.plot.clientWidth), height = this.options.height;
     if (width <= 0) return;
     this.canvas.style.width = `${width}px`;
@@ -322,8 +297,7 @@ export class ScatterView {
   }
 
   /**
-   * Keys on the map (or, in an Explorer, on its buttons). A map key acts and goes no
-   * further; any other key without Ctrl/Cmd, Tab aside, stops here too: JupyterLab's
+   * Keys on the map. A map key acts and goes no further; any other key without Ctrl/Cmd, Tab aside, stops here too: JupyterLab's
    * command mode made the cell Markdown on M, cut it on X and re-ran it on Shift+Enter
    * while the map had the focus. Its default action stays (Enter still clicks a button).
    */

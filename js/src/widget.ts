@@ -65,11 +65,13 @@ function createWidget() {
     // ipywidgets holds back a state update until the kernel has answered the previous one,
     // and at 1M points the page's main thread is busy drawing, so replies wait for seconds.
     // The kernel applies them with set_state (JS-owned traits, no echo).
+    // a lasso in this view comes back to every view of the model; this one skips its own
+    const viewId = Math.random().toString(36).slice(2);
     const hover = debounce<number>((index) => model.send({ type: 'hover', index }), HOVER_DEBOUNCE_MS);
     const view = new ScatterView(viewOptions(model), {
       onSelection(selection, n) {
         const wire = encodeSelection(selection, n);
-        model.send({ type: 'select', encoding: wire.encoding, n, sent_at: Date.now() }, undefined, [wire.view]);
+        model.send({ type: 'select', encoding: wire.encoding, n, origin: viewId, sent_at: Date.now() }, undefined, [wire.view]);
       },
       onHover: (index) => hover.call(index),
       onKey(event: KeyEvent) {
@@ -81,7 +83,7 @@ function createWidget() {
       },
     });
     el.appendChild(view.root);
-    view.setSelection(decodeIndices(model.get('selection')));
+    view.setSelection(store.selection ?? decodeIndices(model.get('selection')));
     view.setHighlight(decodeIndices(model.get('highlight')));
     if (store.data) view.setData(store.data, false);
 
@@ -90,12 +92,13 @@ function createWidget() {
       else if (event.type === 'zoom_to') view.zoomTo(event.indices, event.padding);
       else if (event.type === 'reset_view') view.resetView();
       else if (event.type === 'focus' && view.root.isConnected) view.root.focus({ preventScroll: true });
+      else if (event.type === 'selection' && event.origin !== viewId) view.setSelection(event.indices);
     });
     const restyle = () => view.setStyle(viewOptions(model));
     const listeners: [string, () => void][] = [
       // every kernel-side assignment bumps _selection_rev (lassos never touch this model
       // copy, so the value alone may look unchanged to the model)
-      ['change:_selection_rev', () => view.setSelection(decodeIndices(model.get('selection')))],
+      ['change:_selection_rev', () => { store.selection = null; view.setSelection(decodeIndices(model.get('selection'))); }],
       ['change:highlight', () => view.setHighlight(decodeIndices(model.get('highlight')))],
       ['change:height', () => view.setHeight(model.get('height'))],
       ['change:tool', () => view.setTool(model.get('tool'))],

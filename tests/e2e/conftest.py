@@ -28,8 +28,11 @@ def lab_server() -> Iterator[LabServer]:
 
 
 @pytest.fixture(scope="session")
-def browser(lab_server: LabServer):  # noqa: ANN201 - playwright Browser
+def browser():  # noqa: ANN201 - playwright Browser
     from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: apt-get install -y chromium (see TESTING.md)")
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -21,7 +21,7 @@ from tests.e2e.test_scatter_notebook import pixels_to_data, points_in_polygon
 pytestmark = pytest.mark.browser
 
 ROOT = ".ev-explorer .embedviz-scatter"
-SHOTS = REPO / ".tmp" / "shots"
+SHOTS = REPO / "tests" / "artifacts"
 GREY = np.array([0xC8, 0xC8, 0xC8])       # unlabelled points (palettes.MISSING_COLOR)
 BLUE = np.array([0x4E, 0x79, 0xA7])       # the first label's colour
 
@@ -78,7 +78,7 @@ def _drag_lasso(page, polygon_px: np.ndarray) -> None:  # noqa: ANN001
 
 
 def _status(page) -> str:  # noqa: ANN001
-    return page.locator(".ev-explorer .ev-status").inner_text()
+    return page.locator(".ev-explorer .ev-statusline").inner_text()
 
 
 def _map_has_focus(page) -> None:  # noqa: ANN001
@@ -89,7 +89,7 @@ def _map_has_focus(page) -> None:  # noqa: ANN001
 def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
     """The selection list is on screen and the preview (with its thumbnail) ends above it:
     squeezed into the side column, the list was 0 px tall and the preview spilled over."""
-    listing = page.locator(".ev-explorer .widget-html.ev-selection-panel")
+    listing = page.locator(".ev-explorer .ev-selection-panel")
     kernel_exec(page, "ex._on_hover(-1)")
     page.wait_for_function("() => document.querySelector('.ev-explorer .ev-preview')"
                            ".innerText.includes('hover a point')", timeout=10_000)
@@ -97,10 +97,9 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
         "p => [p.scrollHeight, p.clientHeight, p.querySelectorAll('.ev-keys kbd').length]")
     assert keys[0] <= keys[1] and keys[2] == 6, keys  # the whole key guide shows, unscrolled
     side = page.locator(".ev-explorer .ev-side").evaluate(
-        "s => [s.offsetWidth, ...[...s.querySelectorAll('svg.main-svg')].map(g => g.width.baseVal.value)]")
+        "s => [s.offsetWidth, ...[...s.querySelectorAll('svg.ev-chart')].map(g => g.width.baseVal.value)]")
     # the charts fit beside the column's 15 px scrollbar: at 330 px they scrolled it sideways
     assert len(side) > 1 and max(side[1:]) + 15 <= side[0], side
-    assert page.locator(".ev-explorer .ev-side .modebar").count() == 0  # it covered the titles
     top_before = listing.bounding_box()["y"]
     kernel_exec(page, f"ex._on_hover({hovered})")
     page.wait_for_function(f"() => document.querySelector('.ev-explorer .ev-preview')"
@@ -119,6 +118,7 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
 @pytest.fixture(scope="module")
 def explorer_page(browser, lab_server: LabServer):  # noqa: ANN001, ANN201
     name = _notebook(lab_server)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page = new_page(browser, width=1400, height=1000)
     open_notebook(page, lab_server.url, name)
     run_all(page, timeout_ms=240_000)
@@ -138,7 +138,7 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     page.locator(".ev-label-bar input").press("Enter")
     page.wait_for_selector(".ev-chip:has-text('zer')", timeout=10_000)
     _map_has_focus(page)  # so the key pressed after the lasso labels it, not the name box
-    page.locator(".ev-label-bar button:has(.fa-pencil)").click()
+    page.locator(".ev-label-bar [data-action='rename_start']").click()
     page.wait_for_function("() => document.activeElement.placeholder === 'rename zer to…'",
                            timeout=10_000)  # the box has the focus: just type
     page.keyboard.type("zero")
@@ -216,7 +216,7 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     xy_before = np.array(kernel_json(page, "ex.xy.tolist()"))
     map_before = _canvas(page)
     page.locator(".ev-controls button:has-text('Retrain')").click()
-    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-status').innerText.includes('Round 1')",
+    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-statusline').innerText.includes('Round 1')",
                            timeout=180_000, polling=500)
     pred = kernel_json(page, "ex.predictions.label.value_counts().to_dict()")
     assert set(pred) == {"zero", "one"}
@@ -227,7 +227,7 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
 
     assert settle(page, changed, lambda v: v > 0.01) > 0.01                # and the pixels did
     page.wait_for_timeout(1200)                                            # the animation ends
-    assert kernel_json(page, "ex.controls.color_by.value") == "prediction"
+    assert kernel_json(page, "ex.view.color_by") == "prediction"
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_retrained.png"))
     n_zero = len(selection)
 
@@ -240,17 +240,17 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
         assert clipped[0] <= clipped[1] and clipped[2].endswith(")"), clipped
     map_top = page.locator(ROOT).bounding_box()["y"]
     page.locator(".ev-controls button:has-text('Check labels')").click()
-    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-status').innerText"
+    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-statusline').innerText"
                            ".includes(\"look like 'one'\")", timeout=20_000)
     # its long message has room: the map does not jump (it moved 38 px in a text notebook)
     assert abs(page.locator(ROOT).bounding_box()["y"] - map_top) <= 1
     for message in ("short", "a two-line message " * 13):
-        kernel_exec(page, f"ex.controls.say({message!r})")
-        page.wait_for_function(f"() => document.querySelector('.ev-controls .ev-status')"
+        kernel_exec(page, f"ex.view.say({message!r})")
+        page.wait_for_function(f"() => document.querySelector('.ev-controls .ev-statusline')"
                                f".innerText.trim() === {message.strip()!r}", timeout=10_000)
         assert abs(page.locator(ROOT).bounding_box()["y"] - map_top) <= 1, message
-    kernel_exec(page, "ex._ui_check_labels()")  # back to where the steps below start
-    assert "press 2 to relabel them 'one'" in page.locator(".ev-controls .ev-status").inner_text()
+    kernel_exec(page, "ex.actions.check_labels()")  # back to where the steps below start
+    assert "press 2 to relabel them 'one'" in page.locator(".ev-controls .ev-statusline").inner_text()
     page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected"
                            f" === '{len(slip)}'", timeout=20_000)
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_check_labels.png"))
@@ -264,7 +264,7 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     # 5b. "New class?" selects the first cluster of points that fit no label
     first = kernel_json(page, "[int(i) for i in ex.candidates[0]]")
     page.locator(".ev-controls button:has-text('New class?')").click()
-    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-status')"
+    page.wait_for_function("() => document.querySelector('.ev-explorer .ev-statusline')"
                            ".innerText.includes('Possible new class 1 of')", timeout=20_000)
     assert sorted(kernel_json(page, "ex.selection.tolist()")) == sorted(first)
     page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.nselected"
@@ -282,10 +282,10 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     assert page.locator(f".ev-chip:has-text('zero ({n_zero})')").count() == 1
 
     # 7. many labels: the chips wrap in their own row; the buttons stay where they were
-    assign = page.locator(".ev-label-bar button:has(.fa-tag)")
+    assign = page.locator(".ev-label-bar [data-action='assign']")
     assign_y = assign.bounding_box()["y"]
     for name in ("two", "three", "four", "five", "six", "seven", "eight", "nine", "a longer name"):
-        kernel_exec(page, f"ex.bar.new_name.value = {name!r}")
+        kernel_exec(page, f"ex.actions.name_entered({name!r})")
     page.wait_for_function("() => document.querySelectorAll('.ev-chip').length === 11",
                            timeout=15_000)
     assert abs(assign.bounding_box()["y"] - assign_y) <= 1
@@ -296,11 +296,11 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
 
     # 8. keys pressed while an Explorer button has the focus act as on the map, and no
     #    other key reaches JupyterLab's command mode (M made the cell Markdown, B added one)
-    page.locator(".ev-label-bar button:has(.fa-trash)").click()      # deletes 'a longer name'
+    page.locator(".ev-label-bar [data-action='delete']").click()      # deletes 'a longer name'
     page.wait_for_function("() => document.querySelectorAll('.ev-chip').length === 10",
                            timeout=15_000)
     cells = page.locator(".jp-Notebook .jp-Cell").count()
-    undo = page.locator(".ev-label-bar button:has(.fa-undo)")
+    undo = page.locator(".ev-label-bar [data-action='undo']")
     undo.focus()
     page.keyboard.press("Control+z")                                 # on the button: undoes
     page.wait_for_function("() => document.querySelectorAll('.ev-chip').length === 11",

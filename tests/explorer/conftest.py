@@ -36,3 +36,33 @@ def front_end_hovers(widget: Any, index: int) -> None:
 def blob(digits, digit: int, count: int = 40, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(np.flatnonzero(digits.digit.to_numpy() == digit), count, replace=False))
+
+
+def front_end_ui(ex: Any, action: str, value: Any = None) -> None:
+    """Exactly the custom message the Explorer's front end sends for a user action (a button,
+    the name box's Enter, a chip, the colour-by choice, a key on a button...)."""
+    ex.widget._handle_msg({"content": {"data": {"method": "custom", "content": {
+        "type": "ui", "action": action, "value": value}}}, "buffers": []})
+
+
+def status(ex: Any) -> str:
+    """The status line's text, as the front end shows it."""
+    return str(ex.widget.status["text"])
+
+
+def status_kind(ex: Any) -> str:
+    return str(ex.widget.status["kind"])
+
+
+def chip(ex: Any, i: int) -> str:
+    """Chip ``i`` as the front end writes it: '2 · Zero (40)'."""
+    item = ex.widget.labels["items"][i]
+    return f"{i + 1} · {item['short']} ({item['count']:,})" if i < 9 else \
+        f"{item['short']} ({item['count']:,})"
+
+
+def panel_text(item: dict | None) -> str:
+    """What a preview or selection item shows, as text (the image as its data URI)."""
+    if not item:
+        return ""
+    return " ".join(str(v) for k, v in item.items() if v is not None and k != "color")

@@ -11,7 +11,7 @@ import pytest
 
 import embedviz as ev
 
-from .conftest import blob, front_end_hovers, front_end_key, front_end_selects
+from .conftest import chip, front_end_ui, panel_text, status, blob, front_end_hovers, front_end_key, front_end_selects
 
 
 @pytest.fixture()
@@ -21,9 +21,9 @@ def ex(digits, tmp_path):
 
 
 def test_lasso_hotkey_labels_and_undo(ex, digits):
-    ex.bar.new_name.value = "zero"            # type a name, press Enter
-    ex.bar.new_name.value = ""
-    ex.bar.new_name.value = "one"
+    front_end_ui(ex, "name", "zero")            # type a name, press Enter
+    front_end_ui(ex, "name", "")
+    front_end_ui(ex, "name", "one")
     pts = blob(digits, 0)
     front_end_selects(ex.scatter, pts)
     np.testing.assert_array_equal(np.sort(ex.selection), pts)
@@ -31,7 +31,7 @@ def test_lasso_hotkey_labels_and_undo(ex, digits):
     assert ex.labels.iloc[pts].eq("zero").all()
     assert ex.labels.notna().sum() == len(pts)
     assert ex.selection.size == 0                      # cleared so the labels show
-    assert ex.controls.color_by.value == "label"
+    assert ex.widget.controls["color_by"] == "label"
     front_end_key(ex.scatter, "undo")
     assert ex.labels.notna().sum() == 0
     np.testing.assert_array_equal(np.sort(ex.selection), pts)  # selected again...
@@ -53,41 +53,41 @@ def test_lasso_hotkey_labels_and_undo(ex, digits):
 
 
 def test_rename_and_delete_the_active_label_from_the_bar(ex, digits):
-    assert ex.controls.search.layout.display == "none"  # no text column: no dead search box
-    ex.bar.delete_btn.click()                          # no label yet: both are disabled
-    assert ex.bar.rename_btn.disabled and ex.bar.delete_btn.disabled
+    assert not ex.widget.controls["search_enabled"]  # no text column: no dead search box
+    front_end_ui(ex, "delete")                          # no label yet: both are disabled
+    assert ex.widget.labels["active"] is None
     zeros, sixes = blob(digits, 0), blob(digits, 6)
     ex.label(zeros, "zero")
     ex.label(sixes, "Zero")                            # a slip of the Shift key
-    assert ex.bar.chips.children[1].description == "2 · Zero (%d)" % len(sixes)
-    ex.bar.rename_btn.click()                          # renames the active label, 'Zero'
-    assert ex.bar.new_name.placeholder == "rename Zero to…"
-    ex.bar.new_name.value = " six "                    # typed, Enter
+    assert chip(ex, 1) == "2 · Zero (%d)" % len(sixes)
+    front_end_ui(ex, "rename_start")                          # renames the active label, 'Zero'
+    assert ex.widget.labels["renaming"] == "Zero"
+    front_end_ui(ex, "name", " six ")                    # typed, Enter
     assert ex.labels.iloc[sixes].eq("six").all() and "Zero" not in ex.store.classes
-    assert ex.bar.chips.children[1].description == "2 · six (%d)" % len(sixes)
-    assert "Renamed 'Zero' to 'six'" in html.unescape(ex.controls.status.value)
-    ex.bar.new_name.value = "seven"                    # the box creates labels again
+    assert chip(ex, 1) == "2 · six (%d)" % len(sixes)
+    assert "Renamed 'Zero' to 'six'" in status(ex)
+    front_end_ui(ex, "name", "seven")                    # the box creates labels again
     assert ex.store.classes == ["zero", "six", "seven"]
-    ex.bar.rename_btn.click()
-    ex.bar.new_name.value = "zero"                     # a taken name: refused, said, kept
-    assert ex.store.classes == ["zero", "six", "seven"] and "zero" in ex.controls.status.value
+    front_end_ui(ex, "rename_start")
+    front_end_ui(ex, "name", "zero")                     # a taken name: refused, said, kept
+    assert ex.store.classes == ["zero", "six", "seven"] and "zero" in status(ex)
     with pytest.raises(ValueError, match="differ only in case"):
         ex.rename_label("seven", "ZERO ")              # the same name to the eye: refused
     ex.rename_label("seven", "Seven")                  # its own name in another case is fine
     assert ex.store.classes == ["zero", "six", "Seven"]
-    ex.bar.new_name.value = "SEVEN"                    # typed again: picks that label
-    assert ex.store.classes == ["zero", "six", "Seven"] and ex._active == "Seven"
-    ex._ui_pick("six")
-    ex.bar.delete_btn.click()
+    front_end_ui(ex, "name", "SEVEN")                    # typed again: picks that label
+    assert ex.store.classes == ["zero", "six", "Seven"] and ex.active_label == "Seven"
+    front_end_ui(ex, "pick", "six")
+    front_end_ui(ex, "delete")
     assert ex.store.classes == ["zero", "Seven"] and ex.labels.iloc[sixes].isna().all()
-    assert f"its {len(sixes):,} points are unlabelled" in ex.controls.status.value
+    assert f"its {len(sixes):,} points are unlabelled" in status(ex)
     ex.undo()                                          # the points come back with their label
     assert ex.labels.iloc[sixes].eq("six").all()
-    ex._ui_pick("six")
-    ex.bar.delete_btn.click()
-    assert ex._active != "six"
-    ex.bar.undo_btn.click()                            # the bin undone: 'six' is active again
-    assert ex._active == "six" and "six" in ex.store.classes
+    front_end_ui(ex, "pick", "six")
+    front_end_ui(ex, "delete")
+    assert ex.active_label != "six"
+    front_end_ui(ex, "undo")                            # the bin undone: 'six' is active again
+    assert ex.active_label == "six" and "six" in ex.store.classes
 
 
 def test_renamed_label_shows_in_predictions(ex, digits):
@@ -103,19 +103,19 @@ def test_renamed_label_shows_in_predictions(ex, digits):
 def test_hotkey_without_label_says_how_to_fix(ex, digits):
     front_end_selects(ex.scatter, blob(digits, 3))
     front_end_key(ex.scatter, "digit:4")
-    assert "No label 4" in ex.controls.status.value
+    assert "No label 4" in status(ex)
     assert ex.labels.notna().sum() == 0
     front_end_selects(ex.scatter, blob(digits, 5))     # the user moves on: the warning goes
-    assert "No label 4" not in ex.controls.status.value
+    assert "No label 4" not in status(ex)
     front_end_key(ex.scatter, "digit:4")
-    ex.controls.color_by.value = "label"               # so does another colouring
-    assert "No label 4" not in ex.controls.status.value
-    ex.bar.new_name.value = "five"
+    front_end_ui(ex, "color_by", "label")               # so does another colouring
+    assert "No label 4" not in status(ex)
+    front_end_ui(ex, "name", "five")
     front_end_selects(ex.scatter, blob(digits, 5))
     front_end_key(ex.scatter, "digit:1")
-    assert "points → 'five'" in html.unescape(ex.controls.status.value)
-    ex.controls.color_by.value = "digit"               # an ok message stays
-    assert "points → 'five'" in html.unescape(ex.controls.status.value)
+    assert "points → 'five'" in status(ex)
+    front_end_ui(ex, "color_by", "digit")               # an ok message stays
+    assert "points → 'five'" in status(ex)
 
 
 def test_api_equals_ui_and_on_label(ex, digits):
@@ -125,18 +125,18 @@ def test_api_equals_ui_and_on_label(ex, digits):
     assert seen and seen[-1]["kind"] == "assign" and seen[-1]["label"] == "one"
     assert ex.labels.value_counts().to_dict() == {"one": 40}
     ex.selection = blob(digits, 2)
-    assert "40 points" in ex.selected.widget.value
+    assert ex.widget.selected["total"] == 40 and len(ex.widget.selected["items"]) == 40
 
 
 def test_hover_preview_fetches_thumbnail_on_demand(ex):
     front_end_hovers(ex.scatter, 5)
-    assert "data:image/png;base64," in ex.preview.widget.value
-    assert "#5" in ex.preview.widget.value
+    assert "data:image/png;base64," in panel_text(ex.widget.preview["item"])
+    assert ex.widget.preview["item"]["index"] == 5
 
 
 def test_retrain_without_labels_is_a_message_not_a_traceback(ex):
-    ex.controls.retrain.click()
-    assert "No labelled points yet" in ex.controls.status.value
+    front_end_ui(ex, "retrain")
+    assert "No labelled points yet" in status(ex)
 
 
 def test_retrain_updates_predictions_map_and_suggestions(ex, digits):
@@ -151,17 +151,17 @@ def test_retrain_updates_predictions_map_and_suggestions(ex, digits):
     assert (pred.label[known] == truth[known]).mean() > 0.85
     assert pred.novelty[~known].mean() > pred.novelty[known].mean()
     assert not np.allclose(before, ex.xy)                      # the map moved
-    assert ex.controls.color_by.value == "prediction"
+    assert ex.widget.controls["color_by"] == "prediction"
     assert len(ex.suggestions) > 0 and len(ex.scatter.highlight) > 0
     grey = (pred.novelty >= 0.5).to_numpy()           # 84 % and 0 % when written
     assert grey[~known].mean() > 0.7 and grey[known].mean() < 0.05
-    assert f"{grey.sum():,} points fit no label (grey)" in ex.controls.status.value
+    assert f"{grey.sum():,} points fit no label (grey)" in status(ex)
 
 
 def test_check_labels_selects_labels_that_look_wrong_and_one_key_fixes_them(ex, digits):
-    assert ex.suspects == [] and ex.controls.check_labels.layout.display == "none"
-    ex.controls.check_labels.click()
-    assert "No labels look wrong" in ex.controls.status.value
+    assert ex.suspects == [] and ex.widget.controls["suspects"] == 0
+    front_end_ui(ex, "check_labels")
+    assert "No labels look wrong" in status(ex)
     ones, sevens = blob(digits, 1, 30), blob(digits, 7, 30)
     ex.label(ones, "one")
     ex.label(sevens, "seven")
@@ -169,68 +169,68 @@ def test_check_labels_selects_labels_that_look_wrong_and_one_key_fixes_them(ex, 
     ex.label(slip, "one")                              # a lasso of sevens given the wrong key
     ex.retrain()
     found = ex.suspects
-    assert found and ex.controls.check_labels.layout.display == ""
-    assert ex.controls.check_labels.description == f"Check labels ({len(found)})"
+    assert found and ex.widget.controls["suspects"] > 0
+    assert ex.widget.controls["suspects"] == len(found)
     first = found[0]
     assert (first.given, first.predicted) == ("one", "seven")
     assert set(first.indices.tolist()) <= set(slip.tolist()) and first.indices.size >= 6
     ex._on_hover(int(first.indices[0]))                # the preview says so too
-    assert "label looks wrong" in ex.preview.widget.value
+    assert "label looks wrong" in panel_text(ex.widget.preview["item"])
     ex._on_hover(int(ones[0]))
-    assert "label looks wrong" not in ex.preview.widget.value
-    ex.controls.check_labels.click()
+    assert "label looks wrong" not in panel_text(ex.widget.preview["item"])
+    front_end_ui(ex, "check_labels")
     np.testing.assert_array_equal(np.sort(ex.selection), np.sort(first.indices))
-    status = html.unescape(ex.controls.status.value)
-    assert f"Labels that look wrong, 1 of {len(found)}" in status
-    assert f"{first.indices.size:,} points labelled 'one' look like 'seven'" in status
-    assert "press 2 to relabel them 'seven'" in status
+    said = status(ex)
+    assert f"Labels that look wrong, 1 of {len(found)}" in said
+    assert f"{first.indices.size:,} points labelled 'one' look like 'seven'" in said
+    assert "press 2 to relabel them 'seven'" in said
     front_end_key(ex.scatter, "digit:2")               # the key the status line names
     assert ex.labels.iloc[first.indices].eq("seven").all()
-    ex.controls.check_labels.click()                   # the fixed group is skipped
+    front_end_ui(ex, "check_labels")                   # the fixed group is skipped
     rest = [g for g in found[1:] if (ex.labels.iloc[g.indices] == g.given).any()]
     if rest:
-        assert "Labels that look wrong, 2 of" in ex.controls.status.value
+        assert "Labels that look wrong, 2 of" in status(ex)
     for group in rest:                                 # fix the others too
         ex.label(group.indices, group.predicted)
-    ex.controls.check_labels.click()
-    assert "Every label that looked wrong has been changed" in ex.controls.status.value
-    assert ex.controls.check_labels.layout.display == "none"  # nothing left to offer
+    front_end_ui(ex, "check_labels")
+    assert "Every label that looked wrong has been changed" in status(ex)
+    assert ex.widget.controls["suspects"] == 0  # nothing left to offer
 
 
 def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digits):
-    assert ex.candidates == [] and ex.controls.new_class.layout.display == "none"
+    assert ex.candidates == [] and ex.widget.controls["new_classes"] == 0
     for d in (0, 1, 7):
         ex.label(blob(digits, d, 25, seed=d), f"d{d}")
     ex.retrain()                                       # returns once the map shows...
     found = ex.candidates                              # ...the candidates come after
     assert len(found) >= 2
     deadline = time.monotonic() + 30
-    while ex.controls.new_class.layout.display != "" and time.monotonic() < deadline:
+    while ex.widget.controls["new_classes"] == 0 and time.monotonic() < deadline:
         time.sleep(0.05)                               # the worker offers them when found
-    assert ex.controls.new_class.layout.display == ""
-    assert ex.controls.new_class.description == f"New class? ({len(found)})"
+    assert ex.widget.controls["new_classes"] > 0
+    assert ex.widget.controls["new_classes"] == len(found)
     unlabelled_digit = ~digits.digit.isin([0, 1, 7]).to_numpy()
     for i in range(len(found) + 1):                    # one click per candidate, then round
-        ex.controls.new_class.click()
+        front_end_ui(ex, "new_class")
         picked = found[i % len(found)]
         np.testing.assert_array_equal(np.sort(ex.selection), np.sort(picked))
-        assert f"Possible new class {i % len(found) + 1} of {len(found)}" in ex.controls.status.value
+        assert f"Possible new class {i % len(found) + 1} of {len(found)}" in status(ex)
         assert unlabelled_digit[picked].mean() > 0.9    # the digits nobody labelled
         assert (ex.predictions.novelty.to_numpy()[picked] >= 0.5).all()
     ex._on_hover(int(found[0][0]))                     # the preview says why it is grey
-    shown = ex.preview.widget.value
+    shown = panel_text(ex.widget.preview["item"])
     nearest = ex.predictions.label.iat[int(found[0][0])]
     assert f"fits no label (nearest: {nearest})" in shown and "pred:" not in shown
     ex._on_hover(int(np.flatnonzero(ex.predictions.novelty.to_numpy() < 0.5)[0]))
-    assert "pred: " in ex.preview.widget.value and "fits no label" not in ex.preview.widget.value
+    assert "pred: " in panel_text(ex.widget.preview["item"]) and "fits no label" not in panel_text(ex.widget.preview["item"])
     ex.label(found[1], "new")                          # the user names the second one...
-    ex.controls.new_class.click()                      # ...so the next click skips it
+    front_end_ui(ex, "new_class")                      # ...so the next click skips it
     np.testing.assert_array_equal(np.sort(ex.selection), np.sort(found[2 % len(found)]))
     for c in found:
         ex.label(c, "new")
-    ex.controls.new_class.click()
-    assert "Every candidate new class is labelled now" in ex.controls.status.value
-    assert ex.controls.new_class.layout.display == "none"  # nothing left to offer
+    front_end_ui(ex, "new_class")
+    assert "Every candidate new class is labelled now" in status(ex)
+    assert ex.widget.controls["new_classes"] == 0  # nothing left to offer
 
 
 def test_labels_survive_a_new_explorer_on_the_same_file(digits, tmp_path):
@@ -240,7 +240,7 @@ def test_labels_survive_a_new_explorer_on_the_same_file(digits, tmp_path):
     first.store.close()
     again = ev.Explorer(digits, embedding="pixels", labels=path, progress=False)
     assert again.labels.iloc[blob(digits, 4)].eq("four").all()
-    assert again.controls.color_by.value == "label"
+    assert again.widget.controls["color_by"] == "label"
 
 
 def test_bad_inputs_name_the_fix(digits, tmp_path):
@@ -264,54 +264,55 @@ def test_missing_images_show_placeholders_and_are_counted(tmp_path):
     frame = pd.DataFrame({"img": [str(good), str(tmp_path / "gone.png"), None] * 10})
     ex = ev.Explorer(frame, embedding=np.random.default_rng(0).normal(size=(30, 5)), image="img",
                      labels=str(tmp_path / "img.embedviz.db"), progress=False)
-    assert "20 of 30 images could not be found" in ex.controls.status.value
+    assert "20 of 30 images could not be found" in status(ex)
     front_end_hovers(ex.scatter, 1)
-    assert "unavailable" in ex.preview.widget.value
+    assert "image_error" in ex.widget.preview["item"]  # the front end shows a placeholder
     front_end_hovers(ex.scatter, 0)
-    assert "data:image/png;base64," in ex.preview.widget.value
+    assert "data:image/png;base64," in panel_text(ex.widget.preview["item"])
 
 
 def test_cancel_leaves_labels_and_map_unchanged(ex, digits):
     for d in (0, 1):
         ex.label(blob(digits, d, 20, seed=d), f"d{d}")
     labels_before, xy_before = ex.labels.copy(), ex.xy.copy()
-    ex.controls.retrain.click()                       # runs in the background
-    assert ex.controls.retrain.disabled and ex.controls.cancel.layout.display == ""
-    assert ex.controls.progress.layout.display == ""  # the bar shows only while busy
-    ex.controls.cancel.click()
-    assert ex.controls.progress.layout.display == "none"  # and then takes no room
-    assert ex._finish_event.wait(60)
-    assert "cancelled" in ex.controls.status.value
+    front_end_ui(ex, "retrain")                       # runs in the background
+    assert ex.widget.controls["busy"] and ex.widget.controls["busy"]
+    assert ex.widget.controls["busy"]  # the bar shows only while busy
+    front_end_ui(ex, "cancel")
+    assert not ex.widget.controls["busy"]  # and then takes no room
+    assert ex.wait_retrain(60)
+    assert "cancelled" in status(ex)
     assert ex.predictions is None
     pd.testing.assert_series_equal(ex.labels, labels_before)
     np.testing.assert_array_equal(ex.xy, xy_before)
-    assert not ex.controls.retrain.disabled           # ready for another go
+    assert not ex.widget.controls["busy"]           # ready for another go
 
 
 def test_search_selects_matching_text_and_similar_grows_it(tmp_path):
     texts = ["sparse matrix product", "dense Matrix inverse", "read a file", "write a FILE"] * 5
     ex = ev.Explorer(pd.DataFrame({"text": texts}), embedding=np.random.default_rng(0).normal(size=(20, 6)),
                      text="text", labels=str(tmp_path / "s.embedviz.db"), progress=False)
-    assert ex.controls.search.layout.display is None and not ex.controls.search.disabled
-    ex.controls.search.value = "matrix"
+    assert ex.widget.controls["search_enabled"]
+    front_end_ui(ex, "search", "matrix")
     assert sorted(ex.selection.tolist()) == [i for i, t in enumerate(texts) if "matrix" in t.lower()]
-    assert "10 items contain 'matrix': press 1-9" in html.unescape(ex.controls.status.value)
-    assert ex.controls.search.value == ""               # so the same query runs again
+    assert "10 items contain 'matrix': press 1-9" in status(ex)
+    assert ex.widget.controls["search"] == "" and ex.widget.controls["search_rev"] == 1  # emptied
     ex.selection = []
-    ex.controls.search.value = "matrix"                  # it used to do nothing the 2nd time
+    front_end_ui(ex, "search", "matrix")                  # it used to do nothing the 2nd time
     assert ex.selection.size == 10
     before = set(ex.selection.tolist())
-    ex.controls.similar.click()
+    front_end_ui(ex, "similar")
     assert before < set(ex.selection.tolist())
-    assert "similar points added" in ex.controls.status.value
-    ex.controls.color_by.value = "text"                  # the selection is the same: it stays
-    assert "similar points added" in ex.controls.status.value
+    assert "similar points added" in status(ex)
+    front_end_ui(ex, "color_by", "text")                  # the selection is the same: it stays
+    assert "similar points added" in status(ex)
     front_end_selects(ex.scatter, [])                    # Esc: a message about it would lie
-    assert "similar" not in ex.controls.status.value
-    assert "20 points · 0 labels" in ex.controls.status.value  # the summary, not a blank
-    ex.controls.search.value = "zzqq"                    # no hits: the typo stays to be fixed
-    assert "0 items contain 'zzqq'" in html.unescape(ex.controls.status.value)
-    assert ex.controls.search.value == "zzqq"
+    assert "similar" not in status(ex)
+    assert "20 points · 0 labels" in status(ex)  # the summary, not a blank
+    rev = ex.widget.controls["search_rev"]
+    front_end_ui(ex, "search", "zzqq")                    # no hits: the typo stays to be fixed
+    assert "0 items contain 'zzqq'" in status(ex)
+    assert ex.widget.controls["search_rev"] == rev          # the box is left as typed
 
 
 def test_after_each_button_the_map_takes_the_keys(ex, digits, monkeypatch):
@@ -320,10 +321,10 @@ def test_after_each_button_the_map_takes_the_keys(ex, digits, monkeypatch):
     focus to the map (the browser half is in tests/e2e/test_explorer_loop.py)."""
     asked = []
     monkeypatch.setattr(ex.scatter, "focus", lambda: asked.append(1))
-    ex.bar.new_name.value = "zero"
+    front_end_ui(ex, "name", "zero")
     front_end_selects(ex.scatter, blob(digits, 0))
-    for click in (ex.bar.assign_btn.click, ex.bar.undo_btn.click, ex.bar.redo_btn.click,
-                  ex.bar.unassign_btn.click, ex.bar.delete_btn.click, ex.controls.retrain.click):
+    for click in ((lambda: front_end_ui(ex, "assign")), (lambda: front_end_ui(ex, "undo")), (lambda: front_end_ui(ex, "redo")),
+                  (lambda: front_end_ui(ex, "unassign")), (lambda: front_end_ui(ex, "delete")), (lambda: front_end_ui(ex, "retrain"))):
         before = len(asked)
         click()
         assert len(asked) > before, click
@@ -332,12 +333,12 @@ def test_after_each_button_the_map_takes_the_keys(ex, digits, monkeypatch):
 
 def test_the_status_says_what_a_lasso_or_a_key_did_beyond_labelling(ex, digits):
     def said() -> str:
-        return html.unescape(re.sub(r"<[^>]+>", "", ex.controls.status.value))
+        return html.unescape(re.sub(r"<[^>]+>", "", status(ex)))
 
-    ex.bar.new_name.value = "zero"
+    front_end_ui(ex, "name", "zero")
     ex.label(blob(digits, 0, 30), "zero")
     front_end_selects(ex.scatter, blob(digits, 0, 40))
-    ex.bar.new_name.value = "round"                     # points are selected already
+    front_end_ui(ex, "name", "round")                     # points are selected already
     assert "Label 'round' is active: press 2 or Assign to label the 40 selected points." == said()
     front_end_key(ex.scatter, "digit:2")
     overlap = len(np.intersect1d(blob(digits, 0, 30), blob(digits, 0, 40)))
@@ -353,8 +354,8 @@ def test_the_status_says_what_a_lasso_or_a_key_did_beyond_labelling(ex, digits):
     front_end_key(ex.scatter, "redo")
     assert ex.labels.iloc[blob(digits, 0, 40)].eq("round").all()
     front_end_key(ex.scatter, "digit:1")                # nothing selected: the key picks 1
-    assert "Label 'zero' is active; nothing is selected" in said() and ex._active == "zero"
-    ex.bar.rename_btn.click()                            # the Add button says what it does
-    assert ex.bar.add_btn.description == "Rename"
-    ex.bar.new_name.value = "nought"
-    assert ex.bar.add_btn.description == "Add" and ex.store.classes == ["nought", "round"]
+    assert "Label 'zero' is active; nothing is selected" in said() and ex.active_label == "zero"
+    front_end_ui(ex, "rename_start")                            # the Add button says what it does
+    assert ex.widget.labels["renaming"] is not None
+    front_end_ui(ex, "name", "nought")
+    assert ex.widget.labels["renaming"] is None and ex.store.classes == ["nought", "round"]

@@ -12,6 +12,8 @@ import pytest
 import embedviz as ev
 from embedviz.labels.errors import DataMismatchError
 
+from .conftest import chip, front_end_ui, status
+
 N = 120
 
 
@@ -196,32 +198,32 @@ def test_a_label_file_without_a_signature_adopts_the_data_it_is_opened_with(X, t
 
 def test_the_status_line_answers_every_label_bar_action(ex):
     def said() -> str:  # the status line as a person reads it
-        return html.unescape(re.sub(r"<[^>]+>", "", ex.controls.status.value))
+        return html.unescape(re.sub(r"<[^>]+>", "", status(ex)))
 
     for i in range(10):
-        ex.bar.new_name.value = f"L{i}"                  # typed, then Enter
+        front_end_ui(ex, "name", f"L{i}")                  # typed, then Enter
     assert "L9' is active" in said() and "press Assign" in said()  # there is no key 10
-    ex.bar.new_name.value = "L2"
+    front_end_ui(ex, "name", "L2")
     assert "already exists" in said() and "press 3" in said()
-    ex.bar.new_name.value = " l2 "                       # the same name in another case
+    front_end_ui(ex, "name", " l2 ")                       # the same name in another case
     assert "'L2' already exists" in said() and "press 3" in said()
-    ex.bar.new_name.value = "   "
+    front_end_ui(ex, "name", "   ")
     assert "empty or only whitespace" in said()
     assert len(ex.store.classes) == 10
     ex.label([1, 2], "L0")
-    ex.bar.undo_btn.click()
+    front_end_ui(ex, "undo")
     assert "Undone:" in said() and ex.labels.notna().sum() == 0
-    ex.bar.redo_btn.click()
+    front_end_ui(ex, "redo")
     assert "Redone:" in said() and ex.labels.notna().sum() == 2
-    ex.bar.redo_btn.click()
+    front_end_ui(ex, "redo")
     assert "Nothing to redo" in said()
-    ex.bar.new_name.value = "x" * 330                    # a pasted paragraph as a name
+    front_end_ui(ex, "name", "x" * 330)                   # a pasted paragraph as a name
     assert "is active" in said() and len(said()) < 160   # one line, not three
     ex.label([5], "x" * 330)
-    ex.bar.undo_btn.click()
+    front_end_ui(ex, "undo")
     assert "Undone: assign 1 point to 'xxx" in said() and len(said()) < 160
-    ex.bar.new_name.value = "fresh"
-    ex.bar.undo_btn.click()
+    front_end_ui(ex, "name", "fresh")
+    front_end_ui(ex, "undo")
     assert said() == "Undone: create label 'fresh'"      # no raw hex colour
 
 
@@ -265,7 +267,7 @@ def test_ctrl_c_during_a_label_arrives_after_the_widget_shows_it(ex):
         with pytest.raises(KeyboardInterrupt):
             ex.label([1, 2], "a")
     assert _rows(ex, "a") == [0, 1, 2] and heard[-1]["n"] == 2     # callbacks heard it
-    assert ex.bar.chips.children[0].description.endswith("(3)")     # the bar shows it
+    assert chip(ex, 0).endswith("(3)")     # the bar shows it
 
 
 def test_ctrl_z_after_a_lasso_that_changed_nothing_selects_nothing(ex):

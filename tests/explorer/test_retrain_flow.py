@@ -15,7 +15,7 @@ import pytest
 import embedviz as ev
 from embedviz.learn.retrain import Retrainer
 
-from .conftest import blob, front_end_hovers
+from .conftest import chip, front_end_ui, panel_text, status, blob, front_end_hovers
 
 WAIT = 60  # generous: the gates, not the clock, order the steps
 
@@ -72,10 +72,6 @@ def label_digits(ex, digits, *which: int) -> None:
         ex.label(blob(digits, d, 25, seed=d), {0: "zero", 1: "one", 7: "seven"}[d])
 
 
-def status(ex) -> str:
-    return ex.controls.status.value
-
-
 def legend(ex) -> dict[str, str]:
     """The colour legend the browser was last sent: category -> colour."""
     header = ex.scatter._channels["color"].header
@@ -85,22 +81,22 @@ def legend(ex) -> dict[str, str]:
 def test_cancel_then_retrain_starts_a_new_retrain(ex, digits, fit_gate):
     label_digits(ex, digits, 0, 1)
     ex.retrain(wait=False)
-    first_finished = ex._finish_event
+    first_finished = ex.retraining.latest.finished
     assert fit_gate.entered[0].wait(WAIT)            # the first fit is running
-    ex.controls.cancel.click()
-    assert "Retrain cancelled" in status(ex) and not ex.controls.retrain.disabled
-    ex.controls.retrain.click()                      # right away: a new retrain starts
+    front_end_ui(ex, "cancel")
+    assert "Retrain cancelled" in status(ex) and not ex.widget.controls["busy"]
+    front_end_ui(ex, "retrain")                      # right away: a new retrain starts
     assert "already running" not in status(ex)
-    assert ex.controls.retrain.disabled
+    assert ex.widget.controls["busy"]
     assert fit_gate.entered[1].wait(WAIT)
     fit_gate.gates[0].set()                          # the cancelled one winds down...
     assert first_finished.wait(WAIT)
-    assert not ex._finish_event.is_set()             # ...without ending the new one
-    assert status(ex).endswith("retraining…</span>") and ex.controls.retrain.disabled
+    assert not ex.wait_retrain(0)             # ...without ending the new one
+    assert status(ex) == "retraining…" and ex.widget.controls["busy"]
     assert ex.predictions is None
     fit_gate.gates[1].set()
-    assert ex._finish_event.wait(WAIT)
-    assert "Round 1" in status(ex) and not ex.controls.retrain.disabled
+    assert ex.wait_retrain(WAIT)
+    assert "Round 1" in status(ex) and not ex.widget.controls["busy"]
     assert ex.predictions is not None
 
 
@@ -134,26 +130,26 @@ def test_interrupt_while_waiting_cancels_the_retrain(ex, digits, fit_gate, monke
         with pytest.raises(KeyboardInterrupt):
             ex.retrain()
     fit_gate.gates[0].set()                          # the fit would finish now
-    assert ex._finish_event.wait(WAIT)
-    assert ex.predictions is None and ex._round == 0
+    assert ex.wait_retrain(WAIT)
+    assert ex.predictions is None and ex.rounds == 0
     np.testing.assert_array_equal(ex.xy, xy)
-    assert "Retrain cancelled" in status(ex) and not ex.controls.retrain.disabled
+    assert "Retrain cancelled" in status(ex) and not ex.widget.controls["busy"]
 
 
 def test_cancel_while_the_map_updates_leaves_everything_unchanged(ex, digits, map_gate):
     label_digits(ex, digits, 0, 1)
     labels, xy = ex.labels.copy(), ex.xy.copy()
-    ex.controls.retrain.click()
+    front_end_ui(ex, "retrain")
     assert map_gate.entered[0].wait(WAIT)            # the fit is done, the map updates
     assert "updating the map" in status(ex)
-    ex.controls.cancel.click()
+    front_end_ui(ex, "cancel")
     map_gate.gates[0].set()
-    assert ex._finish_event.wait(WAIT)
+    assert ex.wait_retrain(WAIT)
     assert "Retrain cancelled; labels and map unchanged." in status(ex)
-    assert ex.predictions is None and ex._round == 0 and ex.suggestions == []
+    assert ex.predictions is None and ex.rounds == 0 and ex.suggestions == []
     np.testing.assert_array_equal(ex.xy, xy)
     pd.testing.assert_series_equal(ex.labels, labels)
-    assert not ex.controls.retrain.disabled
+    assert not ex.widget.controls["busy"]
 
 
 def test_predictions_show_labels_renamed_or_deleted_during_the_retrain(ex, digits, fit_gate):
@@ -162,13 +158,13 @@ def test_predictions_show_labels_renamed_or_deleted_during_the_retrain(ex, digit
     ex.store.rename_label("zero", "nought")
     ex.store.delete_label("seven")
     fit_gate.open_all()
-    assert ex._finish_event.wait(WAIT)
+    assert ex.wait_retrain(WAIT)
     pred = ex.predictions.label
     zeros, sevens = blob(digits, 0, 25, seed=0), blob(digits, 7, 25, seed=7)
     assert set(pred) <= {"nought", "one", "seven (deleted)"}
     assert (pred.iloc[zeros] == "nought").all() and (pred.iloc[sevens] == "seven (deleted)").all()
     front_end_hovers(ex.scatter, int(zeros[0]))
-    assert "pred: nought (" in ex.preview.widget.value
+    assert "pred: nought (" in panel_text(ex.widget.preview["item"])
     colours = legend(ex)                             # colour by prediction
     assert colours["nought"] == ex.store.colors["nought"]
     assert colours["seven (deleted)"] == "#888888"   # no label colour any more
@@ -184,7 +180,7 @@ def test_a_replaced_explorer_keeps_its_warning(ex, digits, fit_gate):
                         progress=False)
     assert "replaced by a newer one" in status(ex)
     fit_gate.gates[0].set()                          # the old, cancelled retrain winds down
-    assert ex._finish_event.wait(WAIT)
+    assert ex.wait_retrain(WAIT)
     assert "replaced by a newer one" in status(ex)
     assert ex.predictions is None
     assert newer.labels.notna().sum() == 50
