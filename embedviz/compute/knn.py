@@ -18,7 +18,7 @@ from embedviz.compute.validate import as_float_matrix, check_k, check_zero_rows,
 __all__ = ["knn", "KNNGraph", "measure_recall"]
 
 METRICS = ("cosine", "euclidean")
-METHODS = ("auto", "exact", "approx")
+METHODS = ("auto", "exact", "approx", "nndescent", "faiss")
 # Rough CPU throughput of the exact search (multiply-adds per second) on a 2-core machine,
 # used only for the `auto` choice and the "large job" warning.
 _CPU_MACS_PER_S = 4e10
@@ -41,6 +41,7 @@ def knn(
     random_state: int | None = 0,
     progress: bool = True,
     cache: bool = True,
+    faiss_options: dict[str, Any] | None = None,
 ) -> KNNGraph:
     """k nearest neighbours of every row of ``X`` (self excluded), sorted nearest first.
 
@@ -49,6 +50,14 @@ def knn(
     on ``recall_sample`` random rows against the exact search. ``"auto"`` is exact on a GPU
     and on CPU jobs estimated under ~20 s, approximate beyond. Cosine distance is
     ``1 - cos``. Results are cached by content (``cache=False`` to skip).
+
+    ``"nndescent"`` is another name for ``"approx"``. ``"faiss"`` builds an HNSW or
+    IVF-Flat index (``pip install embedviz[faiss]``) chosen from n and d, tuned with
+    ``faiss_options`` (see :func:`embedviz.compute.knn_faiss.plan_index`: ``index``, ``M``,
+    ``ef_search``, ``nlist``, ``nprobe``, ``threads``, ``recall_floor``), and stores the
+    recall measured on ``recall_sample`` rows on ``graph.recall`` (warning below the floor).
+    On the CPU past the exact budget, ``"auto"`` takes FAISS when it is installed and
+    pynndescent otherwise (the rule and its figures: ``_choose_method``).
     """
     if metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}; use one of {list(METRICS)}.")
@@ -61,13 +70,24 @@ def knn(
         check_zero_rows(data)
     dev = resolve_device(device)
     chosen = _choose_method(method, n, d, dev)
-    params = {"k": int(k), "metric": metric, "method": chosen}
-    if chosen == "approx":
+    params: dict[str, Any] = {"k": int(k), "metric": metric, "method": chosen}
+    if chosen in ("approx", "faiss"):
         params.update(random_state=random_state, recall_sample=recall_sample)
+    if chosen == "faiss":
+        from embedviz.compute.knn_faiss import plan_index, require_faiss
+
+        require_faiss()
+        params.update(plan=str(plan_index(n, d, k, faiss_options)))
 
     def compute() -> dict[str, np.ndarray]:
         if chosen == "exact":
             graph = _exact_graph(data, k, metric, dev, progress)
+        elif chosen == "faiss":
+            from embedviz.compute.knn_faiss import faiss_knn
+
+            graph = faiss_knn(data, k, metric=metric, options=faiss_options,
+                              recall_sample=recall_sample, random_state=random_state,
+                              progress=progress)
         else:
             graph = _approx_graph(data, k, metric, dev, recall_sample, random_state, progress)
         return _to_arrays(graph)
@@ -77,9 +97,17 @@ def knn(
 
 
 def _choose_method(method: str, n: int, d: int, dev: torch.device) -> str:
+    """``auto``: exact on a GPU and on CPU jobs estimated under ~20 s; past that FAISS when
+    installed, else pynndescent. FAISS_RULE_FIGURES"""
     estimate = _exact_seconds_cpu(n, d)
+    if method == "nndescent":
+        return "approx"
     if method == "auto":
-        return "exact" if dev.type != "cpu" or estimate <= _AUTO_EXACT_MAX_S else "approx"
+        if dev.type != "cpu" or estimate <= _AUTO_EXACT_MAX_S:
+            return "exact"
+        from embedviz.compute.knn_faiss import faiss_available
+
+        return "faiss" if faiss_available() else "approx"
     if method == "exact" and dev.type == "cpu":
         warn_large(
             f"Exact kNN on {n:,} x {d} points on the CPU",
