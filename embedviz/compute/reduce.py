@@ -50,6 +50,7 @@ def reduce(
     drop_invalid: bool = False,
     progress: bool = True,
     cache: bool = True,
+    sample: int | str | None = None,
 ) -> np.ndarray:
     """Return an (n, 2) float32 layout of ``X``.
 
@@ -61,6 +62,11 @@ def reduce(
     ``init`` (n, 2) warm-starts from an earlier layout (default ``n_epochs`` then 200) and
     the result is scaled and shifted onto that layout's frame so the two overlay; ``y`` (ints, -1 = unlabelled) gives a semi-supervised layout.
     Needs at least 3 rows. Results are cached by content (``cache=False`` to skip).
+
+    ``sample`` (an int, or ``"auto"``: 50,000 rows from 200,000 rows on the CPU) lays out
+    that many random rows with UMAP and places the others among their nearest laid-out rows
+    (:func:`embedviz.compute.reduce_scale.sample_and_place`); bench/bench_scale.py compares
+    its time and trustworthiness with the full UMAP.
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
@@ -71,6 +77,18 @@ def reduce(
     labels = _check_y(y, n)
     if method == "pca":
         return _cached("reduce-pca", [data], {}, lambda: pca_2d(data, dev), cache)
+    if sample is not None:
+        from embedviz.compute import reduce_scale
+
+        size = reduce_scale.sample_rows(sample, n, dev, knn, init_xy, labels)
+        if size is not None:
+            run_scaled = lambda: reduce_scale.sample_and_place(  # noqa: E731
+                data, sample=size, k=n_neighbors or 15, metric=metric, device=dev,
+                random_state=random_state, progress=progress, min_dist=min_dist,
+                n_epochs=n_epochs)
+            return _cached("reduce-sample", [data], {"sample": size, "k": n_neighbors,
+                           "metric": metric, "min_dist": min_dist, "n_epochs": n_epochs,
+                           "random_state": random_state}, run_scaled, cache)
 
     graph = _check_graph(knn, n, n_neighbors) if knn is not None else _knn(
         data, k=n_neighbors or min(15, n - 1), metric=metric, device=dev,
