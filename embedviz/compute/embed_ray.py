@@ -334,9 +334,6 @@ def embed_ray(
         done, dim = _existing(out_dir, name, normalize, n)
     spec = _Spec(spec_model, name, device, batch_size, normalize,
                  max(1, int(num_cpus_per_worker)), None if out_dir is None else str(out_dir), dim)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = progress
-    ctx.raise_original_map_exception = True  # the actor's own error, not a Ray wrapper
     found: list[tuple[np.ndarray, np.ndarray | None]] = []
     ds = _dataset(ray, source, done, shard_rows)
     if ds is not None:
@@ -345,6 +342,10 @@ def embed_ray(
         mapped = ds.map_batches(_EmbedActor, fn_constructor_args=(spec,), batch_size=shard_rows,
                                 batch_format="numpy", compute=pool, num_gpus=num_gpus_per_worker,
                                 num_cpus=num_cpus_per_worker)
+        ctx = ray.data.DataContext.get_current()
+        before = (ctx.enable_progress_bars, ctx.raise_original_map_exception)
+        ctx.enable_progress_bars = progress
+        ctx.raise_original_map_exception = True  # the actor's own error, not a Ray wrapper
         try:
             for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
                 found.append((batch["id"], batch.get("embedding")))
@@ -353,6 +354,8 @@ def embed_ray(
             if err is exc:
                 raise
             raise err from exc
+        finally:  # the caller's own Ray Data settings come back
+            ctx.enable_progress_bars, ctx.raise_original_map_exception = before
     if not collect:
         return None
     if out_dir is not None:

@@ -84,14 +84,7 @@ def test_shards_written_and_resumed_after_an_interrupted_run(tmp_path: Path) -> 
     shards[1].unlink()  # and one shard was lost: its 100 ids must be embedded again
     before = {p.name for p in out.glob("part-*.parquet")}
 
-    calls: list[int] = []
-
-    class Counting(HashModel):
-        def __call__(self, batch: list[Any]) -> np.ndarray:
-            calls.append(len(batch))
-            return super().__call__(batch)
-
-    got = er.embed_ray(texts, model=Counting(), out=out, shard_rows=100, num_workers=1,
+    got = er.embed_ray(texts, model=HashModel(), out=out, shard_rows=100, num_workers=1,
                        progress=False, model_name="hash")
     local = embedviz.embed(texts, model=HashModel(), progress=False)
     np.testing.assert_allclose(got, local, rtol=1e-6)
@@ -100,7 +93,7 @@ def test_shards_written_and_resumed_after_an_interrupted_run(tmp_path: Path) -> 
     ids, X = er.read_shards(out)
     assert ids.tolist() == list(range(1000))
     np.testing.assert_allclose(X, local, rtol=1e-6)
-    # the calls ran in the actors, so count written rows instead: 700 new rows, not 1000
+    # the model runs in the actors, so count the rows written: 700 new ones, not 1000
     new = [p for p in out.glob("part-*.parquet") if p.name not in before]
     assert sum(pq.read_metadata(p).num_rows for p in new) == 700
     # a third call has nothing left to do and writes nothing
