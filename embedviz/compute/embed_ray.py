@@ -335,27 +335,29 @@ def embed_ray(
     spec = _Spec(spec_model, name, device, batch_size, normalize,
                  max(1, int(num_cpus_per_worker)), None if out_dir is None else str(out_dir), dim)
     found: list[tuple[np.ndarray, np.ndarray | None]] = []
-    ds = _dataset(ray, source, done, shard_rows)
-    if ds is not None:
-        pool = ray.data.ActorPoolStrategy(min_size=1, max_size=_pool_size(
-            ray, num_workers, num_gpus_per_worker, num_cpus_per_worker))
-        mapped = ds.map_batches(_EmbedActor, fn_constructor_args=(spec,), batch_size=shard_rows,
-                                batch_format="numpy", compute=pool, num_gpus=num_gpus_per_worker,
-                                num_cpus=num_cpus_per_worker)
-        ctx = ray.data.DataContext.get_current()
-        before = (ctx.enable_progress_bars, ctx.raise_original_map_exception)
-        ctx.enable_progress_bars = progress
-        ctx.raise_original_map_exception = True  # the actor's own error, not a Ray wrapper
-        try:
+    # A dataset copies the DataContext when it is made, so set it first; the caller's own
+    # Ray Data settings come back afterwards.
+    ctx = ray.data.DataContext.get_current()
+    before = (ctx.enable_progress_bars, ctx.raise_original_map_exception)
+    ctx.enable_progress_bars = progress
+    ctx.raise_original_map_exception = True  # the actor's own error, not a Ray wrapper
+    try:
+        ds = _dataset(ray, source, done, shard_rows)
+        if ds is not None:
+            pool = ray.data.ActorPoolStrategy(min_size=1, max_size=_pool_size(
+                ray, num_workers, num_gpus_per_worker, num_cpus_per_worker))
+            mapped = ds.map_batches(_EmbedActor, fn_constructor_args=(spec,),
+                                    batch_size=shard_rows, batch_format="numpy", compute=pool,
+                                    num_gpus=num_gpus_per_worker, num_cpus=num_cpus_per_worker)
             for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
                 found.append((batch["id"], batch.get("embedding")))
-        except Exception as exc:  # Ray wraps errors raised in actors; surface ours as they are
-            err = _user_error(exc)
-            if err is exc:
-                raise
-            raise err from exc
-        finally:  # the caller's own Ray Data settings come back
-            ctx.enable_progress_bars, ctx.raise_original_map_exception = before
+    except Exception as exc:  # Ray wraps errors raised in actors; surface ours as they are
+        err = _user_error(exc)
+        if err is exc:
+            raise
+        raise err from exc
+    finally:
+        ctx.enable_progress_bars, ctx.raise_original_map_exception = before
     if not collect:
         return None
     if out_dir is not None:
