@@ -49,6 +49,11 @@ def embed(
     half: bool | None = None,
     progress: bool = True,
     cache: bool = True,
+    engine: str = "local",
+    out: str | os.PathLike[str] | None = None,
+    column: str | None = None,
+    num_workers: int | None = None,
+    num_gpus_per_worker: float = 0.0,
 ) -> np.ndarray:
     """Embed ``items`` into a float32 (n, d) array, row i for item i.
 
@@ -65,7 +70,28 @@ def embed(
     fails, with a batch size chosen from free memory (``embedviz.config.batch_size`` sets
     it); the next batch is tokenised / decoded while the device works on the current one.
     ``normalize`` scales rows to unit length. Text embeddings are cached by content.
+
+    ``engine="ray"`` (``pip install embedviz[ray]``) runs the same model as Ray Data
+    ``map_batches`` over an actor pool (``num_workers`` actors, ``num_gpus_per_worker`` GPUs
+    each); ``items`` may then also be a Parquet path with its text ``column``, and ``out=``
+    writes resumable Parquet shards. See :func:`embedviz.compute.embed_ray.embed_ray`.
     """
+    if engine not in ("local", "ray"):
+        raise ValueError(f"Unknown engine {engine!r}; use 'local' or 'ray'.")
+    if engine == "ray":
+        from embedviz.compute.embed_ray import embed_ray
+
+        if isinstance(model, torch.nn.Module) and not _is_sentence_transformer(model):
+            raise TypeError("engine='ray' builds the model in each actor: pass a model folder or "
+                            "a callable that loads the module, or use engine='local'.")
+        result = embed_ray(items, model=model, column=column, out=out, batch_size=batch_size,
+                           num_workers=num_workers, num_gpus_per_worker=num_gpus_per_worker,
+                           device=str(device), normalize=normalize, progress=progress)
+        assert result is not None  # collect=True always returns the array
+        return result
+    if out is not None or column is not None:
+        raise ValueError("out= and column= (Parquet shards, Parquet input) need engine='ray'; "
+                         "pass engine='ray', or a list of items without them.")
     seq = _as_sequence(items)
     if len(seq) == 0:
         raise ValueError("items is empty; pass at least one text, image or item to embed.")
@@ -73,14 +99,14 @@ def embed(
     dev = device_for("encoder", device)
     if isinstance(model, torch.nn.Module) and not _is_sentence_transformer(model):
         size = batch_size or config.batch_size or 64
-        out = on_device("encoder", dev, lambda at: _half_or_full(
+        vecs = on_device("encoder", dev, lambda at: _half_or_full(
             lambda use_half: _embed_module(seq, model, transform, at, size, use_half, progress),
             bool(half) and fp16_usable(at), at), step="embed")
     elif callable(model) and not isinstance(model, torch.nn.Module):
-        out = _embed_callable(seq, model, batch_size or 256, progress)
+        vecs = _embed_callable(seq, model, batch_size or 256, progress)
     else:
         return _embed_texts(seq, model, dev, batch_size, normalize, half, progress, cache)
-    return _normalized(out) if normalize else out
+    return _normalized(vecs) if normalize else vecs
 
 
 def fp16_usable(dev: torch.device) -> bool:

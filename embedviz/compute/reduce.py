@@ -32,7 +32,7 @@ _UMAP_LEARN_THREAD_S_PER_POINT = 2e-3
 _MIN_SPECTRAL_POINTS = 4
 # The cache's algorithm version of each layout back end: bump one whenever the same inputs
 # give it another layout.
-CACHE_VERSIONS = {"reduce-pca": 1, "reduce-umap-learn": 1, "reduce-umap-torch": 1}
+CACHE_VERSIONS = {"reduce-pca": 1, "reduce-umap-learn": 1, "reduce-umap-torch": 1, "reduce-sample": 1}
 _INIT_FIX = "Pass a layout returned by embedviz.reduce, or init=None to start fresh."
 
 
@@ -52,6 +52,7 @@ def reduce(
     drop_invalid: bool = False,
     progress: bool = True,
     cache: bool = True,
+    sample: int | str | None = None,
 ) -> np.ndarray:
     """Return an (n, 2) float32 layout of ``X``.
 
@@ -60,11 +61,17 @@ def reduce(
     ``embedviz.config.umap_torch_from`` points (10,000 per umap-learn thread; a seeded
     umap-learn uses one), where it is faster at equal quality; ``"umap-learn"`` /
     ``"umap-torch"`` force one (the torch UMAP runs where ``device`` says, falling back to
-    the CPU with a notice where that device fails); ``"pca"`` is a fast torch preview. UMAP uses ``knn`` (the
-    shared graph; computed with ``n_neighbors`` (default 15) and ``metric`` when omitted).
-    ``init`` (n, 2) warm-starts from an earlier layout (default ``n_epochs`` then 200) and
-    the result is scaled and shifted onto that layout's frame so the two overlay; ``y`` (ints, -1 = unlabelled) gives a semi-supervised layout.
+    the CPU with a notice where that device fails); ``"pca"`` is a fast torch preview. UMAP
+    uses ``knn`` (the shared graph; computed with ``n_neighbors`` (default 15) and ``metric``
+    when omitted). ``init`` (n, 2) warm-starts from an earlier layout (default ``n_epochs``
+    then 200) and the result is scaled and shifted onto that layout's frame so the two
+    overlay; ``y`` (ints, -1 = unlabelled) gives a semi-supervised layout.
     Needs at least 3 rows. Results are cached by content (``cache=False`` to skip).
+
+    ``sample`` (an int, or ``"auto"``: 50,000 rows from 200,000 rows on the CPU) lays out
+    that many random rows with UMAP and places the others among their nearest laid-out rows
+    (:func:`embedviz.compute.reduce_scale.sample_and_place`); bench/bench_scale.py compares
+    its time and trustworthiness with the full UMAP.
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
@@ -76,6 +83,18 @@ def reduce(
     if method == "pca":
         return _cached("reduce-pca", [data], {}, lambda: on_device(
             "dense", device, lambda at: pca_2d(data, at), step="reduce (pca)"), cache)
+    if sample is not None:
+        from embedviz.compute import reduce_scale
+
+        size = reduce_scale.sample_rows(sample, n, dev, knn, init_xy, labels)
+        if size is not None:
+            run_scaled = lambda: reduce_scale.sample_and_place(  # noqa: E731
+                data, sample=size, k=n_neighbors or 15, metric=metric, device=dev,
+                random_state=random_state, progress=progress, min_dist=min_dist,
+                n_epochs=n_epochs)
+            return _cached("reduce-sample", [data], {"sample": size, "k": n_neighbors,
+                           "metric": metric, "min_dist": min_dist, "n_epochs": n_epochs,
+                           "random_state": random_state}, run_scaled, cache)
 
     graph = _check_graph(knn, n, n_neighbors) if knn is not None else _knn(
         data, k=n_neighbors or min(15, n - 1), metric=metric, device=device,
