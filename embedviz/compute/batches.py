@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
 
 T = TypeVar("T")
 
 
 def prefetched(
-    items: Sequence[Any], order: Sequence[int], batch_size: int, prepare: Callable[[list[Any]], T],
+    items: Sequence[Any], order: Sequence[int] | np.ndarray, batch_size: int, prepare: Callable[[list[Any]], T],
     *, background: bool = True,
 ) -> Iterator[tuple[list[int], T]]:
     """Yield ``(positions, prepare(batch))`` in ``order``; with ``background`` batch i+1 is

@@ -212,7 +212,7 @@ def _encode(st: Any, texts: list[str], dev: torch.device, batch_size: int,
     return out
 
 
-def _write_rows(out: np.ndarray | None, n: int, pos: np.ndarray, vecs: torch.Tensor) -> np.ndarray:
+def _write_rows(out: np.ndarray | None, n: int, pos: Sequence[int] | np.ndarray, vecs: torch.Tensor) -> np.ndarray:
     """Put one batch of vectors at rows ``pos`` of the (n, d) result, made on the first batch."""
     if out is None:
         out = np.empty((n, vecs.shape[1]), dtype=np.float32)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 __all__ = ["embed_ray", "read_shards", "require_ray"]
 
@@ -206,7 +206,7 @@ def _text_type(t: pa.DataType) -> bool:
 
 def _parquet_tasks(path: Path, column: str | None) -> tuple[list[dict[str, Any]], int]:
     """One task per row group of the Parquet files under ``path`` (name order), with its ids."""
-    import pyarrow.dataset as pds  # type: ignore[import-untyped]
+    import pyarrow.dataset as pds
 
     if column is None:
         raise ValueError(f"items is a Parquet path ({str(path)!r}); name its text column with "

@@ -30,7 +30,8 @@ def check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"labels= is the path of the SQLite label file (e.g. "
                         f"labels='my.embedviz.db'), got {type(path).__name__}.")
-    positional = normalize_ids(data.ids).kind == POSITIONAL  # as the store decides
+    ids = normalize_ids(data.ids)
+    positional = ids is not None and ids.kind == POSITIONAL  # as the store decides
     cells = identifying_cells(data)
     if not Path(path).expanduser().exists():
         fingerprint = row_signature(cells, data.embedding, data.n) if positional else None

@@ -158,7 +158,7 @@ def color_channel(values: Any, n: int, *, categories: Sequence[Any] | None = Non
     if arr is not None and arr.ndim == 0:
         raise ValueError("color must be one value per point; for a single colour use "
                          "Scatter(..., point_color='#4e79a7')")
-    if is_pandas_cat or categories is not None or _is_categorical(arr):
+    if arr is None or categories is not None or _is_categorical(arr):
         return _categorical(values, n, categories, palette)
     if arr.dtype.kind != "f":
         raise TypeError(f"color dtype {arr.dtype} is neither categorical nor continuous; "

@@ -28,7 +28,7 @@ def to_wire_array(array: np.ndarray) -> tuple[dict[str, Any], memoryview]:
     if arr.dtype.name not in WIRE_DTYPES:
         raise TypeError(f"cannot send dtype {arr.dtype} to the front end; "
                         f"convert to one of {WIRE_DTYPES}")
-    return {"dtype": arr.dtype.name, "shape": list(arr.shape)}, memoryview(arr).cast("B")
+    return {"dtype": arr.dtype.name, "shape": list(arr.shape)}, arr.data.cast("B")
 
 
 def from_wire_array(header: dict[str, Any], buffer: bytes | memoryview) -> np.ndarray:
@@ -46,7 +46,7 @@ def encode_strings(strings: Sequence[str]) -> tuple[dict[str, Any], list[memoryv
     offsets = np.ascontiguousarray(ends, dtype="<u4")
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     header = {"dtype": "utf8", "shape": [len(encoded)]}
-    return header, [memoryview(offsets).cast("B"), memoryview(data).cast("B")]
+    return header, [offsets.data.cast("B"), data.data.cast("B")]
 
 
 def decode_strings(offsets: bytes | memoryview, data: bytes | memoryview) -> list[str]:
@@ -90,7 +90,7 @@ def index_array(value: Any, n: int | None = None, *, name: str = "indices") -> n
 def indices_to_json(value: np.ndarray | None, widget: Any = None) -> memoryview:
     """Trait serializer: a uint32 index array as one raw buffer."""
     arr = np.ascontiguousarray(np.zeros(0) if value is None else value, dtype="<u4")
-    return memoryview(arr).cast("B")
+    return arr.data.cast("B")
 
 
 def indices_from_json(value: Any, widget: Any = None) -> np.ndarray:

@@ -42,7 +42,7 @@ def image_data_uri(value: Any, *, size: int = THUMB_PX) -> str:
     if img.mode not in ("RGB", "RGBA", "L"):
         img = img.convert("RGB")
     scale = size / max(img.size)
-    resample = Image.NEAREST if scale > 1 else Image.LANCZOS
+    resample = Image.Resampling.NEAREST if scale > 1 else Image.Resampling.LANCZOS
     img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), resample)
     buf = io.BytesIO()
     img.save(buf, format="PNG")

@@ -67,7 +67,7 @@ class Scatter(anywidget.AnyWidget):
         Plot height in pixels.
     """
 
-    _esm = _BUNDLE
+    _esm: str | pathlib.Path = _BUNDLE
     _css = SCATTER_CSS
 
     height = traitlets.Int(480).tag(sync=True)
