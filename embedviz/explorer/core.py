@@ -20,6 +20,7 @@ from ..widget.panels import ItemRow, PreviewPanel, SelectionPanel
 from ..widget.styles import style_widget
 from .actions import LabelActions
 from .label_file import check_label_file, open_store
+from .meaning import Meaning
 from .retraining import Retraining, RetrainRun
 
 
@@ -30,7 +31,7 @@ def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
                          f"{options} (columns with many distinct text values do not colour).")
 
 
-class Explorer(LabelActions, Retraining):
+class Explorer(Meaning, LabelActions, Retraining):
     """Explore ``data`` on a 2-D map, lasso points into labels and retrain in place.
 
     ``embedding``: a column name, an (n, d) array, or None to embed ``text`` (MiniLM) or
@@ -39,7 +40,10 @@ class Explorer(LabelActions, Retraining):
     RangeIndex that is the row position, so give reordered or filtered data an id index
     (rows appended at the end are fine either way). The Python API equals the UI: ``selection``,
     ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``predictions``,
-    ``suggestions``, ``candidates``, ``on_label()``.
+    ``suggestions``, ``candidates``, ``on_label()``, ``search()``, ``regions``.
+    ``encoder``: for search by meaning over user-supplied embeddings, the function that
+    embedded the data (``f(list_of_str) -> (b, d) array``); texts the Explorer embeds
+    are searched with their own model.
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class Explorer(LabelActions, Retraining):
         device: str = "auto",
         progress: bool = True,
         height: int = 520,
+        encoder: Any = None,
     ) -> None:
         from ..compute.cluster import cluster
         from ..compute.knn import knn
@@ -95,6 +100,7 @@ class Explorer(LabelActions, Retraining):
         self._label_callbacks: list[Callable[[dict], None]] = []
         self._active: str | None = self._store.classes[0] if self._store.classes else None
         self._lock = threading.RLock()
+        self._init_meaning(encoder=encoder, model=model)
         self._build_ui(height=height, color_by=color_by)
 
     # ---- construction -------------------------------------------------------------
@@ -134,8 +140,9 @@ class Explorer(LabelActions, Retraining):
             on_similar=self._ui_similar, on_retrain=self._ui_retrain,
             on_cancel=self._ui_cancel, on_new_class=self._ui_new_class,
             on_check_labels=self._ui_check_labels,
-            search_enabled=self._data.text_column is not None,
+            search_enabled=self._data.text_column is not None or self._encoder is not None,
         )
+        self.controls.search.placeholder = self._search_hint()
         self.preview = PreviewPanel(rich=self._data.image_column is not None
                                     or self._data.text_column is not None)
         self.selected = SelectionPanel(grid=self._data.image_column is not None
@@ -407,7 +414,7 @@ class Explorer(LabelActions, Retraining):
     def _on_selection(self, changed: bool = False) -> None:
         """Show the selected items (``changed``: the selection itself, not its labels)."""
         self._drop_stale(selection_changed=changed)
-        sel = self.selection
+        sel = self._panel_order(self.selection)  # a search's hits stay in rank order
         self.selected.show([self._row(int(i)) for i in sel[: self.selected.limit]], int(sel.size))
 
     # ---- colours ------------------------------------------------------------------
