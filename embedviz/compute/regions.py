@@ -35,7 +35,7 @@ def regions(
     min_size: int | None = None,
     namer: Callable[[list[str], list[str]], Any] | None = None,
     random_state: int | None = 0,
-    sample: int | None = 20_000,
+    sample: int | None = 10_000,
 ) -> pd.DataFrame:
     """Named regions of a 2-D map at ``levels`` zoom levels, coarse to fine.
 
@@ -71,7 +71,7 @@ def regions(
         one warning says so. Nothing is downloaded or called over a network by default.
     random_state : int or None, default 0
         Seeds the sample and the k-means cuts.
-    sample : int or None, default 20_000
+    sample : int or None, default 10_000
         At most this many points (drawn at random) build the hierarchy and the names; the
         other points join the region of their nearest sampled point. None uses every point.
 

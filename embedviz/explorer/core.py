@@ -102,6 +102,7 @@ class Explorer(Meaning, LabelActions, Retraining):
         self._lock = threading.RLock()
         self._init_meaning(encoder=encoder, model=model)
         self._build_ui(height=height, color_by=color_by)
+        self._show_names()
 
     # ---- construction -------------------------------------------------------------
     def _embedding(self, *, model: Any, device: str, progress: bool) -> np.ndarray:

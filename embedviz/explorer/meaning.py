@@ -104,6 +104,15 @@ class Meaning:
         return cached[1]
 
     # ---- internals ------------------------------------------------------------------
+    def _show_names(self) -> None:
+        """Draw the regions' names on the map (none when the data gives nothing to name by)."""
+        try:
+            table = self.regions
+        except ValueError as exc:  # e.g. every text empty: the map works without names
+            warnings.warn(f"no region names on the map: {exc}", UserWarning, stacklevel=2)
+            table = None
+        self.scatter.set_names(table)
+
     def _region_columns(self) -> pd.DataFrame | None:
         """Without texts, regions are named by the data's few-valued text columns."""
         d = self._data

@@ -246,6 +246,7 @@ class Retraining:
 
     def _show_round(self, model: Any, seconds: float) -> None:
         self.scatter.xy = self._xy
+        self._show_names()  # the names follow the new map
         self.controls.color_by.value = "prediction"
         self._recolour()
         hl = np.unique(np.concatenate(self._suggestions)) if self._suggestions else np.zeros(0)

@@ -4,6 +4,7 @@
  * subscribe to it and unsubscribe in their cleanup.
  */
 import { decodeArray, decodeIndices, StringColumn, type WireHeader } from './codecs';
+import type { RegionName } from './ui/names';
 
 export interface CategoricalColor {
   kind: 'categorical';
@@ -36,7 +37,8 @@ export type StoreEvent =
   | { type: 'data'; changed: string[]; animate: boolean }
   | { type: 'zoom_to'; indices: Uint32Array; padding: number }
   | { type: 'reset_view' }
-  | { type: 'focus' };
+  | { type: 'focus' }
+  | { type: 'names'; names: RegionName[] };
 
 type ChannelHeader = WireHeader & { buffers: number[] } & Record<string, unknown>;
 
@@ -50,6 +52,7 @@ export interface ChannelsMessage {
 
 export class PointStore {
   data: PointData | null = null;
+  names: RegionName[] = [];
   private version = 0;
   private listeners = new Set<(event: StoreEvent) => void>();
 
@@ -66,6 +69,10 @@ export class PointStore {
       this.emit({ type: 'zoom_to', indices: decodeIndices(buffers[0]), padding: Number(msg.padding) });
     } else if (msg.type === 'reset_view') this.emit({ type: 'reset_view' });
     else if (msg.type === 'focus') this.emit({ type: 'focus' });
+    else if (msg.type === 'names') {
+      this.names = (msg.names as RegionName[]) ?? [];
+      this.emit({ type: 'names', names: this.names });
+    }
   }
 
   private applyChannels(msg: ChannelsMessage, buffers: DataView[]): void {
