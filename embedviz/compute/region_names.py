@@ -73,14 +73,15 @@ def ctfidf(counts: sp.csr_matrix) -> sp.csr_matrix:
 
 def top_terms(scores: sp.csr_matrix, vocab: np.ndarray, row: int, k: int) -> list[str]:
     """The ``k`` best-scoring terms of region ``row``, skipping a term whose words the terms
-    before it already say ("sparse matrix" then "sparse" keeps one)."""
+    before it already say ("sparse matrix" then "sparse" keeps one; "file" then "files")."""
     start, stop = scores.indptr[row], scores.indptr[row + 1]
     cols, vals = scores.indices[start:stop], scores.data[start:stop]
     kept: list[str] = []
     said: set[str] = set()
     for j in cols[np.argsort(-vals, kind="stable")]:
         term = str(vocab[j])
-        words = set(term.split())
+        # "files" after "file" says nothing new: compare words without a plural s
+        words = {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in term.split()}
         if words <= said:
             continue
         kept.append(term)

@@ -51,7 +51,7 @@ export function cullOverlaps(boxes: Box[], order: number[], pad = PAD): boolean[
 
 /** Font size in px: coarse levels larger, and bigger regions larger within a level. */
 export function fontSize(level: number, size: number, largest: number): number {
-  const base = Math.max(10, 17 - 3 * level);
+  const base = Math.max(10, 15 - 2 * level);
   return Math.round(base * (0.85 + 0.3 * Math.sqrt(size / Math.max(largest, 1))));
 }
 
@@ -118,7 +118,7 @@ export class NameLayer {
       const [x0, y0, x1, y1] = n.bbox;
       const extent = Math.hypot((x1 - x0) * Math.hypot(cam.a, cam.d), (y1 - y0) * Math.hypot(cam.b, cam.e));
       const onScreen = px > 0 && px < width && py > 0 && py < height;
-      const fits = extent >= 0.8 * w;                    // the region is as wide as its name
+      const fits = extent >= 0.5 * w;              // the region is about as wide as its name
       const notHuge = !n.parent || extent <= 1.5 * diagonal; // zoomed far in, children speak
       if (onScreen && n.name && fits && notHuge) candidates.push(i);
     }
