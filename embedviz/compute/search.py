@@ -112,9 +112,14 @@ def substring_hits(text: str, texts: Sequence[Any]) -> np.ndarray:
 
 def embed_query(text: str, encoder: Any, *, device: str = "auto") -> np.ndarray:
     """The query as one unit vector, embedded by ``encoder`` (see :func:`search`)."""
+    from embedviz.compute.device import cpu_threads, resolve_device
     from embedviz.compute.embed import embed
 
-    return embed([text], model=encoder, device=device, progress=False, cache=False)[0]
+    dev = resolve_device(device)
+    # one sentence is too little work to share: on 2 busy cores MiniLM took 1.5 s a query
+    # with 2 intra-op threads waiting on each other and 0.06 s with one
+    with cpu_threads(dev, 1):
+        return embed([text], model=encoder, device=dev, progress=False, cache=False)[0]
 
 
 def rank_by_meaning(q: np.ndarray, X: Any, k: int | None) -> np.ndarray:

@@ -99,6 +99,8 @@ def test_image_data_without_text_or_encoder_says_what_search_needs(digits, tmp_p
 
 def test_regions_of_the_map_on_screen_follow_a_new_map(ex):
     table = ex.regions
+    drawn = ex.scatter._names.wire                           # drawn on the map from the start
+    assert [n["name"] for n in drawn] == table.name.tolist()
     assert tuple(table.columns) == ev.compute.regions.COLUMNS
     assert ex.regions is table                               # same map: not recomputed
     top = table[table.level == 0]
@@ -118,11 +120,15 @@ def test_regions_after_a_real_retrain_use_the_new_map(digits, tmp_path):
                      labels=str(tmp_path / "r.embedviz.db"), progress=False)
     before = ex.regions
     assert (before.name == "").all()                          # images: exemplars, no words
+    sent = []
+    ex.scatter.send = lambda content, buffers=None: sent.append(content)
     ex.label(blob(digits, 0), "zero")
     ex.label(blob(digits, 1), "one")
     ex.retrain()
     after = ex.regions
     assert after is not before
+    names = [m for m in sent if m.get("type") == "names"]  # the map's names follow it
+    assert names and [n["x"] for n in names[-1]["names"]] == after.x.tolist()
     assert all(np.isin(r.exemplars, r.members).all() for r in after.itertuples())
     np.testing.assert_allclose(after.iloc[0][["x", "y"]].to_numpy(dtype=float),
                                ex.xy[after.iloc[0].exemplars[0]], rtol=1e-6)

@@ -76,7 +76,6 @@ export class NameLayer {
   constructor(private onPick: (id: number, add: boolean) => void, private onChange: () => void) {
     this.toggle.textContent = 'Names';
     this.toggle.classList.add('ev-active');
-    injectNamesStyle(document);
     this.toggle.style.display = 'none';
     this.toggle.addEventListener('click', () => this.setVisible(!this.visible));
     this.el.append(this.tip);
@@ -107,6 +106,7 @@ export class NameLayer {
   /** Place the names for the camera `cam` on a `width` x `height` plot. */
   draw(cam: Affine, width: number, height: number): void {
     if (!this.visible || !this.names.length) return;
+    injectNamesStyle(this.el.getRootNode());
     const boxes: Box[] = [];
     const candidates: number[] = [];
     const diagonal = Math.hypot(width, height);
@@ -191,10 +191,12 @@ export const NAMES_CSS = `
 .embedviz-scatter .ev-names-toggle.ev-active { color: #1565c0; border-color: #9cc3ef; }
 `;
 
-function injectNamesStyle(doc: Document): void {
-  if (doc.getElementById('embedviz-names-style')) return;
-  const style = doc.createElement('style');
+/** The names' CSS, once per document or shadow root (marimo renders widgets in one). */
+function injectNamesStyle(root: Node): void {
+  const host = root instanceof ShadowRoot ? root : document;
+  if (host.querySelector('#embedviz-names-style')) return;
+  const style = document.createElement('style');
   style.id = 'embedviz-names-style';
   style.textContent = NAMES_CSS;
-  doc.head.appendChild(style);
+  (host instanceof ShadowRoot ? host : document.head).appendChild(style);
 }
