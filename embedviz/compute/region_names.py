@@ -91,8 +91,12 @@ def top_terms(scores: sp.csr_matrix, vocab: np.ndarray, row: int, k: int) -> lis
     return kept
 
 
-def keyword_name(keywords: Sequence[str], words: int = 3) -> str:
-    """A short name from the first keywords: as many as fit ``words`` words, at least one."""
+def keyword_name(keywords: Sequence[str], words: int = 2) -> str:
+    """A short name from the first keywords: as many as fit ``words`` words, at least one.
+
+    Two words: on the map a name's length decides how many names fit without overlapping,
+    and with three ("file, compiler, distutils") the overview of the docstring example
+    lost the names of whole clusters to their neighbours'."""
     picked: list[str] = []
     count = 0
     for term in keywords:

@@ -103,7 +103,7 @@ def regions(
     >>> text = ["cats purr and sleep"] * 200 + ["rockets launch into orbit"] * 200
     >>> table = embedviz.regions(xy, text=text, levels=1)
     >>> table[["level", "size", "name"]].values.tolist()
-    [[0, 200, 'cats, purr, sleep'], [0, 200, 'rockets, launch, orbit']]
+    [[0, 200, 'cats, purr'], [0, 200, 'rockets, launch']]
     """
     points = np.asarray(as_float_matrix(xy, name="xy", min_rows=2))
     n = points.shape[0]

@@ -117,7 +117,8 @@ export class NameLayer {
       boxes[i] = { left: px - w / 2, top: py - hgt / 2, width: w, height: hgt };
       const [x0, y0, x1, y1] = n.bbox;
       const extent = Math.hypot((x1 - x0) * Math.hypot(cam.a, cam.d), (y1 - y0) * Math.hypot(cam.b, cam.e));
-      const onScreen = px > 0 && px < width && py > 0 && py < height;
+      const b = boxes[i];
+      const onScreen = b.left >= 0 && b.left + b.width <= width && b.top >= 0 && b.top + b.height <= height;
       const fits = extent >= 0.5 * w;              // the region is about as wide as its name
       const notHuge = !n.parent || extent <= 1.5 * diagonal; // zoomed far in, children speak
       if (onScreen && n.name && fits && notHuge) candidates.push(i);
