@@ -20,7 +20,7 @@ interface ExplorerState {
   scatter: string;
   labels: { items: LabelItem[]; active: string | null; can_undo: boolean; can_redo: boolean;
     renaming: string | null; name_box: string; box_rev: number };
-  controls: { color_options: string[]; color_by: string; search_enabled: boolean; search: string;
+  controls: { color_options: string[]; color_by: string; search_enabled: boolean; search_hint?: string; search: string;
     search_rev: number; busy: boolean; progress: number; new_classes: number; suspects: number; height: number };
   status: { text: string; kind: string };
   preview: { rich: boolean; item: Item | null };
@@ -173,6 +173,8 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
     }
     colorBy.value = c.color_by;
     search.hidden = !c.search_enabled;
+    const hint = c.search_hint ?? 'search text…';
+    if (search.placeholder !== hint) { search.placeholder = hint; search.setAttribute('aria-label', hint); }
     if (c.search_rev !== searchRev) { searchRev = c.search_rev; search.value = c.search; }
     retrain.disabled = c.busy;
     cancel.hidden = progress.hidden = !c.busy;
