@@ -69,7 +69,7 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
 
   // ---- label bar: name box, Add/Rename, label actions; the chips have their own row so a
   // tenth label wraps there and never moves the buttons under the mouse
-  const name = h('input', 'ev-input ev-name', { type: 'text', placeholder: 'new label…', 'aria-label': 'label name' });
+  const name = h('input', 'ev-input ev-label-name', { type: 'text', placeholder: 'new label…', 'aria-label': 'label name' });
   const nameBtn = button('Add', 'name', 'Create a label (Enter)', 'plus', 'ev-name-btn');
   const assign = button('Assign', 'assign', 'Assign the selection to the active label (or press its number)', 'tag');
   const unassign = button('Unassign', 'unassign', 'Remove labels from the selection (Delete)', 'eraser');

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import REPO, LabServer, new_page
-from tests.e2e.lab import kernel_exec, kernel_json, open_notebook, run_all, settle
+from tests.e2e.lab import kernel_json, open_notebook, run_all, settle
 
 pytestmark = pytest.mark.browser
 
@@ -106,8 +106,9 @@ def test_names_are_drawn_without_overlap_and_finer_ones_appear_zoomed_in(text_ex
 
 def test_clicking_a_name_selects_its_region_and_a_key_labels_it(text_example):  # noqa: ANN001
     page = text_example
-    kernel_exec(page, "ex.bar.new_name.value = 'topic'")  # type a name and press Enter
-    page.wait_for_timeout(300)
+    page.locator(".ev-label-bar input").fill("topic")  # type a name and press Enter
+    page.locator(".ev-label-bar input").press("Enter")
+    page.wait_for_selector(".ev-chip:has-text('topic')", timeout=10_000)
     page.locator(f'{ROOT} [data-action="reset-view"]').click()
     page.wait_for_timeout(800)
     shown = page.evaluate(SHOWN)
