@@ -17,6 +17,8 @@ _PUBLIC = {
     "KNNGraph": "embedviz.compute.knn",
     "reduce": "embedviz.compute.reduce",
     "cluster": "embedviz.compute.cluster",
+    "regions": "embedviz.compute.regions",
+    "search": "embedviz.compute.search",
     "LabelStore": "embedviz.labels.store",
     "Retrainer": "embedviz.learn.retrain",
     "Explorer": "embedviz.explorer",

@@ -217,23 +217,6 @@ class LabelActions:
         elif key == "delete":
             self.unassign()
 
-    def search(self, query: str) -> None:
-        column = self.ex._data.text_column
-        if column is None or not query.strip():
-            return
-        found = self.ex._data.frame[column].astype(str).str.contains(query, case=False, regex=False)
-        hits = np.flatnonzero(found.to_numpy(dtype=bool)).astype(np.uint32)
-        self.ex.selection = hits
-        # the box empties, so the same query runs again (it runs on a change of the box);
-        # the status line keeps what was searched. A query with no hits stays, to be fixed.
-        if hits.size:
-            self.ex.view.set_search("")
-        verb = "contains" if hits.size == 1 else "contain"
-        self.ex.view.say(f"{counted(int(hits.size), 'item')} {verb} {brief(query)}"
-                          + (": press 1-9 to label them" if hits.size else ""),
-                          kind="ok" if hits.size else "warn", about_selection=True)
-        self.ex.scatter.focus()  # the number key labels the hits, not the search box
-
     def similar(self) -> None:
         sel = self.ex.selection
         if sel.size == 0:

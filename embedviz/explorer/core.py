@@ -2,9 +2,9 @@
 
 The Explorer composes collaborators, each owning its state: :class:`ExplorerView` (what the
 one widget shows), :class:`LabelActions` (what the label bar, keys and buttons do, and the
-last edit an undo hands back) and :class:`Retraining` (the runs, the model shown and what
-it found). They reach the Explorer only through its public API and the few helpers listed
-in ``LabelActions``/``Retraining``.
+last edit an undo hands back), :class:`Retraining` (the runs, the model shown and what
+it found) and :class:`Meaning` (search and the named regions of the map). They reach the
+Explorer only through its public API and the few helpers listed in their docstrings.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from ..labels.validate import as_positions, brief, check_name
 from ..widget.colouring import NOVEL_AT, colour_options, colour_spec
 from .actions import LabelActions
 from .label_file import check_label_file, open_store
+from .meaning import Meaning
 from .retraining import Retraining
 from .view import ExplorerView, ItemRow
 
@@ -43,7 +44,10 @@ class Explorer:
     (rows appended at the end are fine either way). The Python API equals the UI: ``selection``,
     ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``wait_retrain()``,
     ``predictions``, ``suggestions``, ``suspects``, ``candidates``, ``on_label()``,
-    ``save_html()``.
+    ``save_html()``, ``search()``, ``regions``.
+    ``encoder``: for search by meaning over user-supplied embeddings, the function that
+    embedded the data (``f(list_of_str) -> (b, d) array``); texts the Explorer embeds
+    are searched with their own model.
 
     Displaying ``ex`` shows it in JupyterLab, Notebook 7, VS Code and Colab; in marimo, the
     last expression ``ex`` (or ``mo.ui.anywidget(ex.widget)``) does.
@@ -65,6 +69,7 @@ class Explorer:
         device: str = "auto",
         progress: bool = True,
         height: int = 520,
+        encoder: Any = None,
     ) -> None:
         from ..compute.cluster import cluster
         from ..compute.knn import knn
@@ -89,7 +94,9 @@ class Explorer:
         self._lock = threading.RLock()
         self.actions = LabelActions(self)
         self.retraining = Retraining(self)
+        self.meaning = Meaning(self, encoder=encoder, model=model)
         self._build_ui(height=height, color_by=color_by)
+        self.meaning.show_names()
 
     # ---- construction -------------------------------------------------------------
     def _embedding(self, *, model: Any, device: str, progress: bool) -> np.ndarray:
@@ -118,7 +125,8 @@ class Explorer:
         d = self._data
         self.view = ExplorerView(
             self.scatter, on_action=self._dispatch, color_options=colour_options(d.frame),
-            search_enabled=d.text_column is not None,
+            search_enabled=self.meaning.can_search,
+            search_hint=self.meaning.search_hint(),
             rich=d.image_column is not None or d.text_column is not None,
             grid=d.image_column is not None and d.text_column is None, height=height)
         self.widget = self.view.widget
@@ -145,7 +153,7 @@ class Explorer:
             "pick": lambda: a.pick(str(value)), "assign": a.assign, "unassign": a.unassign,
             "key": lambda: a.key(str(value)),
             "color_by": lambda: self._ui_color_by(str(value)),
-            "search": lambda: a.search(str(value or "")), "similar": a.similar,
+            "search": lambda: self.meaning.ui_search(str(value or "")), "similar": a.similar,
             "new_class": a.new_class, "check_labels": a.check_labels,
             "retrain": self.retraining.ui_retrain, "cancel": self.cancel_retrain,
             "clear_selection": lambda: setattr(self, "selection", []),
@@ -297,6 +305,66 @@ class Explorer:
         groups of point positions, most novel first; "New class?" selects them in turn."""
         model = self.retraining.model
         return list(self.retraining.candidates_of(model)) if model is not None else []
+
+    def search(self, query: str, *, k: int | None = None, mode: str = "auto") -> np.ndarray:
+        """Select the points matching ``query`` and return their positions, best first.
+
+        Parameters
+        ----------
+        query : str
+            What to look for. Under ``mode="auto"`` a quoted query (``'"fourier"'``) keeps to
+            the texts (case-insensitive substring); any other query is embedded the way the
+            data was and finds the nearest points by cosine similarity.
+        k : int, optional
+            How many points to select; default 50 by meaning, every hit by substring.
+        mode : {"auto", "meaning", "substring"}, default "auto"
+            How to search; ``"auto"`` decides by the quotes.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 row positions, most similar first; also the new ``selection``, listed in
+            this order in the selection panel.
+
+        Raises
+        ------
+        ValueError
+            An empty query or unknown mode; a substring search on data without texts; a
+            search by meaning on data with neither texts nor an encoder.
+
+        Warns
+        -----
+        UserWarning
+            Search by meaning without an encoder (the data came as vectors and no
+            ``encoder=`` was given): the texts are searched for the query instead.
+
+        Examples
+        --------
+        >>> ex.search("probability distributions")      # doctest: +SKIP
+        >>> ex.search('"sparse"')                        # doctest: +SKIP
+        """
+        return self.meaning.search(query, k=k, mode=mode)
+
+    @property
+    def regions(self) -> pd.DataFrame:
+        """Named regions of the map on screen, coarse to fine.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The table of :func:`embedviz.regions` for ``xy`` (the names drawn on the map);
+            recomputed after a retrain moves the map, cached while it does not.
+
+        Raises
+        ------
+        ValueError
+            The data gives nothing to name regions by (e.g. every text is empty).
+
+        Examples
+        --------
+        >>> ex.regions[["level", "size", "name"]].head()  # doctest: +SKIP
+        """
+        return self.meaning.regions
 
     def retrain(self, *, wait: bool = True, timeout: float | None = None) -> Explorer:
         """Learn from the labels, then update predictions, colours and the map.
@@ -523,7 +591,7 @@ class Explorer:
     def _on_selection(self, changed: bool = False) -> None:
         """Show the selected items (``changed``: the selection itself, not its labels)."""
         self._drop_stale(selection_changed=changed)
-        sel = self.selection
+        sel = self.meaning.panel_order(self.selection)  # a search's hits stay in rank order
         self.view.show_selection([self._row(int(i)) for i in sel[: self.view.limit]],
                                  int(sel.size))
 

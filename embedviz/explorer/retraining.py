@@ -285,6 +285,7 @@ class Retraining:
 
     def _show_round(self, model: Any, seconds: float) -> None:
         self.ex.scatter.xy = self.ex._xy
+        self.ex.meaning.show_names()  # the names follow the new map
         self.ex.view.color_by = "prediction"
         self.ex._recolour()
         hl = np.unique(np.concatenate(self.suggestions)) if self.suggestions else np.zeros(0)

@@ -72,13 +72,15 @@ class ExplorerView:
     color_options : list of str
         The colour-by choices.
     search_enabled : bool
-        Whether there is a text column to search.
+        Whether there is something to search (a text column, or an encoder for queries).
     rich : bool
         Items have a thumbnail or a text snippet (the preview keeps a fixed height).
     grid : bool
         Show a selection of images as a grid of thumbnails.
     height : int
         The map's height in pixels (the side column matches it).
+    search_hint : str, default "search text…"
+        The search box's placeholder: what a query there does.
 
     Examples
     --------
@@ -93,7 +95,7 @@ class ExplorerView:
 
     def __init__(self, scatter: Any, *, on_action: Callable[[dict[str, Any]], None],
                  color_options: list[str], search_enabled: bool, rich: bool, grid: bool,
-                 height: int) -> None:
+                 height: int, search_hint: str = "search text…") -> None:
         self.grid = grid
         self.limit = GRID_LIMIT if grid else LIST_LIMIT
         self._about_selection = False
@@ -103,7 +105,8 @@ class ExplorerView:
             labels={"items": [], "active": None, "can_undo": False, "can_redo": False,
                     "renaming": None, "name_box": "", "box_rev": 0},
             controls={"color_options": list(color_options), "color_by": color_options[0],
-                      "search_enabled": bool(search_enabled), "search": "", "search_rev": 0,
+                      "search_enabled": bool(search_enabled), "search_hint": str(search_hint),
+                      "search": "", "search_rev": 0,
                       "busy": False, "progress": 0.0, "new_classes": 0, "suspects": 0,
                       "height": int(height)},
             preview={"rich": bool(rich), "item": None},

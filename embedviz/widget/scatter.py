@@ -30,6 +30,7 @@ import traitlets
 
 from embedviz.widget import channels as ch
 from embedviz.widget import codecs
+from embedviz.widget.names import RegionNames
 
 _BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
 #: Styles travel with the widget: each host puts ``_css`` where the view lives (a shadow root
@@ -106,6 +107,7 @@ class Scatter(anywidget.AnyWidget):
         self._select_callbacks: list[Callable[[np.ndarray], Any]] = []
         self._hover_callbacks: list[Callable[[int], Any]] = []
         self._key_callbacks: list[Callable[[str], Any]] = []
+        self._names: RegionNames | None = None
         super().__init__(height=_check_height(height), tool=tool, **kwargs)
         self.on_msg(self._on_frontend_message)
         self.observe(self._fire_select, names="selection")
@@ -227,6 +229,35 @@ class Scatter(anywidget.AnyWidget):
         """Animate the camera back to show every point."""
         self.send({"type": "reset_view"})
 
+    def set_names(self, table: Any) -> None:
+        """Draw region names on the map, or remove them with None.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame or None
+            A table from :func:`embedviz.regions` for this map's ``xy``. Names are drawn as
+            text sized by region size, coarse ones zoomed out and finer ones zoomed in, never
+            two overlapping; hovering one shows its keywords, clicking it selects its
+            members (Shift+click adds them), as a lasso would. Call again after ``xy``
+            changes.
+
+        Raises
+        ------
+        ValueError
+            The table lacks a column of :func:`embedviz.regions`, or names points this map
+            does not have.
+
+        Examples
+        --------
+        >>> w = embedviz.Scatter(xy)                                # doctest: +SKIP
+        >>> w.set_names(embedviz.regions(xy, text=texts))           # doctest: +SKIP
+        """
+        self._names = None if table is None else RegionNames(table, self.n_points)
+        self._send_names()
+
+    def _send_names(self) -> None:
+        self.send({"type": "names", "names": [] if self._names is None else self._names.wire})
+
     def focus(self) -> None:
         """Give the map the keyboard focus, so number keys label the selection next (after
         a button or the name box had it)."""
@@ -324,6 +355,13 @@ class Scatter(anywidget.AnyWidget):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "request_data":
             self._send_channels(list(self._channels), animate=False)
+            if self._names is not None:
+                self._send_names()
+        elif kind == "name_pick" and self._names is not None:  # a click on a region's name
+            members = self._names.members.get(int(content.get("region", -1)))
+            if members is not None:
+                self.selection = (np.union1d(self.selection, members) if content.get("add")
+                                  else members)
         elif kind == "select":  # JS-owned: applied like a front-end state update, no echo
             raw = _buffers[0] if _buffers else content.get("indices", [])
             if content.get("encoding") == "bitmask":

@@ -20,7 +20,7 @@ interface ExplorerState {
   scatter: string;
   labels: { items: LabelItem[]; active: string | null; can_undo: boolean; can_redo: boolean;
     renaming: string | null; name_box: string; box_rev: number };
-  controls: { color_options: string[]; color_by: string; search_enabled: boolean; search: string;
+  controls: { color_options: string[]; color_by: string; search_enabled: boolean; search_hint?: string; search: string;
     search_rev: number; busy: boolean; progress: number; new_classes: number; suspects: number; height: number };
   status: { text: string; kind: string };
   preview: { rich: boolean; item: Item | null };
@@ -69,7 +69,7 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
 
   // ---- label bar: name box, Add/Rename, label actions; the chips have their own row so a
   // tenth label wraps there and never moves the buttons under the mouse
-  const name = h('input', 'ev-input ev-name', { type: 'text', placeholder: 'new label…', 'aria-label': 'label name' });
+  const name = h('input', 'ev-input ev-label-name', { type: 'text', placeholder: 'new label…', 'aria-label': 'label name' });
   const nameBtn = button('Add', 'name', 'Create a label (Enter)', 'plus', 'ev-name-btn');
   const assign = button('Assign', 'assign', 'Assign the selection to the active label (or press its number)', 'tag');
   const unassign = button('Unassign', 'unassign', 'Remove labels from the selection (Delete)', 'eraser');
@@ -173,6 +173,8 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
     }
     colorBy.value = c.color_by;
     search.hidden = !c.search_enabled;
+    const hint = c.search_hint ?? 'search text…';
+    if (search.placeholder !== hint) { search.placeholder = hint; search.setAttribute('aria-label', hint); }
     if (c.search_rev !== searchRev) { searchRev = c.search_rev; search.value = c.search; }
     retrain.disabled = c.busy;
     cancel.hidden = progress.hidden = !c.busy;

@@ -4,6 +4,7 @@
  * subscribe to it and unsubscribe in their cleanup.
  */
 import { decodeArray, decodeIndices, StringColumn, type WireHeader } from './codecs';
+import type { RegionName } from './ui/names';
 
 export interface CategoricalColor {
   kind: 'categorical';
@@ -37,7 +38,8 @@ export type StoreEvent =
   | { type: 'zoom_to'; indices: Uint32Array; padding: number }
   | { type: 'reset_view' }
   | { type: 'focus' }
-  | { type: 'selection'; origin: string | null; indices: Uint32Array };
+  | { type: 'selection'; origin: string | null; indices: Uint32Array }
+  | { type: 'names'; names: RegionName[] };
 
 type ChannelHeader = WireHeader & { buffers: number[] } & Record<string, unknown>;
 
@@ -53,6 +55,7 @@ export class PointStore {
   data: PointData | null = null;
   /** The latest selection made in a view (the model's copy is not updated by lassos). */
   selection: Uint32Array | null = null;
+  names: RegionName[] = [];
   private version = 0;
   private listeners = new Set<(event: StoreEvent) => void>();
 
@@ -72,6 +75,9 @@ export class PointStore {
     else if (msg.type === 'selection') {
       this.selection = decodeIndices(buffers[0]);
       this.emit({ type: 'selection', origin: (msg.origin as string | null) ?? null, indices: this.selection });
+    } else if (msg.type === 'names') {
+      this.names = (msg.names as RegionName[]) ?? [];
+      this.emit({ type: 'names', names: this.names });
     }
   }
 

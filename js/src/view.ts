@@ -13,6 +13,7 @@ import type { PointData } from './store';
 import { h } from './ui/dom';
 import { attachGestures, type SelectMode } from './ui/gestures';
 import { renderLegend } from './ui/legend';
+import { NameLayer, type RegionName } from './ui/names';
 import { Rings } from './ui/rings';
 import { Toolbar, type Command, type Tool } from './ui/toolbar';
 
@@ -21,6 +22,7 @@ export interface ViewCallbacks {
   onHover(index: number): void;
   onKey(event: KeyEvent): void;
   onTool(tool: Tool): void;
+  onNamePick?(region: number, add: boolean): void;
 }
 
 export interface ViewOptions extends StyleOptions {
@@ -53,6 +55,7 @@ export class ScatterView {
   private outline = document.createElementNS('http://www.w3.org/2000/svg', 'polygon');
   private toolbar: Toolbar;
   private rings: Rings;
+  readonly names = new NameLayer((id, add) => this.cb.onNamePick?.(id, add), () => this.scheduleOverlay());
   private renderer: Renderer | null = null;
   private data: PointData | null = null;
   private encoded: EncodedPoints | null = null;
@@ -70,7 +73,7 @@ export class ScatterView {
     svg.setAttribute('class', 'ev-layer');
     this.outline.setAttribute('style', 'fill: rgba(25,118,210,.08); stroke: #1976d2; stroke-width: 1.5; stroke-dasharray: 4 3');
     svg.appendChild(this.outline);
-    this.plot.append(this.canvas, this.rings.canvas, svg, this.toolbar.el, this.legend, this.tooltip, this.message);
+    this.plot.append(this.canvas, this.rings.canvas, svg, this.names.el, this.toolbar.el, this.legend, this.tooltip, this.message, this.names.toggle);
     this.root.append(this.plot, this.status);
     this.message.textContent = 'Waiting for point data from the kernel (run the cell to show the plot)';
     this.setTool(options.tool);
@@ -108,6 +111,10 @@ export class ScatterView {
     this.selection = selection;
     this.renderer?.select(selection);
     this.updateStatus();
+  }
+
+  setNames(names: RegionName[]): void {
+    this.names.setNames(names);
   }
 
   setHighlight(indices: Uint32Array): void {
@@ -217,6 +224,7 @@ export class ScatterView {
       this.root.dataset.camera = JSON.stringify({ ...cam, width: this.plot.clientWidth, height: this.options.height });
       const base = this.options.pointSize > 0 ? this.options.pointSize : autoSize(this.data.n);
       this.rings.draw(this.data.xy, cam, this.highlight, (base * (this.renderer?.pointScale() ?? 1)) / 2 + 3);
+      this.names.draw(cam, this.plot.clientWidth, this.options.height);
       this.tooltip.style.display = 'none';
     });
   }

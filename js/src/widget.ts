@@ -81,11 +81,15 @@ function createWidget() {
         model.set('tool', tool);
         model.save_changes();
       },
+      onNamePick(region, add) {
+        model.send({ type: 'name_pick', region, add });
+      },
     });
     el.appendChild(view.root);
     view.setSelection(store.selection ?? decodeIndices(model.get('selection')));
     view.setHighlight(decodeIndices(model.get('highlight')));
     if (store.data) view.setData(store.data, false);
+    if (store.names.length) view.setNames(store.names);
 
     const unsubscribe = store.subscribe((event) => {
       if (event.type === 'data' && store.data) view.setData(store.data, event.animate);
@@ -93,6 +97,7 @@ function createWidget() {
       else if (event.type === 'reset_view') view.resetView();
       else if (event.type === 'focus' && view.root.isConnected) view.root.focus({ preventScroll: true });
       else if (event.type === 'selection' && event.origin !== viewId) view.setSelection(event.indices);
+      else if (event.type === 'names') view.setNames(event.names);
     });
     const restyle = () => view.setStyle(viewOptions(model));
     const listeners: [string, () => void][] = [
