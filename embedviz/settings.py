@@ -69,7 +69,35 @@ def calibrate_cpu_macs_per_s(n: int = 2048, d: int = 128) -> float:
 
 
 class Config:
-    """The settings; see the module docstring for each one's meaning and default."""
+    """The machine-derived settings of embedviz, read by every compute step.
+
+    Use the process's instance, ``embedviz.config``; it takes no arguments. Each setting is,
+    in order: the value assigned (``embedviz.config.threads = 8``), its environment variable
+    (``EMBEDVIZ_THREADS``, ...), or a value derived from the machine. Assigning None goes
+    back to the derived value; :meth:`reset` forgets every assigned value.
+
+    Settings: ``cores``, ``threads``, ``torch_threads``, ``umap_torch_from``,
+    ``cpu_macs_per_s``, ``batch_size``, ``cache_max_gb`` (each property says what it sets;
+    the module docstring lists their environment variables and defaults).
+
+    Raises
+    ------
+    AttributeError
+        Assigning a name that is not a setting.
+    ValueError
+        Assigning a value that is not a positive integer (a positive number for
+        ``cpu_macs_per_s`` and ``cache_max_gb``) or None, or an environment variable that
+        does not parse as one.
+
+    Examples
+    --------
+    >>> import embedviz
+    >>> embedviz.config.threads = 2
+    >>> embedviz.config.threads
+    2
+    >>> embedviz.config.threads = None  # back to the environment or the machine
+    >>> embedviz.config.reset()
+    """
 
     _set: dict[str, Any]
     _calibrated: float | None
@@ -161,7 +189,34 @@ class Config:
         return given if given is not None else self.umap_torch_threshold(seeded=False)
 
     def umap_torch_threshold(self, *, seeded: bool) -> int:
-        """``umap_torch_from`` for a seeded (single-threaded) or unseeded umap-learn run."""
+        """Points from which ``reduce(method="umap")`` runs the torch UMAP on the CPU.
+
+        This is ``umap_torch_from`` when it is set; otherwise 10,000 points per thread
+        umap-learn would use (one when seeded, ``threads`` when not).
+
+        Parameters
+        ----------
+        seeded : bool
+            Whether the run has a ``random_state`` (umap-learn then runs on one thread).
+
+        Returns
+        -------
+        int
+            The number of points from which the torch UMAP is chosen.
+
+        Raises
+        ------
+        ValueError
+            ``EMBEDVIZ_UMAP_TORCH_FROM`` is set to something other than a positive integer.
+
+        Examples
+        --------
+        >>> from embedviz.settings import Config
+        >>> cfg = Config()
+        >>> cfg.umap_torch_from = 30_000
+        >>> cfg.umap_torch_threshold(seeded=True)
+        30000
+        """
         given = self._given("umap_torch_from")
         if given is not None:
             return int(given)

@@ -65,12 +65,64 @@ def cluster(
 ) -> Clustering:
     """Cluster the rows of ``X`` (usually the 2-D map from :func:`embedviz.reduce`).
 
-    ``method="kmeans"``: ``n_clusters`` clusters, k-means++ starts (``n_init`` of them, best
-    inertia kept), Lloyd iterations in torch on ``device``. ``method="hdbscan"``: HDBSCAN
-    (the ``hdbscan`` package's Boruvka tree search, the same clusters as scikit-learn's) with
-    ``min_cluster_size`` (default ``max(5, n // 100)``, at most 500) and ``min_samples``
-    (default ``min(min_cluster_size, 10)``, counting the point itself as scikit-learn does);
-    rows it leaves out are labelled -1. Cached by content.
+    Results are cached by content (``cache=False`` to skip).
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d)
+        The points: a numpy array, torch tensor, pandas frame or nested list of numbers.
+    method : {"kmeans", "hdbscan"}, default "kmeans"
+        ``"kmeans"``: ``n_clusters`` clusters, k-means++ starts, Lloyd iterations in torch on
+        ``device``. ``"hdbscan"``: HDBSCAN (the ``hdbscan`` package's Boruvka tree search,
+        the same clusters as scikit-learn's); rows it leaves out are labelled -1. HDBSCAN on
+        more than 16 dimensions warns: cluster the 2-D map instead.
+    n_clusters : int, default 10
+        Number of k-means clusters, at most n (k-means only).
+    min_cluster_size : int, optional
+        Smallest HDBSCAN cluster, at least 2 (default ``max(5, n // 100)``, at most 500).
+    min_samples : int, optional
+        HDBSCAN's neighbourhood size for core points, counting the point itself as
+        scikit-learn does (default ``min(min_cluster_size, 10)``).
+    device : str or torch.device, default "auto"
+        Where k-means runs: ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``, ``"cuda"``, ...
+    random_state : int or None, default 0
+        Seed of the k-means++ starts; None for a different result each call.
+    n_init : int, default 3
+        Number of k-means++ starts; the one with the lowest inertia is kept.
+    max_iter : int, default 100
+        Most Lloyd iterations per start.
+    drop_invalid : bool, default False
+        Remove rows holding NaN or inf (with a warning) instead of raising.
+    cache : bool, default True
+        Read and write the on-disk cache.
+
+    Returns
+    -------
+    Clustering
+        ``labels`` (n,) int32 cluster id per row (-1 = noise, HDBSCAN only), and per
+        cluster ``sizes``, ``centroids`` (member means) and ``exemplars`` (the row nearest
+        its centroid).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``method``; ``n_clusters`` not a positive integer or more than the rows;
+        ``min_cluster_size`` below 2; ``X`` not 2-D or holding NaN/inf rows (without
+        ``drop_invalid``).
+    TypeError
+        ``X`` is not numeric (or is a sparse matrix).
+    RuntimeError
+        ``device`` names a device that is absent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import embedviz
+    >>> rng = np.random.default_rng(0)
+    >>> xy = np.vstack([rng.normal(0, 1, (50, 2)), rng.normal(10, 1, (50, 2))])
+    >>> result = embedviz.cluster(xy, n_clusters=2, cache=False)
+    >>> result.n_clusters, sorted(result.sizes.tolist())
+    (2, [50, 50])
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")

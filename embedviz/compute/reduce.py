@@ -54,24 +54,87 @@ def reduce(
     cache: bool = True,
     sample: int | str | None = None,
 ) -> np.ndarray:
-    """Return an (n, 2) float32 layout of ``X``.
+    """Lay out the rows of ``X`` as a 2-D map.
 
-    ``method="umap"`` runs umap-learn on the CPU, or the torch implementation
-    (:mod:`embedviz.compute.umap_torch`) when ``device`` resolves to CUDA or on the CPU from
-    ``embedviz.config.umap_torch_from`` points (10,000 per umap-learn thread; a seeded
-    umap-learn uses one), where it is faster at equal quality; ``"umap-learn"`` /
-    ``"umap-torch"`` force one (the torch UMAP runs where ``device`` says, falling back to
-    the CPU with a notice where that device fails); ``"pca"`` is a fast torch preview. UMAP
-    uses ``knn`` (the shared graph; computed with ``n_neighbors`` (default 15) and ``metric``
-    when omitted). ``init`` (n, 2) warm-starts from an earlier layout (default ``n_epochs``
-    then 200) and the result is scaled and shifted onto that layout's frame so the two
-    overlay; ``y`` (ints, -1 = unlabelled) gives a semi-supervised layout.
     Needs at least 3 rows. Results are cached by content (``cache=False`` to skip).
 
-    ``sample`` (an int, or ``"auto"``: 50,000 rows from 200,000 rows on the CPU) lays out
-    that many random rows with UMAP and places the others among their nearest laid-out rows
-    (:func:`embedviz.compute.reduce_scale.sample_and_place`); bench/bench_scale.py compares
-    its time and trustworthiness with the full UMAP.
+    Parameters
+    ----------
+    X : array-like, shape (n, d)
+        The embeddings: a numpy array, torch tensor, pandas frame or nested list of numbers.
+    method : {"umap", "umap-learn", "umap-torch", "pca"}, default "umap"
+        ``"umap"`` runs umap-learn on the CPU, or the torch UMAP
+        (:mod:`embedviz.compute.umap_torch`) when ``device`` resolves to CUDA, or on the CPU
+        from ``embedviz.config.umap_torch_from`` points (10,000 per umap-learn thread; a
+        seeded umap-learn uses one), where it is faster at equal quality. ``"umap-learn"``
+        and ``"umap-torch"`` force one (the torch UMAP runs where ``device`` says, falling
+        back to the CPU with a notice where that device fails). ``"pca"`` is a fast torch
+        preview.
+    knn : KNNGraph, optional
+        The shared graph from :func:`embedviz.knn` on the same ``X``; computed with
+        ``n_neighbors`` and ``metric`` when omitted.
+    init : array-like, shape (n, 2), optional
+        An earlier layout to warm-start from (``n_epochs`` then defaults to 200); the result
+        is scaled and shifted onto its frame so the two overlay.
+    y : array-like of int, shape (n,), optional
+        Class ids, -1 for unlabelled rows, for a semi-supervised layout.
+    device : str or torch.device, default "auto"
+        Where the torch UMAP and PCA run: ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``,
+        ``"cuda"``, ...
+    random_state : int or None, default None
+        Seed for a reproducible layout (umap-learn then runs on one thread).
+    n_neighbors : int, optional
+        UMAP's neighbour count, at most ``knn.k`` (default: all of ``knn``'s neighbours, or
+        15, fewer for tiny ``X``, when the graph is computed here).
+    min_dist : float, default 0.1
+        UMAP's minimum distance between laid-out points.
+    n_epochs : int, optional
+        UMAP's optimisation epochs (default: the back end's own).
+    metric : {"cosine", "euclidean"}, default "cosine"
+        Distance of the graph computed when ``knn`` is omitted.
+    drop_invalid : bool, default False
+        Remove rows holding NaN or inf (with a warning) instead of raising.
+    progress : bool, default True
+        Show a progress bar.
+    cache : bool, default True
+        Read and write the on-disk cache.
+    sample : int or "auto", optional
+        Lay out this many random rows with UMAP and place the others among their nearest
+        laid-out rows (:func:`embedviz.compute.reduce_scale.sample_and_place`); ``"auto"``
+        takes 50,000 rows from 200,000 rows on the CPU. None (default) or a sample no
+        smaller than ``X`` lays out every row; it cannot be combined with ``knn``, ``init``
+        or ``y``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, 2) float32 coordinates, row ``i`` for row ``i`` of ``X``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``method``; fewer than 3 rows; ``X`` not 2-D or holding NaN/inf rows
+        (without ``drop_invalid``); ``knn`` with other rows than ``X`` or fewer neighbours
+        than ``n_neighbors``; ``init`` or ``y`` of the wrong shape, or ``init`` without
+        spread; ``sample`` not None, "auto" or a positive int, or combined with ``knn``,
+        ``init`` or ``y``; a layout came out with NaN or inf.
+    TypeError
+        ``X`` is not numeric, ``knn`` is not a :class:`KNNGraph`, or ``y`` is not integer.
+    RuntimeError
+        ``device`` names a device that is absent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import embedviz
+    >>> X = np.random.default_rng(0).normal(size=(300, 16))
+    >>> xy = embedviz.reduce(X, method="pca", cache=False)
+    >>> xy.shape, xy.dtype
+    ((300, 2), dtype('float32'))
+    >>> graph = embedviz.knn(X, k=10, progress=False, cache=False)
+    >>> xy = embedviz.reduce(X, knn=graph, random_state=0, progress=False, cache=False)
+    >>> xy.shape
+    (300, 2)
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")

@@ -53,19 +53,65 @@ def _bundle_path() -> pathlib.Path:
 class Scatter(anywidget.AnyWidget):
     """Interactive WebGL scatter plot with lasso/box/click selection.
 
+    Per-point data (positions, colours, sizes, opacities, tooltips) travels to the browser
+    as binary messages, not as widget state, so saving the notebook never stores it.
+
     Parameters
     ----------
     xy : array-like, shape (n, 2)
-        Point coordinates. Rows with NaN/inf are not drawn; their count is ``n_invalid``.
+        Point coordinates. Rows with NaN/inf are not drawn (with a warning); their count is
+        ``n_invalid``.
     color : array-like, shape (n,), optional
         Integers, strings or bools give categorical colours with a legend; floats give a
-        continuous colour bar (see :meth:`set_color` for ``categories``/``palette``).
-    size, opacity : float or array-like, shape (n,), optional
-        Point size in CSS pixels (0..100) and opacity in [0, 1], scalar or per point.
+        continuous colour bar. None (default) draws every point in ``point_color``.
+    size : float or array-like, shape (n,), optional
+        Point size in CSS pixels (0..100), one for all points or one per point. None picks a
+        size from the number of points.
+    opacity : float or array-like, shape (n,), optional
+        Opacity in [0, 1], one for all points or one per point. None picks one from the
+        number of points.
     tooltip : sequence of str, optional
-        One short string per point, shown on hover.
-    height : int
-        Plot height in pixels.
+        One short string per point, shown on hover (default: the point's index).
+    categories : sequence, optional
+        Category names in legend order; integer ``color`` values then index into it.
+    palette : list of str or dict, optional
+        Hex colours, one per category, or a dict category -> hex colour.
+    colormap : str or sequence of str, default "viridis"
+        Colour bar for float ``color``: ``"viridis"``, ``"magma"``, ``"cividis"``,
+        ``"coolwarm"`` or a list of at least two hex stops.
+    height : int, default 480
+        Plot height in pixels (a positive whole number).
+    tool : {"pan", "lasso", "box"}, default "pan"
+        The pointer tool the plot starts with.
+    **kwargs
+        Initial values of the other traits, e.g. ``point_color="#e15759"`` or
+        ``animation_ms=300``.
+
+    Raises
+    ------
+    ValueError
+        ``xy`` is empty or not (n, 2), a channel does not have one value per point, a value
+        lies outside its range, or ``height`` is not positive.
+    TypeError
+        ``xy`` or a channel is not numeric where it must be, or ``height`` is not a whole
+        number.
+    RuntimeError
+        The front-end bundle is missing (build it with ``cd js && npm ci && npm run build``).
+
+    See Also
+    --------
+    embedviz.Explorer : The labelling tool built on this plot.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import embedviz
+    >>> xy = np.random.default_rng(0).normal(size=(1000, 2))
+    >>> w = embedviz.Scatter(xy, color=(xy[:, 0] > 0).astype(int), tool="lasso")
+    >>> w.n_points
+    1000
+    >>> w  # shows the plot in a notebook                     # doctest: +SKIP
+    >>> w.selection  # the points lassoed in the browser, uint32  # doctest: +SKIP
     """
 
     _esm: str | pathlib.Path = _BUNDLE
@@ -143,7 +189,43 @@ class Scatter(anywidget.AnyWidget):
         """Replace several channels at once; only the given ones are sent.
 
         Changing ``xy`` to a different number of points requires passing every other
-        per-point channel in the same call (they would not match otherwise).
+        per-point channel in the same call (they would not match otherwise); it also clears
+        the selection and highlight. Every value is checked before anything changes.
+
+        Parameters
+        ----------
+        xy : array-like, shape (n, 2), optional
+            New point coordinates.
+        color : array-like, shape (n,), optional
+            New colours, as for the ``color`` argument of :class:`Scatter`.
+        size : float or array-like, shape (n,), optional
+            New point size in pixels (0..100), scalar or per point.
+        opacity : float or array-like, shape (n,), optional
+            New opacity in [0, 1], scalar or per point.
+        tooltip : sequence of str, optional
+            New hover text, one string per point.
+        animate : bool, default True
+            Animate points from their old positions and colours to the new ones.
+        **color_options
+            ``categories``, ``palette``, ``colormap``, ``vmin`` and ``vmax`` for ``color``,
+            as in :meth:`set_color`.
+
+        Raises
+        ------
+        ValueError
+            ``xy`` changes the number of points while a per-point channel that would no
+            longer match is not given (pass it, or drop it with :meth:`clear_channel`), or a
+            value is out of range or has the wrong length.
+        TypeError
+            A channel has a type it cannot take (e.g. a single string as ``tooltip``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.zeros((3, 2)))
+        >>> w.update(xy=np.eye(4, 2), color=[0, 1, 1, 0])
+        >>> w.n_points
+        4
         """
         n = self.n_points
         new: list[ch.Channel] = []
@@ -181,11 +263,36 @@ class Scatter(anywidget.AnyWidget):
                   vmin: float | None = None, vmax: float | None = None) -> None:
         """Recolour points (positions are not resent).
 
-        ``values``: ints/strings/bools -> categorical with a legend; floats -> colour bar.
-        ``categories``: category names in legend order (ints then index into it).
-        ``palette``: list of hex colours (one per category) or a dict name -> hex.
-        ``colormap``: 'viridis', 'magma', 'cividis', 'coolwarm' or a list of hex stops.
-        ``values=None`` returns to the single ``point_color``.
+        Parameters
+        ----------
+        values : array-like, shape (n,), or None
+            Integers, strings or bools give categorical colours with a legend; floats give a
+            colour bar. None returns to the single ``point_color``.
+        categories : sequence, optional
+            Category names in legend order; integer ``values`` then index into it.
+        palette : list of str or dict, optional
+            Hex colours, one per category, or a dict category -> hex colour.
+        colormap : str or sequence of str, default "viridis"
+            ``"viridis"``, ``"magma"``, ``"cividis"``, ``"coolwarm"`` or a list of at least
+            two hex stops, for float ``values``.
+        vmin, vmax : float, optional
+            Ends of the colour bar (default: the smallest and largest finite value).
+
+        Raises
+        ------
+        ValueError
+            ``values`` does not have one value per point, a palette lacks a colour for a
+            category, ``vmin > vmax``, or the colormap is unknown.
+        TypeError
+            ``values`` has a dtype that is neither categorical nor continuous.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((4, 2)))
+        >>> w.set_color(["a", "b", "a", "b"], palette={"a": "#4e79a7", "b": "#e15759"})
+        >>> w.set_color(np.linspace(0, 1, 4), colormap="magma")
+        >>> w.set_color(None)
         """
         if values is None:
             self.clear_channel("color")
@@ -194,22 +301,96 @@ class Scatter(anywidget.AnyWidget):
                     colormap=colormap, vmin=vmin, vmax=vmax)
 
     def set_size(self, values: Any) -> None:
-        """Point size in px: a scalar, or one value per point."""
+        """Set the point size in pixels.
+
+        Parameters
+        ----------
+        values : float or array-like, shape (n,)
+            Size in CSS pixels (0..100): one for all points, or one per point. 0 picks a
+            size from the number of points.
+
+        Raises
+        ------
+        ValueError
+            A size lies outside 0..100, is NaN, or there is not one per point.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((3, 2)))
+        >>> w.set_size(6)
+        >>> w.set_size([2, 4, 8])
+        """
         self.update(size=values)
 
     def set_opacity(self, values: Any) -> None:
-        """Opacity in [0, 1]: a scalar, or one value per point."""
+        """Set the point opacity.
+
+        Parameters
+        ----------
+        values : float or array-like, shape (n,)
+            Opacity in [0, 1]: one for all points, or one per point. 0 picks one from the
+            number of points.
+
+        Raises
+        ------
+        ValueError
+            An opacity lies outside [0, 1], is NaN, or there is not one per point.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((3, 2)))
+        >>> w.set_opacity([0.2, 0.6, 1.0])
+        """
         self.update(opacity=values)
 
     def set_tooltip(self, values: Sequence[str] | None) -> None:
-        """One string per point shown on hover, or None for the point index."""
+        """Set the text shown when the mouse is over a point.
+
+        Parameters
+        ----------
+        values : sequence of str or None
+            One string per point (shown as text, never as HTML), or None to show the point's
+            index.
+
+        Raises
+        ------
+        ValueError
+            There is not one string per point.
+        TypeError
+            ``values`` is a single string rather than one per point.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((2, 2)))
+        >>> w.set_tooltip(["first point", "second point"])
+        """
         if values is None:
             self.clear_channel("tooltip")
         else:
             self.update(tooltip=values)
 
     def clear_channel(self, name: str) -> None:
-        """Drop a per-point channel ('color', 'size', 'opacity' or 'tooltip')."""
+        """Drop a per-point channel, returning to the single default value.
+
+        Parameters
+        ----------
+        name : {"color", "size", "opacity", "tooltip"}
+            The channel to drop; dropping one that is not set does nothing.
+
+        Raises
+        ------
+        ValueError
+            ``name`` is not one of the four channels (``xy`` cannot be dropped).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((2, 2)), color=[0, 1])
+        >>> w.clear_channel("color")
+        """
         if name not in ("color", "size", "opacity", "tooltip"):
             raise ValueError(f"cannot clear {name!r}; known: color, size, opacity, tooltip")
         if self._channels.pop(name, None) is not None:
@@ -218,7 +399,27 @@ class Scatter(anywidget.AnyWidget):
 
     # ----- view commands -----------------------------------------------------------------
     def zoom_to(self, indices: Any, *, padding: float = 0.15) -> None:
-        """Animate the camera to fit the given points (e.g. ``w.zoom_to(w.selection)``)."""
+        """Animate the camera to fit the given points.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Indices of the points to fit (e.g. ``w.selection``).
+        padding : float, default 0.15
+            Margin around the points, as a fraction of their extent.
+
+        Raises
+        ------
+        ValueError
+            ``indices`` is empty (use :meth:`reset_view` to see every point) or holds an
+            index outside ``0 .. n_points - 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((100, 2)))
+        >>> w.zoom_to([0, 1, 2], padding=0.3)
+        """
         idx = codecs.index_array(indices, self.n_points, name="zoom_to indices")
         if idx.size == 0:
             raise ValueError("zoom_to needs at least one index; use reset_view() to see all")
@@ -305,20 +506,99 @@ class Scatter(anywidget.AnyWidget):
     # ----- callbacks ---------------------------------------------------------------------
     def on_select(self, callback: Callable[[np.ndarray], Any], *, remove: bool = False
                   ) -> Callable[[np.ndarray], Any]:
-        """Call ``callback(selection)`` whenever the selection changes (usable as decorator)."""
+        """Call ``callback(selection)`` whenever the selection changes.
+
+        Usable as a decorator. The callback gets the new selection, sorted uint32 indices.
+
+        Parameters
+        ----------
+        callback : callable
+            ``callback(selection: numpy.ndarray)``; its return value is ignored.
+        remove : bool, default False
+            Unregister ``callback`` instead.
+
+        Returns
+        -------
+        callable
+            ``callback`` itself, so the method works as a decorator.
+
+        Raises
+        ------
+        TypeError
+            ``callback`` is not callable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((10, 2)))
+        >>> @w.on_select
+        ... def show(selection):
+        ...     print(len(selection), "selected")
+        >>> w.selection = [1, 2, 3]
+        3 selected
+        >>> _ = w.on_select(show, remove=True)
+        """
         return _register(self._select_callbacks, callback, remove)
 
     def on_hover(self, callback: Callable[[int], Any], *, remove: bool = False
                  ) -> Callable[[int], Any]:
-        """Call ``callback(index)`` when the hovered point changes (-1: none)."""
+        """Call ``callback(index)`` when the hovered point changes.
+
+        Parameters
+        ----------
+        callback : callable
+            ``callback(index: int)``, with -1 when the mouse leaves every point.
+        remove : bool, default False
+            Unregister ``callback`` instead.
+
+        Returns
+        -------
+        callable
+            ``callback`` itself, so the method works as a decorator.
+
+        Raises
+        ------
+        TypeError
+            ``callback`` is not callable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((10, 2)))
+        >>> _ = w.on_hover(lambda index: print("over", index))
+        """
         return _register(self._hover_callbacks, callback, remove)
 
     def on_key(self, callback: Callable[[str], Any], *, remove: bool = False
                ) -> Callable[[str], Any]:
         """Call ``callback(event)`` for keys pressed while the plot has focus.
 
-        Events: ``'digit:1'`` .. ``'digit:9'``, ``'undo'`` (Ctrl/Cmd+Z), ``'redo'``
-        (Ctrl/Cmd+Shift+Z, Ctrl+Y), ``'delete'`` (Delete/Backspace).
+        Parameters
+        ----------
+        callback : callable
+            ``callback(event: str)``, where ``event`` is one of ``'digit:1'`` ..
+            ``'digit:9'``, ``'undo'`` (Ctrl/Cmd+Z), ``'redo'`` (Ctrl/Cmd+Shift+Z, Ctrl+Y) or
+            ``'delete'`` (Delete/Backspace).
+        remove : bool, default False
+            Unregister ``callback`` instead.
+
+        Returns
+        -------
+        callable
+            ``callback`` itself, so the method works as a decorator.
+
+        Raises
+        ------
+        TypeError
+            ``callback`` is not callable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.random.default_rng(0).random((10, 2)))
+        >>> @w.on_key
+        ... def pressed(event):
+        ...     print(event)
         """
         return _register(self._key_callbacks, callback, remove)
 
