@@ -13,7 +13,7 @@ from ..dataset import ExplorerData, resolve_data, row_positions
 from ..labels.interrupts import deferred_interrupts
 from ..labels.validate import as_positions, brief, check_name
 from ..widget.charts import SideCharts
-from ..widget.colouring import NOVEL_AT, colour_options, colour_spec
+from ..widget.colouring import colour_options, colour_spec
 from ..widget.controls import Controls
 from ..widget.label_bar import LabelBar
 from ..widget.panels import ItemRow, PreviewPanel, SelectionPanel
@@ -39,7 +39,9 @@ class Explorer(LabelActions, Retraining):
     RangeIndex that is the row position, so give reordered or filtered data an id index
     (rows appended at the end are fine either way). The Python API equals the UI: ``selection``,
     ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``predictions``,
-    ``suggestions``, ``candidates``, ``on_label()``.
+    ``suggestions``, ``candidates``, ``on_label()``; ``model`` is the fitted ``Retrainer``
+    and ``predict(new_rows)`` applies it to new data. ``drop_missing=True`` leaves out rows
+    whose ``text`` is missing (by default they are refused, naming the rows).
     """
 
     def __init__(
@@ -58,11 +60,14 @@ class Explorer(LabelActions, Retraining):
         device: str = "auto",
         progress: bool = True,
         height: int = 520,
+        drop_missing: bool = False,
     ) -> None:
         from ..compute.cluster import cluster
         from ..compute.knn import knn
         from ..compute.reduce import reduce
-        self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image)
+        # every check that needs no compute comes first (data, label file, colour-by)
+        self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image,
+                                                drop_missing=drop_missing)
         labels, fingerprint = check_label_file(labels, self._data)
         _check_color_by(color_by, self._data.frame)
         self._X = self._embedding(model=model, device=device, progress=progress)
@@ -76,6 +81,8 @@ class Explorer(LabelActions, Retraining):
         self._store = open_store(labels, self._data.ids, fingerprint, self)
         self._random_state = random_state
         self._device = device
+        self._encoder = model  # embeds new rows in predict() as the data was
+        self._embedding_column = embedding if isinstance(embedding, str) else None
         self._shown: RetrainRun | None = None  # the retrain whose model is on the map
         self._suggestions: list[np.ndarray] = []
         self._candidates: list[np.ndarray] = []
@@ -270,19 +277,6 @@ class Explorer(LabelActions, Retraining):
         self._label_callbacks.append(callback)
 
     @property
-    def predictions(self) -> pd.DataFrame | None:
-        """After a retrain: predicted label, confidence, novelty per point (None before)."""
-        shown = self._shown
-        if shown is None:
-            return None
-        m, names = shown.model, np.asarray(self._names_now(shown), dtype=object)
-        return pd.DataFrame(
-            {"label": names[np.asarray(m.labels_, dtype=np.int64)], "confidence": m.confidence_,
-             "novelty": m.novelty_},
-            index=self._data.frame.index,
-        )
-
-    @property
     def _model(self) -> Any:
         """The model on the map (None before the first retrain)."""
         return None if self._shown is None else self._shown.model
@@ -378,13 +372,12 @@ class Explorer(LabelActions, Retraining):
         extra = None
         shown = self._shown
         if shown is not None:
-            pred = self._names_now(shown)[int(shown.model.labels_[i])]
-            if shown.model.novelty_[i] >= NOVEL_AT:  # grey on the map: say why
-                # not "pred: one (0.74) · fits no label": the confidence is only among the
-                # labels, and next to "fits no label" it read as a contradiction
+            m = shown.model
+            pred = self._names_now(shown)[int(m.nearest_[i])]
+            if m.novelty_[i] >= m.novelty_threshold:  # grey on the map (transduction_ -1)
                 extra = f"fits no label (nearest: {pred})"
             else:
-                extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
+                extra = f"pred: {pred} ({m.confidence_[i]:.2f})"
                 if self._suspect_mask[i] and label is not None and label != pred:
                     extra += " · label looks wrong"
         return ItemRow(
@@ -421,10 +414,11 @@ class Explorer(LabelActions, Retraining):
                 self.controls.color_by.value, self._data.frame,
                 label_codes=self._store.codes(), label_names=self._store.classes,
                 label_colors=self._store.colors, clusters=self._clusters,
-                pred_codes=None if m is None else np.asarray(m.labels_),
+                pred_codes=None if m is None else np.asarray(m.nearest_),
                 pred_names=None if shown is None else self._names_now(shown),
                 confidence=None if m is None else np.asarray(m.confidence_),
                 novelty=None if m is None else np.asarray(m.novelty_),
+                **({} if m is None else {"novel_at": m.novelty_threshold}),
             )
             # no colour transition: a label should show the moment its key is pressed
             self.scatter.update(color=spec.values, categories=spec.categories,

@@ -214,7 +214,7 @@ def choose(
     raw = np.array([score(w) for w in candidates]) + SPLIT_MARGIN * margin_boost * default_share
     share = soft_weights(raw, CHOICE_TEMPERATURE)
     merged: dict[str, float] = {}
-    for sh, weights in zip(share, candidates):
+    for sh, weights in zip(share, candidates, strict=True):
         for m, w in weights.items():
             merged[m] = merged.get(m, 0.0) + float(sh) * w
     kept = {m: w for m, w in merged.items() if w >= MIN_SHARE}

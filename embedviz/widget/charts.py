@@ -58,7 +58,7 @@ class SideCharts:
             # plotly's toolbar sat over each title (zoom and pan on a 190 px chart help no one)
             fig._config = {"displayModeBar": False}
             _show_hint(fig, HINTS[name])
-        self._history: list[tuple[int, float]] = []
+        self._history: list[tuple[int, float | None]] = []
 
     def show_counts(self, names: list[str], counts: list[int], colors: list[str]) -> None:
         with self.counts.batch_update():
@@ -69,14 +69,16 @@ class SideCharts:
                                             ticktext=[shortened(n, 14) for n in names])
             _show_hint(self.counts, None if sum(counts) > 0 else HINTS["counts"])
 
-    def add_round(self, round_no: int, accuracy: float) -> None:
-        """Accuracy of the chosen method, cross-validated across lassos, after a retrain."""
-        self._history.append((round_no, accuracy))
+    def add_round(self, round_no: int, accuracy: float | None) -> None:
+        """Accuracy of the chosen method, cross-validated across lassos, after a retrain
+        (None, NaN or inf: not measured, a gap; JSON, the front end's format, has no NaN)."""
+        ok = accuracy is not None and bool(np.isfinite(accuracy))
+        self._history.append((round_no, float(accuracy) if ok else None))  # type: ignore[arg-type]
         xs, acc = (list(v) for v in zip(*self._history))
         with self.rounds.batch_update():
             self.rounds.layout.xaxis.range = [0.5, max(5, len(xs)) + 0.5]
             self.rounds.data[0].x, self.rounds.data[0].y = xs, acc
-            _show_hint(self.rounds, None if np.isfinite(acc).any() else HINTS["no_cv"])
+            _show_hint(self.rounds, None if any(a is not None for a in acc) else HINTS["no_cv"])
 
     def show_confidence(self, confidence: np.ndarray, *, n_classes: int = 2,
                         bins: int = 20) -> None:

@@ -127,5 +127,5 @@ def test_choice_moves_smoothly_with_the_scores():
 
     shares = [choose([{"distill": miss(k), "prototype": miss(2)}], [codes], [w],
                      names).weights["distill"] for k in range(5)]
-    assert all(a >= b for a, b in zip(shares, shares[1:]))
-    assert all(abs(a - b) < 0.5 for a, b in zip(shares, shares[1:]))  # no flip from 1 to 0
+    assert all(a >= b for a, b in zip(shares, shares[1:], strict=False))
+    assert all(abs(a - b) < 0.5 for a, b in zip(shares, shares[1:], strict=False))  # no flip from 1 to 0
