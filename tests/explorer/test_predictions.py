@@ -79,14 +79,21 @@ def test_retrain_returns_a_small_result_not_the_explorer(ex, digits):
 
 
 def _widget_states(ex):
-    """The synced state of every widget the Explorer shows (its whole tree)."""
+    """What every widget the Explorer shows sends: its synced state, and a chart's figure
+    (plotly sends traces in its own messages, not in the synced state)."""
     todo, seen = [ex.widget], 0
     while todo:
         widget = todo.pop()
         seen += 1
         yield widget.get_state()
+        if hasattr(widget, "to_plotly_json"):
+            yield widget.to_plotly_json()
         todo += list(getattr(widget, "children", ()))
     assert seen > 10
+
+
+def _json(value):
+    return value.tolist() if hasattr(value, "tolist") else None  # arrays as lists, bytes out
 
 
 def test_no_nan_or_inf_reaches_the_front_end(ex, digits):
@@ -95,7 +102,7 @@ def test_no_nan_or_inf_reaches_the_front_end(ex, digits):
     ex.retrain()
     assert ex.model.cv_scores_ == {} or not np.isfinite(list(ex.model.cv_scores_.values())).all()
     for state in _widget_states(ex):
-        json.dumps(state, allow_nan=False, default=lambda _binary: None)  # raises on NaN/inf
+        json.dumps(state, allow_nan=False, default=_json)  # raises on NaN/inf
 
 
 def test_predict_applies_the_model_to_rows_like_the_map(ex, digits):
