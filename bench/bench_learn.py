@@ -141,7 +141,7 @@ def run_loop(ds: Dataset, kind: str, policy: str, seed: int, g) -> dict[str, dic
         t0 = time.perf_counter()
         model = Retrainer(random_state=seed).fit(ds.X, yl, knn=g, groups=user.groups)
         secs = time.perf_counter() - t0
-        add("auto", r, model.labels_, test, auroc(novel_pos, model.novelty_[unl]),
+        add("auto", r, model.nearest_, test, auroc(novel_pos, model.novelty_[unl]),
             auroc((yl != ds.y)[lab], model.noise_[lab]), secs)
         res["auto"].setdefault("chosen", []).append(model.method_)
         for name in BASELINES:
@@ -301,7 +301,7 @@ def timing_gpu(n: int) -> None:
               f"({m.method_}) {'met' if t_auto <= 1 else 'MISSED'} (<=1 s)  [run {attempt + 1}]")
         print_stages(stages, t_auto)
     known = (yl < 0) & ~np.isin(ds.y, ds.novel)
-    print(f"   accuracy on unlabelled known-class points {(m.labels_[known] == ds.y[known]).mean():.3f}")
+    print(f"   accuracy on unlabelled known-class points {(m.nearest_[known] == ds.y[known]).mean():.3f}")
 
 
 def main() -> None:

@@ -53,9 +53,55 @@ class ExplorerData:
         return int(missing.sum()) + gone
 
     def texts(self) -> list[str] | None:
+        """The text column's values, checked (``resolve_data`` already refused missing ones)."""
         if self.text_column is None:
             return None
-        return ["" if v is None else str(v) for v in self.frame[self.text_column].tolist()]
+        return checked_texts(self.frame[self.text_column], self.text_column)
+
+
+def missing_texts(values: pd.Series) -> np.ndarray:
+    """Mask of the entries that hold no text: None, NaN or NA (empty strings are texts)."""
+    return values.isna().to_numpy(dtype=bool)
+
+
+def checked_texts(values: pd.Series, column: str) -> list[str]:
+    """The texts of ``values`` as strings.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The text column.
+    column : str
+        Its name, for the messages.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    TypeError
+        The column holds numbers (or no strings at all): it is not text.
+    ValueError
+        Some entries are missing (None/NaN); the message names their rows.
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        raise TypeError(f"The text column {column!r} holds {values.dtype} values, not text; "
+                        "pass the column with the texts to embed as text=, or numbers as "
+                        "embedding=.")
+    missing = missing_texts(values)
+    if missing.any():
+        rows = ", ".join(repr(r) for r in values.index[missing][:5].tolist())
+        raise ValueError(
+            f"The text column {column!r} is missing in {int(missing.sum()):,} row(s) (data "
+            f"rows {rows}{', …' if missing.sum() > 5 else ''}); they would be embedded as "
+            "the word 'nan'. Fill them (df[col].fillna('')), drop them, or pass "
+            "drop_missing=True to leave those rows out.")
+    strange = [v for v in values.tolist() if not isinstance(v, str)]
+    if len(strange) == len(values):
+        raise TypeError(f"The text column {column!r} holds {type(strange[0]).__name__} values, "
+                        "not text; pass the column with the texts to embed as text=.")
+    return [v if isinstance(v, str) else str(v) for v in values.tolist()]
 
 
 def _frame_from(data: Any) -> pd.DataFrame:
@@ -139,6 +185,27 @@ def _check_finite(emb: np.ndarray, frame: pd.DataFrame) -> None:
         )
 
 
+def _texts_checked(frame: pd.DataFrame, emb: np.ndarray | None, column: str,
+                   drop_missing: bool) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The frame (and embedding) with the text column checked; rows without text are
+    dropped only when asked."""
+    values = frame[column]
+    missing = missing_texts(values)
+    if drop_missing and missing.any():
+        import warnings
+
+        keep = ~missing
+        if keep.sum() < MIN_POINTS:
+            raise ValueError(f"Only {int(keep.sum())} row(s) have a text in {column!r}; the "
+                             f"Explorer needs at least {MIN_POINTS}.")
+        warnings.warn(f"drop_missing=True: {int(missing.sum()):,} row(s) without a text in "
+                      f"{column!r} are left out.", UserWarning, stacklevel=3)
+        frame = frame[keep]
+        emb = None if emb is None else emb[keep]
+    checked_texts(frame[column], column)
+    return frame, emb
+
+
 def row_positions(indices: Any, index: pd.Index) -> Any:
     """Pandas row selections as positions into the data: a boolean Series (aligned on the
     data's ``index``) or a pandas Index of the data's row labels (``df.index[mask]``).
@@ -183,8 +250,31 @@ def resolve_data(
     embedding: Any = None,
     text: str | None = None,
     image: str | None = None,
+    drop_missing: bool = False,
 ) -> ExplorerData:
-    """Validate the Explorer's inputs; errors list the available columns or the mismatch."""
+    """Validate the Explorer's inputs; errors list the available columns or the mismatch.
+
+    Parameters
+    ----------
+    data : DataFrame, Series, dict of columns or (n, d) array
+        The rows.
+    embedding : str or array-like, optional
+        A column of vectors or an (n, d) array.
+    text, image : str, optional
+        The column to embed (and to preview).
+    drop_missing : bool, default False
+        Leave out rows whose text is missing (None/NaN), with a warning; by default they
+        are refused, naming the rows.
+
+    Returns
+    -------
+    ExplorerData
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError
+        Unknown columns, a text column that is not text, missing texts, mismatched lengths.
+    """
     frame = _frame_from(data)
     if len(frame) < MIN_POINTS:
         raise ValueError(f"The data has {len(frame)} row(s); the Explorer needs at least "
@@ -195,6 +285,8 @@ def resolve_data(
     if embedding is None and isinstance(data, np.ndarray) and data.ndim == 2:
         embedding = data
     emb = _as_embedding(embedding, frame) if embedding is not None else None
+    if text_col is not None:
+        frame, emb = _texts_checked(frame, emb, text_col, drop_missing)
     if emb is not None:
         _check_finite(emb, frame)
     if emb is None and text_col is None and image_col is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,12 +19,16 @@ import pandas as pd
 from ..dataset import ExplorerData, resolve_data, row_positions
 from ..labels.interrupts import deferred_interrupts
 from ..labels.validate import as_positions, brief, check_name
-from ..widget.colouring import NOVEL_AT, colour_options, colour_spec
+from ..widget.colouring import colour_options, colour_spec
 from .actions import LabelActions
 from .label_file import check_label_file, open_store
 from .meaning import Meaning
 from .retraining import Retraining
 from .view import ExplorerView, ItemRow
+
+if TYPE_CHECKING:
+    from ..learn.retrain import Retrainer
+    from .retraining import RetrainResult
 
 
 def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
@@ -43,7 +47,7 @@ class Explorer:
     RangeIndex that is the row position, so give reordered or filtered data an id index
     (rows appended at the end are fine either way). The Python API equals the UI: ``selection``,
     ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``wait_retrain()``,
-    ``predictions``, ``suggestions``, ``suspects``, ``candidates``, ``on_label()``,
+    ``predictions``, ``predict()``, ``model``, ``suggestions``, ``suspects``, ``candidates``, ``on_label()``,
     ``save_html()``, ``search()``, ``regions``.
     ``encoder``: for search by meaning over user-supplied embeddings, the function that
     embedded the data (``f(list_of_str) -> (b, d) array``); texts the Explorer embeds
@@ -51,6 +55,8 @@ class Explorer:
 
     Displaying ``ex`` shows it in JupyterLab, Notebook 7, VS Code and Colab; in marimo, the
     last expression ``ex`` (or ``mo.ui.anywidget(ex.widget)``) does.
+    ``drop_missing=True`` leaves out rows whose ``text`` is missing (by default they are
+    refused, naming the rows).
     """
 
     def __init__(
@@ -70,11 +76,14 @@ class Explorer:
         progress: bool = True,
         height: int = 520,
         encoder: Any = None,
+        drop_missing: bool = False,
     ) -> None:
         from ..compute.cluster import cluster
         from ..compute.knn import knn
         from ..compute.reduce import reduce
-        self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image)
+        # every check that needs no compute comes first (data, label file, colour-by)
+        self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image,
+                                                drop_missing=drop_missing)
         labels, fingerprint = check_label_file(labels, self._data)
         _check_color_by(color_by, self._data.frame)
         self._X = self._embedding(model=model, device=device, progress=progress)
@@ -88,6 +97,8 @@ class Explorer:
         self._store = open_store(labels, self._data.ids, fingerprint, self)
         self._random_state = random_state
         self._device = device
+        self._encoder = model  # embeds new rows in predict() as the data was
+        self._embedding_column = embedding if isinstance(embedding, str) else None
         self._replaced = False
         self._label_callbacks: list[Callable[[dict], None]] = []
         self._active: str | None = self._store.classes[0] if self._store.classes else None
@@ -276,16 +287,78 @@ class Explorer:
 
     @property
     def predictions(self) -> pd.DataFrame | None:
-        """After a retrain: predicted label, confidence, novelty per point (None before)."""
-        shown = self.retraining.shown
-        if shown is None:
-            return None
-        m, names = shown.model, np.asarray(self.retraining.names_now(shown), dtype=object)
-        return pd.DataFrame(
-            {"label": names[np.asarray(m.labels_, dtype=np.int64)], "confidence": m.confidence_,
-             "novelty": m.novelty_},
-            index=self._data.frame.index,
-        )
+        """After a retrain, per point: ``label`` (missing where the map is grey: no label
+        fits), ``nearest`` (the closest label), ``confidence`` and ``novelty``; None before.
+
+        ``novelty`` is P(no label fits); ``confidence`` is P(a label fits and it is
+        ``nearest``) = max class probability x (1 - novelty), so the two cannot both be
+        high: ``confidence + novelty <= 1``. ``label`` is missing exactly where ``novelty``
+        reaches ``novelty_threshold``.
+        """
+        return self.retraining.predictions
+
+    @property
+    def model(self) -> Retrainer | None:
+        """The fitted ``Retrainer`` whose predictions the map shows (None before the first
+        retrain). Its classes are positions into the label names it learnt: use
+        ``predictions`` or ``predict`` for names."""
+        return self.retraining.model
+
+    def predict(self, data: Any = None, *, embedding: Any = None) -> pd.DataFrame:
+        """Predict new rows with the model on the map, as ``predictions`` shows known ones.
+
+        Parameters
+        ----------
+        data : DataFrame, list of texts, optional
+            New rows. With a text (or image) Explorer they are embedded by the same model
+            as the Explorer's data, from the same column (a list or Series is that column);
+            an Explorer given ``embedding="column"`` reads that column of vectors.
+        embedding : array-like of shape (n_rows, d), optional
+            Their embedding, when the Explorer got ``embedding=`` (or to skip embedding).
+
+        Returns
+        -------
+        DataFrame
+            ``label`` (missing where no label fits), ``nearest``, ``confidence``,
+            ``novelty``, indexed as ``data`` (or 0..n-1).
+
+        Raises
+        ------
+        RuntimeError
+            Before the first retrain.
+        ValueError
+            When neither ``embedding`` nor embeddable ``data`` is given, or texts are
+            missing.
+
+        Examples
+        --------
+        >>> ex.retrain()                                             # doctest: +SKIP
+        >>> ex.predict(new_df)                                       # doctest: +SKIP
+        """
+        return self.retraining.predict(data, embedding=embedding)
+
+    @property
+    def novelty_threshold(self) -> float:
+        """Novelty at or above which no label fits a point: grey on the map, ``label``
+        missing in ``predictions`` and ``predict``, and counted as "fit no label".
+
+        Setting it (a float in (0, 1)) recolours the map at once (no retrain) and holds for
+        the next retrains.
+
+        Raises
+        ------
+        ValueError
+            When set outside (0, 1).
+
+        Examples
+        --------
+        >>> ex.novelty_threshold = 0.7  # doctest: +SKIP
+        """
+        return self.retraining.novelty_threshold
+
+    @novelty_threshold.setter
+    def novelty_threshold(self, value: float) -> None:
+        self.retraining.novelty_threshold = value
 
     @property
     def suggestions(self) -> list[np.ndarray]:
@@ -366,7 +439,8 @@ class Explorer:
         """
         return self.meaning.regions
 
-    def retrain(self, *, wait: bool = True, timeout: float | None = None) -> Explorer:
+    def retrain(self, *, wait: bool = True,
+                timeout: float | None = None) -> RetrainResult | None:
         """Learn from the labels, then update predictions, colours and the map.
 
         Parameters
@@ -380,8 +454,9 @@ class Explorer:
 
         Returns
         -------
-        Explorer
-            ``self``.
+        RetrainResult or None
+            The round, its time, the predicted counts by label and how many points no label
+            fits (None with ``wait=False``).
 
         Raises
         ------
@@ -394,10 +469,10 @@ class Explorer:
 
         Examples
         --------
-        >>> ex.retrain().predictions.head()  # doctest: +SKIP
+        >>> ex.retrain()  # doctest: +SKIP
+        >>> ex.predictions.head()  # doctest: +SKIP
         """
-        self.retraining.retrain(wait=wait, timeout=timeout)
-        return self
+        return self.retraining.retrain(wait=wait, timeout=timeout)
 
     def wait_retrain(self, timeout: float | None = None) -> bool:
         """Wait until the latest retrain has ended (shown, failed or cancelled).
@@ -561,13 +636,12 @@ class Explorer:
         extra = None
         shown = self.retraining.shown
         if shown is not None:
-            pred = self.retraining.names_now(shown)[int(shown.model.labels_[i])]
-            if shown.model.novelty_[i] >= NOVEL_AT:  # grey on the map: say why
-                # not "pred: one (0.74) · fits no label": the confidence is only among the
-                # labels, and next to "fits no label" it read as a contradiction
+            m = shown.model
+            pred = self.retraining.names_now(shown)[int(m.nearest_[i])]
+            if m.novelty_[i] >= m.novelty_threshold:  # grey on the map (transduction_ -1)
                 extra = f"fits no label (nearest: {pred})"
             else:
-                extra = f"pred: {pred} ({shown.model.confidence_[i]:.2f})"
+                extra = f"pred: {pred} ({m.confidence_[i]:.2f})"
                 if self.retraining.suspect_mask[i] and label is not None and label != pred:
                     extra += " · label looks wrong"
         return ItemRow(
@@ -606,10 +680,11 @@ class Explorer:
                 self.view.color_by, self._data.frame,
                 label_codes=self._store.codes(), label_names=self._store.classes,
                 label_colors=self._store.colors, clusters=self._clusters,
-                pred_codes=None if m is None else np.asarray(m.labels_),
+                pred_codes=None if m is None else np.asarray(m.nearest_),
                 pred_names=None if shown is None else self.retraining.names_now(shown),
                 confidence=None if m is None else np.asarray(m.confidence_),
                 novelty=None if m is None else np.asarray(m.novelty_),
+                **({} if m is None else {"novel_at": m.novelty_threshold}),
             )
             # no colour transition: a label should show the moment its key is pressed
             self.scatter.update(color=spec.values, categories=spec.categories,

@@ -30,6 +30,7 @@ def check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"labels= is the path of the SQLite label file (e.g. "
                         f"labels='my.embedviz.db'), got {type(path).__name__}.")
+    check_label_folder(path)
     ids = normalize_ids(data.ids)
     positional = ids is not None and ids.kind == POSITIONAL  # as the store decides
     cells = identifying_cells(data)
@@ -50,6 +51,33 @@ def check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
             "in their first order, give the frame an id column as its index before labelling, "
             "or pass a new labels= path.")
     return str(path), stored
+
+
+def check_label_folder(path: Any) -> None:
+    """The label file's folder must exist and take new files (the store writes the file and
+    its journal there); raises naming the folder and the fix.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder does not exist.
+    PermissionError
+        The folder (or an existing file) cannot be written.
+    """
+    import os
+
+    target = Path(path).expanduser()
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"The label file's folder {str(folder)!r} does not exist; "
+                                f"create it (os.makedirs({str(folder)!r})) or pass a labels= "
+                                "path in an existing folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"The label file's folder {str(folder)!r} is not writable; pass "
+                              "a labels= path in a folder you can write to.")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise PermissionError(f"The label file {str(target)!r} is read-only; make it "
+                              "writable or pass another labels= path.")
 
 
 def identifying_cells(data: ExplorerData) -> pd.Series | None:

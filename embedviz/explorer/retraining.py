@@ -9,11 +9,16 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from ..widget.colouring import NOVEL_AT
+from ..learn.retrain import NOVELTY_THRESHOLD
+from .predicting import RetrainResult, finite_or_none, prediction_frame
 
 if TYPE_CHECKING:
+    from ..learn.retrain import Retrainer
     from .core import Explorer
+
+__all__ = ["Retraining", "RetrainResult", "RetrainRun"]
 
 
 @dataclass(eq=False)
@@ -29,6 +34,7 @@ class RetrainRun:
     finished: threading.Event = field(default_factory=threading.Event)
     applying: bool = False  # its model is going onto the map: too late to cancel
     model: Any = None
+    result: RetrainResult | None = None
     error: BaseException | None = None
 
     def check(self) -> None:
@@ -69,25 +75,174 @@ class Retraining:
         self.shown_suspect = -1
         self.discover_lock = threading.Lock()
         self.round = 0
+        self._novelty_threshold = NOVELTY_THRESHOLD
 
     @property
-    def model(self) -> Any:
-        """The model on the map (None before the first retrain)."""
-        return None if self.shown is None else self.shown.model
+    def novelty_threshold(self) -> float:
+        """Novelty at or above which no label fits (see ``Explorer.novelty_threshold``)."""
+        return self._novelty_threshold
+
+    @novelty_threshold.setter
+    def novelty_threshold(self, value: float) -> None:
+        from ..learn._inputs import check_float
+
+        value = check_float(value, "novelty_threshold", low=0.0, high=1.0,
+                            example=NOVELTY_THRESHOLD)
+        with self.ex._lock:
+            self._novelty_threshold = value
+            shown = self.shown
+            if shown is not None:
+                shown.model.set_params(novelty_threshold=value)
+        self.ex._recolour()
+
+    def retrain(self, *, wait: bool = True,
+                timeout: float | None = None) -> RetrainResult | None:
+        """Learn from the labels, then update predictions, colours and the map.
+
+        Parameters
+        ----------
+        wait : bool, default True
+            False returns at once (the UI's Retrain button does this); the map updates when
+            the work ends, and ``cancel_retrain()`` stops it.
+        timeout : float, optional
+            Seconds to wait; past them ``TimeoutError`` is raised and the retrain goes on.
+
+        Returns
+        -------
+        RetrainResult or None
+            The round, its time and the predicted counts (None with ``wait=False``).
+
+        Raises
+        ------
+        ValueError
+            When no point is labelled yet.
+        Cancelled
+            When the retrain was cancelled (an interrupt, Ctrl+C, while waiting cancels it).
+        """
+        run = self._start_retrain()
+        if not wait or run is None:
+            return None
+        try:
+            self._wait(run, timeout)
+        except KeyboardInterrupt:  # Ctrl+C (interrupt the kernel) stops the retrain too
+            self._cancel(run)
+            raise
+        return run.result
+
+    @property
+    def model(self) -> Retrainer | None:
+        """The fitted ``Retrainer`` whose predictions the map shows (None before the first
+        retrain). Its classes are positions into the label names it learnt: use
+        ``predictions`` or ``predict`` for names."""
+        shown = self.shown
+        return None if shown is None else shown.model
+
+    @property
+    def predictions(self) -> pd.DataFrame | None:
+        """After a retrain, per point: ``label`` (missing where the map is grey: no label
+        fits), ``nearest`` (the closest label), ``confidence`` and ``novelty``; None before.
+
+        ``novelty`` is P(no label fits); ``confidence`` is P(a label fits and it is
+        ``nearest``) = max class probability x (1 - novelty), so the two cannot both be
+        high: ``confidence + novelty <= 1``. ``label`` is missing exactly where ``novelty``
+        reaches the model's ``novelty_threshold``.
+        """
+        shown = self.shown
+        if shown is None:
+            return None
+        m = shown.model
+        return prediction_frame(m, self.names_now(shown), self.ex._data.frame.index,
+                                np.asarray(m.transduction_, dtype=np.int64),
+                                np.asarray(m.novelty_), np.asarray(m.label_distributions_))
+
+    def predict(self, data: Any = None, *, embedding: Any = None) -> pd.DataFrame:
+        """Predict new rows with the model on the map, as ``predictions`` shows known ones.
+
+        Parameters
+        ----------
+        data : DataFrame, list of texts, optional
+            New rows. With a text (or image) Explorer they are embedded by the same model
+            as the Explorer's data, from the same column (a list or Series is that column);
+            an Explorer given ``embedding="column"`` reads that column of vectors.
+        embedding : array-like of shape (n_rows, d), optional
+            Their embedding, when the Explorer got ``embedding=`` (or to skip embedding).
+
+        Returns
+        -------
+        DataFrame
+            ``label`` (missing where no label fits), ``nearest``, ``confidence``,
+            ``novelty``, indexed as ``data`` (or 0..n-1).
+
+        Raises
+        ------
+        RuntimeError
+            Before the first retrain.
+        ValueError
+            When neither ``embedding`` nor embeddable ``data`` is given, or texts are
+            missing.
+
+        Examples
+        --------
+        >>> ex.retrain()                                             # doctest: +SKIP
+        >>> ex.predict(new_df)                                       # doctest: +SKIP
+        """
+        shown = self.shown
+        if shown is None:
+            raise RuntimeError("Nothing learnt yet: call ex.retrain() (or press Retrain) "
+                               "before predicting.")
+        m = shown.model
+        X, index = self._new_rows(data, embedding)
+        proba, novelty = m.predict_proba(X), m.predict_novelty(X)
+        codes = np.asarray(m.classes_)[proba.argmax(axis=1)]
+        label = np.where(novelty >= m.novelty_threshold, -1, codes)
+        return prediction_frame(m, self.names_now(shown), index, label, novelty, proba)
+
+    def _new_rows(self, data: Any, embedding: Any) -> tuple[np.ndarray, pd.Index]:
+        """The embedding of rows to predict and their index (see ``predict``)."""
+        from ..dataset import checked_texts
+
+        if embedding is not None:
+            X = np.asarray(embedding, dtype=np.float32)
+            if X.ndim != 2:
+                raise ValueError(f"embedding must be 2-D (n_rows, d); got shape {X.shape}.")
+            index = data.index if isinstance(data, (pd.DataFrame, pd.Series)) else \
+                pd.RangeIndex(X.shape[0])
+            if len(index) != X.shape[0]:
+                raise ValueError(f"data has {len(index)} rows but embedding {X.shape[0]}; "
+                                 "pass one embedding row per data row.")
+            return X, index
+        d = self.ex._data
+        vectors = self.ex._embedding_column
+        if isinstance(data, pd.DataFrame) and vectors is not None and vectors in data.columns:
+            from ..dataset import _stack_column
+
+            return _stack_column(data[vectors], vectors), data.index
+        column = d.text_column or d.image_column
+        if d.image_column is not None and self.ex._encoder is None:
+            column = None  # images without a model: only vectors can be predicted
+        if data is None or column is None:
+            raise ValueError("Pass embedding= (the new rows' vectors from the model that made "
+                             "the Explorer's embedding)" + ("" if column is None else
+                             f", or data with a {column!r} column to embed") + ".")
+        if isinstance(data, pd.DataFrame):
+            if column not in data.columns:
+                raise KeyError(f"The new rows have no {column!r} column (the one the Explorer "
+                               f"embeds); they have {list(map(str, data.columns))}.")
+            values = data[column]
+        else:
+            values = data if isinstance(data, pd.Series) else pd.Series(list(data))
+        from ..compute.embed import embed
+
+        if d.text_column is not None:
+            items: Any = checked_texts(values, column)
+        else:
+            items = values.tolist()
+        X = embed(items, model=self.ex._encoder, device=self.ex._device, progress=False)
+        return np.asarray(X, dtype=np.float32), values.index
 
     def wait(self, timeout: float | None = None) -> bool:
         """Whether the latest retrain ended within ``timeout`` seconds."""
         return self.finish_event.wait(timeout)
-
-    def retrain(self, *, wait: bool = True, timeout: float | None = None) -> None:
-        """Start a retrain; with ``wait``, wait for it (see ``Explorer.retrain``)."""
-        run = self._start_retrain()
-        if wait and run is not None:
-            try:
-                self._wait(run, timeout)
-            except KeyboardInterrupt:  # Ctrl+C (interrupt the kernel) stops the retrain too
-                self._cancel(run)
-                raise
 
     def cancel(self) -> bool:
         """Cancel the latest retrain (see ``Explorer.cancel_retrain``)."""
@@ -138,7 +293,7 @@ class Retraining:
             self.ex.view.say("retraining…")
         try:
             model = Retrainer(method="auto", random_state=self.ex._random_state,
-                              device=self.ex._device)
+                              novelty_threshold=self._novelty_threshold, device=self.ex._device)
             run.job = model.fit_async(self.ex._X, y, knn=self.ex.graph, groups=groups,
                                       on_progress=self._progress_of(run))
         except Exception as exc:  # nothing runs: free the widget for another go
@@ -244,7 +399,8 @@ class Retraining:
         """``model.discover()``, computed once per model (the worker or the API, first wins)."""
         with self.discover_lock:
             if self.candidates_for is not model:
-                self.candidates = [np.asarray(c, dtype=np.int64) for c in model.discover()]
+                self.candidates = [np.asarray(c.indices, dtype=np.int64)
+                                   for c in model.discover()]
                 self.candidates_for = model
                 self.shown_candidate = -1
             return self.candidates
@@ -270,7 +426,16 @@ class Retraining:
             self._show_suspects(run, suspects)
             self.round += 1
             self.ex._xy = np.asarray(new_xy, dtype=np.float32)
-            self._show_round(model, time.perf_counter() - run.started)
+            run.result = self._round_result(run, model, time.perf_counter() - run.started)
+            self._show_round(model, run.result)
+
+    def _round_result(self, run: RetrainRun, model: Any, seconds: float) -> RetrainResult:
+        names = self.names_now(run)
+        shown = np.asarray(model.transduction_, dtype=np.int64)
+        counts = np.bincount(shown[shown >= 0], minlength=len(names))
+        return RetrainResult(round=self.round, seconds=round(seconds, 2),
+                             counts={n: int(c) for n, c in zip(names, counts, strict=True)},
+                             no_label=int((shown < 0).sum()))
 
     def _show_suspects(self, run: RetrainRun, groups: list[Any]) -> None:
         """Keep ``run``'s labels that look wrong, by label name, and offer "Check labels"."""
@@ -283,19 +448,19 @@ class Retraining:
         self.shown_suspect = -1
         self.ex.view.offer_suspects(len(groups))
 
-    def _show_round(self, model: Any, seconds: float) -> None:
+    def _show_round(self, model: Any, result: RetrainResult) -> None:
         self.ex.scatter.xy = self.ex._xy
         self.ex.meaning.show_names()  # the names follow the new map
         self.ex.view.color_by = "prediction"
         self.ex._recolour()
         hl = np.unique(np.concatenate(self.suggestions)) if self.suggestions else np.zeros(0)
         self.ex.scatter.highlight = hl.astype(np.uint32)
-        score = float(model.cv_scores_.get(model.method_, np.nan))
-        self.ex.view.add_round(self.round, score)
+        self.ex.view.add_round(self.round,
+                               finite_or_none(model.cv_scores_.get(model.method_, np.nan)))
         self.ex.view.show_confidence(model.confidence_, n_classes=len(model.classes_))
         self.ex.view.offer_new_classes(0)  # until this model's candidates are found
         self.ex.view.set_busy(False)
-        novel = int((np.asarray(model.novelty_) >= NOVEL_AT).sum())
+        novel, seconds = result.no_label, result.seconds
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
         self.ex.view.say(f"Round {self.round}: retrained in {seconds:.1f} s · predictions shown"
                           f"{fit_none} · {len(self.suggestions)} regions to label next are "

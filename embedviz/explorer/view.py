@@ -212,10 +212,11 @@ class ExplorerView:
         self.widget.patch("charts", counts={"names": list(names), "values": values,
                                             "colors": list(colors)})
 
-    def add_round(self, round_no: int, accuracy: float) -> None:
-        """Accuracy of the chosen method, cross-validated across lassos, after a retrain."""
-        acc = float(accuracy)
-        self._history.append((int(round_no), acc if np.isfinite(acc) else None))
+    def add_round(self, round_no: int, accuracy: float | None) -> None:
+        """Accuracy of the chosen method, cross-validated across lassos, after a retrain
+        (None, NaN or inf: not measured, a gap; JSON, the front end's format, has no NaN)."""
+        acc = None if accuracy is None else float(accuracy)
+        self._history.append((int(round_no), acc if acc is not None and np.isfinite(acc) else None))
         self.widget.patch("charts", rounds=[list(r) for r in self._history])
 
     def show_confidence(self, confidence: np.ndarray, *, n_classes: int = 2,

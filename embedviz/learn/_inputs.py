@@ -103,8 +103,53 @@ def check_features(X: Any, *, name: str = "X") -> np.ndarray:
     return unit_rows(X, name=name, fix="Drop or clean these rows before predicting.").array
 
 
+def check_array_like(X: Any, *, name: str = "X") -> Any:
+    """Refuse what no float matrix can stand for (sparse or complex data, one row as a 1-D
+    array, no columns) with its fix, and read numbers held in an object array; the rest is
+    checked by ``unit_rows``."""
+    import scipy.sparse
+
+    if scipy.sparse.issparse(X):
+        raise TypeError(f"{name} is a sparse matrix, but the Retrainer needs dense data: pass "
+                        f"{name}.toarray() (embeddings are dense anyway).")
+    if not isinstance(X, (np.ndarray, list, tuple)):
+        return X
+    arr = np.asarray(X) if not isinstance(X, np.ndarray) else X
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Complex data not supported: {name} holds complex numbers; pass "
+                         "real features (e.g. np.abs or the real and imaginary parts side "
+                         "by side).")
+    if arr.ndim == 1:
+        raise ValueError(f"Expected a 2-D {name} (n_samples, n_features), got a 1-D array of "
+                         f"shape {arr.shape}. Reshape your data: {name}.reshape(-1, 1) for a "
+                         f"single feature or {name}[None, :] for one row.")
+    if arr.ndim == 2 and arr.shape[1] == 0:
+        raise ValueError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 "
+                         "is required; pass the embedding's columns.")
+    if arr.dtype.kind == "O":
+        try:
+            return arr.astype(np.float32)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} holds values that are not numbers ({exc}); pass numeric "
+                            "features. For texts, call embedviz.embed(texts) first.") from exc
+    return X
+
+
+def _unlabelled_names(arr: np.ndarray) -> np.ndarray:
+    """Mask of the entries of an array of names that mark unlabelled rows: -1, None, NaN
+    or "-1" (``str(-1)``, from an integer array turned into strings)."""
+    def empty(v: Any) -> bool:
+        if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+            return True
+        if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+            return int(v) == -1
+        return isinstance(v, str) and v == "-1"
+    return np.fromiter((empty(v) for v in arr), dtype=bool, count=arr.size)
+
+
 def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (codes, classes) for labels ``y`` with -1 meaning unlabelled."""
+    """Return (codes, classes) for labels ``y``: integer ids with -1 meaning unlabelled, or
+    names (strings) with -1, None, NaN or "-1" meaning unlabelled."""
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"y must be 1-D with one label per row of X; got shape {arr.shape}.")
@@ -113,18 +158,19 @@ def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
             f"y has {arr.shape[0]} entries but X has {n} rows; pass one label per row of X "
             "(-1 for unlabelled points)."
         )
+    if arr.dtype.kind in "OUS":
+        return _named_labels(arr)
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise ValueError("y holds NaN or inf; use -1 for unlabelled points.")
         if not np.all(arr == np.round(arr)):
-            raise ValueError("y must hold integer class ids (-1 = unlabelled); got fractions.")
+            raise ValueError("Unknown label type: continuous (y holds fractions). y must hold "
+                             "integer class ids or names, with -1 for unlabelled points.")
         arr = arr.astype(np.int64)
     elif arr.dtype.kind not in "iub":
         raise ValueError(
-            f"y must hold integer class ids with -1 for unlabelled points; got dtype {arr.dtype}. "
-            "Map names to integers first (e.g. with LabelStore or np.unique(..., "
-            "return_inverse=True))."
-        )
+            f"y must hold integer class ids or names, with -1 for unlabelled points; got "
+            f"dtype {arr.dtype}.")
     arr = arr.astype(np.int64)
     bad = np.flatnonzero(arr < -1)
     if bad.size:
@@ -132,13 +178,34 @@ def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
             f"y holds negative labels other than -1 (e.g. {int(arr[bad[0]])} at row "
             f"{int(bad[0])}); only -1 means unlabelled. Relabel these rows."
         )
-    labelled = arr >= 0
+    return _codes(arr, arr >= 0)
+
+
+def _named_labels(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    unlabelled = _unlabelled_names(arr)
+    names = arr[~unlabelled]
+    if arr.dtype.kind == "O":
+        kinds = {type(v) for v in names}
+        if all(issubclass(t, (int, np.integer)) and not issubclass(t, (bool, np.bool_))
+               for t in kinds):  # integer ids in an object array
+            ids = np.full(arr.shape[0], -1, dtype=np.int64)
+            ids[~unlabelled] = names.astype(np.int64)
+            return check_labels(ids, arr.shape[0])
+        if not all(issubclass(t, str) for t in kinds):
+            raise ValueError(
+                f"y mixes label kinds ({', '.join(sorted(t.__name__ for t in kinds))}); use "
+                "integer class ids or names (strings), with -1 or None for unlabelled points.")
+        names = names.astype(str)
+    return _codes(np.where(unlabelled, "", arr.astype(str)), ~unlabelled)
+
+
+def _codes(values: np.ndarray, labelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not labelled.any():
         raise ValueError(
             "y has no labelled points (all -1); lasso at least one region into a label first."
         )
-    classes, inverse = np.unique(arr[labelled], return_inverse=True)
-    codes = np.full(n, -1, dtype=np.int64)
+    classes, inverse = np.unique(values[labelled], return_inverse=True)
+    codes = np.full(values.shape[0], -1, dtype=np.int64)
     codes[labelled] = inverse
     return codes, classes
 

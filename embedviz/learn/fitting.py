@@ -13,7 +13,7 @@ from embedviz.learn.jobs import Progress
 from embedviz.learn.methods import METHODS, Context, all_probas, fit_learners
 from embedviz.learn.novelty import (
     SCORERS, Calibration, choose_scorer, diffuse, label_noise, novelty_probability,
-    novelty_views,
+    novelty_views, scorer_label,
 )
 from embedviz.learn.propagate import (
     Propagated, balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
@@ -136,7 +136,7 @@ def fit_pipeline(
                      models=models, standardiser=stand,
                      extras={"reach": nov.reach, "propagated": F_sets[0].prop,
                              "graph_noise": graph_noise},
-                     novelty_scorer="+".join(nov.scorer), novelty_scores=nov.scorer_scores)
+                     novelty_scorer=scorer_label(nov.scorer), novelty_scores=nov.scorer_scores)
 
 
 @dataclass
@@ -144,24 +144,25 @@ class NoveltyScores:
     novelty: np.ndarray
     reach: np.ndarray  # how strongly the labels reach each point on the graph
     prototypes: PrototypeHead
-    scorer: tuple[str, ...]
+    scorer: dict[tuple[str, ...], float]  # the scorers' shares
     scorer_scores: dict[str, float]
 
 
 def _score_novelty(ctx: Context, lab: np.ndarray, records: list[FoldRecord], choice: Choice,
                    F_sets: list[Propagated], fitted: list[dict[str, object]],
                    proba: np.ndarray, seed: int) -> NoveltyScores:
-    """Choose the scorer on leave-one-class-out trials, calibrate it on held-out lassos,
-    diffuse it over the graph, and turn it into P(no labelled class fits)."""
+    """Weigh the scorers on leave-one-class-out trials, calibrate them on held-out lassos,
+    diffuse the score over the graph, and turn it into P(no labelled class fits)."""
     C = ctx.n_classes
-    scorer, scorer_scores = (SCORERS[0], {})
+    scorer: dict[tuple[str, ...], float] = {SCORERS[0]: 1.0}
+    scorer_scores: dict[str, float] = {}
     trials, reference = _novelty_trials(ctx, records, choice, F_sets, fitted)
     if trials and C > 2:
         scorer, scorer_scores = choose_scorer(trials)
     proto = _prototypes(ctx, lab, fitted[-1])
     views = novelty_views(F_sets[0].F, F_sets[0].F[lab], proto.similarity(ctx.X), proba)
     if C < 2:
-        scorer = ("reach", "proto")
+        scorer = {("reach", "proto"): 1.0}
     if reference is None:  # no held-out lassos: compare with the labelled points themselves
         reference = {v: x[lab] for v, x in views.items()}
     calibrated = Calibration.of(reference, scorer)

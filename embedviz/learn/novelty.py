@@ -100,29 +100,34 @@ class Calibration:
     """Novelty in [0, 1] as a conformal score: the share of reference points (of labelled
     classes, scored by models that did not train on them) that look less novel.
 
-    Each view is placed on the reference's distribution, the scorer's views are averaged,
-    and the average is placed on the reference's own averages. Points like the labelled
-    classes spread evenly over [0, 1]; points no class fits sit near 1. (Ranks over all
-    points instead put half the points above 0.5 however well the labels fit: 54 % of
-    digits' unlabelled points after one lasso per class, every class lassoed.) The
-    reference is sorted once, then scores the fit's points and every trial.
+    Each view is placed on the reference's distribution, each scorer's views are averaged,
+    and the average is placed on the reference's own averages; scorers are mixed by their
+    shares (``choose_scorer``). Points like the labelled classes spread evenly over [0, 1];
+    points no class fits sit near 1. (Ranks over all points instead put half the points
+    above 0.5 however well the labels fit: 54 % of digits' unlabelled points after one
+    lasso per class, every class lassoed.) The reference is sorted once, then scores the
+    fit's points and every trial.
     """
 
-    scorer: tuple[str, ...]
+    shares: dict[tuple[str, ...], float]
     ordered_views: dict[str, np.ndarray]
-    ordered_scores: np.ndarray
+    ordered_scores: dict[tuple[str, ...], np.ndarray]
 
     @classmethod
-    def of(cls, reference: dict[str, np.ndarray], scorer: tuple[str, ...]) -> "Calibration":
-        ordered = {v: np.sort(reference[v]) for v in scorer}
-        ref_score = np.mean([_share_at_or_below(ordered[v], reference[v]) for v in scorer],
-                            axis=0)
-        return cls(scorer, ordered, np.sort(ref_score))
+    def of(cls, reference: dict[str, np.ndarray],
+           scorer: tuple[str, ...] | dict[tuple[str, ...], float]) -> "Calibration":
+        shares = {scorer: 1.0} if isinstance(scorer, tuple) else dict(scorer)
+        used = sorted({v for s in shares for v in s})
+        ordered = {v: np.sort(reference[v]) for v in used}
+        placed = {v: _share_at_or_below(ordered[v], reference[v]) for v in used}
+        ref_scores = {s: np.sort(np.mean([placed[v] for v in s], axis=0)) for s in shares}
+        return cls(shares, ordered, ref_scores)
 
     def __call__(self, views: dict[str, np.ndarray]) -> np.ndarray:
-        score = np.mean([_share_at_or_below(self.ordered_views[v], views[v])
-                         for v in self.scorer], axis=0)
-        return _share_at_or_below(self.ordered_scores, score)
+        placed = {v: _share_at_or_below(o, views[v]) for v, o in self.ordered_views.items()}
+        return sum(w * _share_at_or_below(self.ordered_scores[s],  # type: ignore[return-value]
+                                          np.mean([placed[v] for v in s], axis=0))
+                   for s, w in self.shares.items())
 
 
 #: Trial points the novelty probability is fitted on at most (a 1-D logistic regression).
@@ -163,16 +168,32 @@ def auroc(positive: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
+#: Softness of the choice between scorers, in AUROC points (as ``select.CHOICE_TEMPERATURE``):
+#: each scorer's share of the novelty score is proportional to exp(AUROC / this). A hard
+#: choice flipped between scorers on one added point (digits, three labels: every added
+#: point flipped it, and up to half of the map changed colour; bench_stability).
+SCORER_TEMPERATURE = 0.01
+#: A scorer other than the default comes in gradually over this span of AUROC above
+#: ``SCORER_FLOOR`` (full weight at floor + ramp), so no trial result switches it on at once.
+SCORER_RAMP = 0.02
+#: Scorers left with less than this share are dropped (and the rest scaled up).
+MIN_SCORER_SHARE = 0.01
+
+
 def choose_scorer(trials: list[tuple[dict[str, np.ndarray], np.ndarray]]) -> tuple[
-        tuple[str, ...], dict[str, float]]:
-    """Pick the scorer with the best mean AUROC over (views, is_dropped_class) trials.
+        dict[tuple[str, ...], float], dict[str, float]]:
+    """Weigh the scorers by their mean AUROC over (views, is_dropped_class) trials.
 
     Each trial holds one class out as if never lassoed and asks whether its held-out points
-    rank above held-out points of the classes that stay. The model's and the graph's
-    own uncertainty (``DEFAULT_SCORER``) stands unless another scorer beats it by
-    ``SCORER_MARGIN`` and reaches ``SCORER_FLOOR``: held-out lassos are dense, pure blob cores, so weak trials can flatter
-    the graph view (MiniLM text); on digits the graph view wins its trials by 0.04-0.17 and
-    is right to."""
+    rank above held-out points of the classes that stay. The model's and the graph's own
+    uncertainty (``DEFAULT_SCORER``) counts ``SCORER_MARGIN`` more, and another scorer takes
+    part only above ``SCORER_FLOOR`` (ramping in over ``SCORER_RAMP``): held-out lassos are
+    dense, pure blob cores, so weak trials can flatter the graph view (MiniLM text); on
+    digits the graph view wins its trials by 0.04-0.17 and is right to. Shares follow a
+    softmax of the scores (``SCORER_TEMPERATURE``), so the mix moves smoothly with the trials.
+
+    Returns the shares by scorer (summing to 1) and the mean AUROC of each scorer by name.
+    """
     aucs: dict[tuple[str, ...], list[float]] = {scorer: [] for scorer in SCORERS}
     for views, pos in trials:
         if not 0 < pos.sum() < pos.size:
@@ -183,14 +204,25 @@ def choose_scorer(trials: list[tuple[dict[str, np.ndarray], np.ndarray]]) -> tup
                 [ranks[v] for v in scorer], axis=0)
             aucs[scorer].append(auroc(pos, score))
     if not aucs[DEFAULT_SCORER]:
-        return SCORERS[0], {}
+        return {SCORERS[0]: 1.0}, {}
     scores = {"+".join(s): float(np.mean(a)) for s, a in aucs.items()}
-    best = (scores["+".join(DEFAULT_SCORER)] + SCORER_MARGIN, DEFAULT_SCORER)
-    for scorer in SCORERS:
-        s = scores["+".join(scorer)]
-        if s > best[0] + 0.005 and s >= SCORER_FLOOR:
-            best = (s, scorer)
-    return best[1], scores
+    raw = np.array([scores["+".join(s)] + (SCORER_MARGIN if s == DEFAULT_SCORER else 0.0)
+                    for s in SCORERS])
+    gate = np.array([1.0 if s == DEFAULT_SCORER else float(np.clip(
+        (scores["+".join(s)] - SCORER_FLOOR) / SCORER_RAMP, 0.0, 1.0)) for s in SCORERS])
+    z = np.exp((raw - raw.max()) / SCORER_TEMPERATURE) * gate
+    share = z / z.sum()
+    kept = {s: float(w) for s, w in zip(SCORERS, share) if w >= MIN_SCORER_SHARE}
+    total = sum(kept.values())
+    return {s: w / total for s, w in kept.items()}, scores
+
+
+def scorer_label(weights: dict[tuple[str, ...], float]) -> str:
+    """"conf+spread" for one scorer; "0.70*conf+spread, 0.30*reach" for a mix."""
+    if len(weights) == 1:
+        return "+".join(next(iter(weights)))
+    return ", ".join(f"{w:.2f}*{'+'.join(s)}" for s, w in
+                     sorted(weights.items(), key=lambda kv: -kv[1]))
 
 
 #: Graph diffusion of the novelty score: ``hops`` rounds of keeping ``NOVELTY_KEEP`` of a

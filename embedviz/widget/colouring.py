@@ -10,14 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..learn.retrain import NOVELTY_THRESHOLD
 from .palettes import MISSING_COLOR, categorical_palette
 
 BUILTIN = ("label", "prediction", "confidence", "cluster")
 MAX_CATEGORIES = 40
-#: Novelty at which no labelled class fits a point: novelty is the probability of that, fitted
-#: on leave-one-class-out trials with both outcomes equally likely, so 0.5 is where a point
-#: looks as much like a never-lassoed class as like a lassoed one.
-NOVEL_AT = 0.5
 NOVEL_COLOR = "#9a9a9a"
 
 
@@ -75,8 +72,11 @@ def colour_spec(
     pred_names: list[str] | None = None,
     confidence: np.ndarray | None = None,
     novelty: np.ndarray | None = None,
+    novel_at: float = NOVELTY_THRESHOLD,
 ) -> ColourSpec:
-    """The colours for ``mode``; prediction/confidence fall back to labels before a retrain."""
+    """The colours for ``mode``; prediction/confidence fall back to labels before a retrain.
+    Points with ``novelty`` at or above ``novel_at`` (the model's ``novelty_threshold``)
+    show grey: no label fits them."""
     if mode in ("prediction", "confidence") and pred_codes is None:
         mode = "label"
     if mode == "label":
@@ -86,7 +86,7 @@ def colour_spec(
         names = list(pred_names or [])
         codes = np.asarray(pred_codes, dtype=np.int32)
         if novelty is not None:   # points of classes nobody labelled get their own grey
-            codes = np.where(np.asarray(novelty) >= NOVEL_AT, -1, codes)
+            codes = np.where(np.asarray(novelty) >= novel_at, -1, codes)
         codes, names = _predicted_only(codes, names)
         return _with_unlabelled(codes, names, [label_colors.get(n, "#888888") for n in names],
                                 "novel: no label fits", none_color=NOVEL_COLOR)

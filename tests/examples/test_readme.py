@@ -21,5 +21,6 @@ def test_readme_python_examples_run_as_written(tmp_path, monkeypatch):
         exec(compile(block, str(README), "exec"), scope)
     model, store = scope["model"], scope["store"]
     assert sorted(store.classes) == ["one", "seven"]
-    assert (model.labels_[store.codes() >= 0] == store.codes()[store.codes() >= 0]).mean() > 0.9
+    lab = store.codes() >= 0
+    assert (model.transduction_[lab] == store.codes()[lab]).mean() > 0.9
     assert (tmp_path / "my.embedviz.db").exists() and (tmp_path / "digits.embedviz.db").exists()

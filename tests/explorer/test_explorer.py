@@ -145,10 +145,11 @@ def test_retrain_updates_predictions_map_and_suggestions(ex, digits):
     before = ex.xy.copy()
     ex.retrain()
     pred = ex.predictions
-    assert list(pred.columns) == ["label", "confidence", "novelty"]
+    assert list(pred.columns) == ["label", "nearest", "confidence", "novelty"]
     known = digits.digit.isin([0, 1, 7]).to_numpy()
     truth = "d" + digits.digit.astype(str)
     assert (pred.label[known] == truth[known]).mean() > 0.85
+    assert (pred.nearest[known] == truth[known]).mean() > 0.85
     assert pred.novelty[~known].mean() > pred.novelty[known].mean()
     assert not np.allclose(before, ex.xy)                      # the map moved
     assert ex.widget.controls["color_by"] == "prediction"
@@ -219,7 +220,8 @@ def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digit
         assert (ex.predictions.novelty.to_numpy()[picked] >= 0.5).all()
     ex._on_hover(int(found[0][0]))                     # the preview says why it is grey
     shown = panel_text(ex.widget.preview["item"])
-    nearest = ex.predictions.label.iat[int(found[0][0])]
+    nearest = ex.predictions.nearest.iat[int(found[0][0])]
+    assert ex.predictions.label.isna().iat[int(found[0][0])]  # grey: no label
     assert f"fits no label (nearest: {nearest})" in shown and "pred:" not in shown
     ex._on_hover(int(np.flatnonzero(ex.predictions.novelty.to_numpy() < 0.5)[0]))
     assert "pred: " in panel_text(ex.widget.preview["item"]) and "fits no label" not in panel_text(ex.widget.preview["item"])

@@ -107,7 +107,7 @@ def test_retrainer_named_mps_runs_its_graph_work_on_the_cpu(lassoed, monkeypatch
         mac = Retrainer(method="propagate", device="mps").fit(X, labels, groups=groups)
     assert "retrain@cpu" in seen and not any("mps" in s for s in seen)
     cpu = Retrainer(method="propagate", device="cpu").fit(X, labels, groups=groups)
-    np.testing.assert_array_equal(mac.proba_, cpu.proba_)
+    np.testing.assert_array_equal(mac.label_distributions_, cpu.label_distributions_)
 
 
 def test_retrainer_on_a_failing_cuda_box_completes_on_the_cpu(lassoed, monkeypatch) -> None:
@@ -123,7 +123,7 @@ def test_retrainer_on_a_failing_cuda_box_completes_on_the_cpu(lassoed, monkeypat
     with pytest.warns(RuntimeWarning, match=r"retrain failed on cuda:0 \(CUDA error"):
         model = Retrainer(adapter_steps=30).fit(X, labels, groups=groups)
     ref = Retrainer(adapter_steps=30, device="cpu").fit(X, labels, groups=groups)
-    np.testing.assert_array_equal(model.proba_, ref.proba_)
+    np.testing.assert_array_equal(model.label_distributions_, ref.label_distributions_)
 
 
 def test_a_fit_leaves_threads_and_the_global_rng_alone(lassoed) -> None:
@@ -142,5 +142,5 @@ def test_a_fit_leaves_threads_and_the_global_rng_alone(lassoed) -> None:
     torch.manual_seed(999)
     third = Retrainer(method="adapter", adapter_steps=30, device="cpu").fit(
         X, labels, groups=groups)
-    np.testing.assert_array_equal(first.proba_, second.proba_)
-    np.testing.assert_array_equal(first.proba_, third.proba_)
+    np.testing.assert_array_equal(first.label_distributions_, second.label_distributions_)
+    np.testing.assert_array_equal(first.label_distributions_, third.label_distributions_)

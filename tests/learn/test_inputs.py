@@ -61,10 +61,17 @@ def test_labels_below_minus_one(data):
         fit(X, bad)
 
 
-def test_string_labels_name_the_fix(data):
+def test_string_labels_are_names_and_mixed_kinds_name_the_fix(data):
     X, y, labels = data
-    with pytest.raises(ValueError, match="integer class ids"):
-        fit(X, labels.astype(str))
+    # an integer array turned into strings: "-1" still marks the unlabelled rows
+    model = fit(X, labels.astype(str))
+    assert set(model.classes_) == {str(c) for c in np.unique(labels[labels >= 0])}
+    mixed = labels.astype(object)
+    mixed[np.flatnonzero(labels >= 0)[0]] = "a name"
+    with pytest.raises(ValueError, match="mixes label kinds"):
+        fit(X, mixed)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        fit(X, labels + 0.5)
 
 
 def test_unknown_method(data):
@@ -89,8 +96,12 @@ def test_groups_wrong_shape(data):
 
 
 def test_not_fitted():
-    with pytest.raises(RuntimeError, match="fit"):
-        Retrainer().predict(np.zeros((2, 3)))
+    from sklearn.exceptions import NotFittedError
+
+    for call in (lambda m: m.predict(np.zeros((2, 3))), lambda m: m.discover(),
+                 lambda m: m.refine_graph()):
+        with pytest.raises(NotFittedError, match="fit"):
+            call(Retrainer())
 
 
 def test_predict_with_other_width(data):
@@ -105,7 +116,7 @@ def test_single_class_gives_that_class_plus_novelty(data):
     labels = np.full(y.size, -1)
     labels[:10] = 7
     model = Retrainer().fit(X, labels)
-    assert set(model.labels_) == {7}
+    assert set(model.nearest_) == {7}
     unl = labels < 0
     assert model.novelty_[unl & (y != 0)].mean() > model.novelty_[unl & (y == 0)].mean() + 0.3
 
@@ -113,7 +124,7 @@ def test_single_class_gives_that_class_plus_novelty(data):
 def test_every_point_labelled(data):
     X, y, _ = data
     model = Retrainer(adapter_steps=20).fit(X, y)
-    assert (model.labels_ == y).mean() > 0.95
+    assert (model.nearest_ == y).mean() > 0.95
     assert model.suggest() == []
 
 
@@ -125,8 +136,8 @@ def test_labels_on_isolated_points(data):
     X2 = np.vstack([X, outliers])
     l2 = np.r_[labels, [0, 1, 2, -1]]
     model = Retrainer(adapter_steps=20).fit(X2, l2)
-    assert model.labels_.shape == (X2.shape[0],)
-    assert np.isfinite(model.proba_).all() and np.isfinite(model.novelty_).all()
+    assert model.nearest_.shape == (X2.shape[0],)
+    assert np.isfinite(model.label_distributions_).all() and np.isfinite(model.novelty_).all()
 
 
 @pytest.mark.parametrize(("params", "error", "match"), [
@@ -157,7 +168,7 @@ def test_integer_parameters_take_numpy_integers_but_not_bools(data):
     model = Retrainer(method="propagate", k=np.int64(10), n_iter=np.int32(10),
                       n_folds=np.int64(3), alpha=np.float32(0.9),
                       random_state=np.int64(1)).fit(X, labels)
-    assert model.labels_.shape == y.shape
+    assert model.nearest_.shape == y.shape
     with pytest.raises(TypeError, match=r"n_iter must be an integer >= 1; got bool True"):
         Retrainer(method="propagate", n_iter=True).fit(X, labels)
 
@@ -177,7 +188,8 @@ def test_groups_may_hold_nan_for_unlabelled_rows_only(data):
     ids = np.arange(y.size) // 3
     by_int = fit(X, labels, groups=np.where(labels >= 0, ids, -1))
     groups = np.where(labels >= 0, ids, np.nan)
-    np.testing.assert_array_equal(fit(X, labels, groups=groups).proba_, by_int.proba_)
+    np.testing.assert_array_equal(fit(X, labels, groups=groups).label_distributions_,
+                                  by_int.label_distributions_)
     groups[0] = np.nan  # a labelled row
     with pytest.raises(ValueError, match=r"groups holds nan for the labelled row 0"):
         fit(X, labels, groups=groups)

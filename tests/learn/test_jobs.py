@@ -26,7 +26,7 @@ def test_fit_async_reports_progress_and_returns_the_estimator():
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert all(isinstance(m, str) and m for _, m in seen)
-    assert hasattr(model, "labels_")
+    assert hasattr(model, "transduction_")
 
 
 def test_cancel_stops_a_running_fit():
@@ -56,7 +56,7 @@ def test_cancel_a_real_fit():
     job.cancel()
     with pytest.raises(Cancelled):
         job.result(timeout=30)
-    assert not hasattr(model, "labels_")
+    assert not hasattr(model, "transduction_")
 
 
 def test_errors_surface_in_result():

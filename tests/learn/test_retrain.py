@@ -24,11 +24,12 @@ def test_public_name_is_the_learn_class():
 def test_lassoed_classes_are_recovered(fitted):
     model, (X, y, labels, groups, wrong) = fitted
     test = (labels < 0) & (y < 3)
-    assert (model.labels_[test] == y[test]).mean() > 0.95
-    assert model.proba_.shape == (X.shape[0], 3)
-    np.testing.assert_allclose(model.proba_.sum(axis=1), 1.0, atol=1e-4)
+    assert (model.nearest_[test] == y[test]).mean() > 0.95
+    assert model.label_distributions_.shape == (X.shape[0], 3)
+    np.testing.assert_allclose(model.label_distributions_.sum(axis=1), 1.0, atol=1e-4)
     np.testing.assert_array_equal(model.classes_, [0, 1, 2])
-    np.testing.assert_allclose(model.confidence_, model.proba_.max(axis=1))
+    np.testing.assert_allclose(model.confidence_, model.label_distributions_.max(axis=1)
+                               * (1.0 - model.novelty_), rtol=1e-5)
 
 
 def test_unlassoed_class_gets_high_novelty(fitted):
@@ -77,7 +78,7 @@ def test_mislabelled_point_in_a_lasso_gets_high_noise(fitted):
     others = np.flatnonzero((labels >= 0) & (np.arange(len(y)) != wrong))
     assert model.noise_[wrong] > 0.5
     assert model.noise_[wrong] > model.noise_[others].max()
-    assert model.labels_[wrong] == 0  # and the prediction corrects it
+    assert model.nearest_[wrong] == 0  # and the prediction corrects it
     assert np.all(model.noise_[labels < 0] == 0)
 
 
@@ -144,15 +145,16 @@ def test_discover_finds_the_unlassoed_class(fitted):
     model, (X, y, labels, groups, wrong) = fitted
     found = model.discover()
     assert found, "expected at least one candidate class"
-    top = found[0]
+    top = found[0].indices
     assert (y[top] == 3).mean() > 0.8
-    assert all((model.novelty_[c] >= 0.5).all() for c in found)  # only points no label fits
+    assert found[0].novelty == pytest.approx(model.novelty_[top].mean())
+    assert all((model.novelty_[c.indices] >= 0.5).all() for c in found)  # no label fits
     with pytest.raises(ValueError, match="min_novelty is a probability"):
         model.discover(min_novelty=75)
     with pytest.raises(ValueError, match="must be positive integers"):
         model.discover(min_size=0)
     one = model.discover(max_classes=1)                 # degenerate: every novel point, one group
-    assert len(one) == 1 and (model.novelty_[one[0]] >= 0.5).all()
+    assert len(one) == 1 and (model.novelty_[one[0].indices] >= 0.5).all()
 
 
 def test_discover_finds_nothing_when_every_class_is_lassoed():
@@ -182,7 +184,7 @@ def test_each_method_recovers_the_classes(lassoed, method):
     X, y, labels, groups, wrong = lassoed
     model = Retrainer(method=method, adapter_steps=60).fit(X, labels, groups=groups)
     test = (labels < 0) & (y < 3)
-    assert (model.labels_[test] == y[test]).mean() > 0.9
+    assert (model.nearest_[test] == y[test]).mean() > 0.9
     assert model.method_ == method
 
 
@@ -212,9 +214,9 @@ def test_subclusters_unreached_by_the_graph_go_to_the_linear_side(lassoed_subs):
             labels[rows], groups[rows] = c, 3 * c + s
     model = Retrainer(adapter_steps=40).fit(X, labels, groups=groups)
     unseen = ~np.isin(sub % 3, lassoed_subs)
-    assert (model.labels_[unseen] == y[unseen]).mean() > 0.9
+    assert (model.nearest_[unseen] == y[unseen]).mean() > 0.9
     graph_only = Retrainer(method="propagate").fit(X, labels, groups=groups)
-    assert (graph_only.labels_[unseen] == y[unseen]).mean() < 0.7  # the regime auto must fix
+    assert (graph_only.nearest_[unseen] == y[unseen]).mean() < 0.7  # the regime auto must fix
 
 
 def test_adapter_trains_step_by_step_when_graph_capture_fails(monkeypatch):
@@ -231,7 +233,7 @@ def test_adapter_trains_step_by_step_when_graph_capture_fails(monkeypatch):
     with pytest.warns(RuntimeWarning, match="CUDA graph"):
         model = Retrainer(method="adapter", device="cpu").fit(X, labels)
     test = labels < 0
-    assert (model.labels_[test] == y[test]).mean() > 0.95
+    assert (model.nearest_[test] == y[test]).mean() > 0.95
 
 
 def test_labelled_points_keep_their_label_when_too_few_lassos_to_cross_validate():
@@ -243,4 +245,4 @@ def test_labelled_points_keep_their_label_when_too_few_lassos_to_cross_validate(
     y = np.array([0, 0, 1, 1] + [-1] * 6)
     model = Retrainer().fit(X, y)
     assert "propagate" in model.method_ and "prototype" in model.method_
-    assert model.labels_[:4].tolist() == [0, 0, 1, 1]
+    assert model.nearest_[:4].tolist() == [0, 0, 1, 1]

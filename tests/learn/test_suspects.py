@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from embedviz.learn import Retrainer, SuspectGroup
 from embedviz.learn.suspects import suspect_groups
@@ -29,7 +30,7 @@ def test_wrong_labels_come_back_grouped_by_given_and_predicted_class(two_kinds_o
     assert found[1].indices.tolist() == [wrong]
     for g in found:
         assert isinstance(g, SuspectGroup)
-        assert (labels[g.indices] == g.given).all() and (model.labels_[g.indices] == 0).all()
+        assert (labels[g.indices] == g.given).all() and (model.nearest_[g.indices] == 0).all()
         assert np.all(np.diff(model.noise_[g.indices]) <= 0)       # most suspect first
         assert g.noise == pytest.approx(float(model.noise_[g.indices].mean()))
         assert g.noise >= 0.5
@@ -45,7 +46,7 @@ def test_a_stricter_threshold_flags_fewer_and_bad_thresholds_say_the_range(two_k
     for bad in (-0.1, 1.5, "high", None, True):
         with pytest.raises(ValueError, match=r"min_noise is a score in \[0, 1\]"):
             model.suspects(min_noise=bad)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         Retrainer().suspects()
 
 
