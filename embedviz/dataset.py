@@ -13,7 +13,6 @@ import pandas as pd
 
 from .labels.validate import brief
 
-
 #: The fewest points every map method lays out (embedviz.reduce's minimum).
 MIN_POINTS = 3
 

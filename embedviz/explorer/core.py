@@ -41,22 +41,65 @@ def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
 class Explorer:
     """Explore ``data`` on a 2-D map, lasso points into labels and retrain in place.
 
-    ``embedding``: a column name, an (n, d) array, or None to embed ``text`` (MiniLM) or
-    ``image`` (with ``model=``). ``labels``: the SQLite label file (created if missing;
-    reopening restores every label). Labels belong to the data's index: with a default
-    RangeIndex that is the row position, so give reordered or filtered data an id index
-    (rows appended at the end are fine either way). The Python API equals the UI: ``selection``,
-    ``labels``, ``label()``, ``undo()``, ``redo()``, ``retrain()``, ``wait_retrain()``,
-    ``predictions``, ``predict()``, ``model``, ``suggestions``, ``suspects``, ``candidates``, ``on_label()``,
-    ``save_html()``, ``search()``, ``regions``.
-    ``encoder``: for search by meaning over user-supplied embeddings, the function that
-    embedded the data (``f(list_of_str) -> (b, d) array``); texts the Explorer embeds
-    are searched with their own model.
+    The Python API equals the UI: ``selection``, ``labels``, ``label()``, ``undo()``,
+    ``redo()``, ``retrain()``, ``wait_retrain()``, ``predictions``, ``predict()``, ``model``,
+    ``suggestions``, ``suspects``, ``candidates``, ``on_label()``, ``save_html()``,
+    ``search()``, ``regions``. Displaying ``ex`` shows it in JupyterLab, Notebook 7, VS Code
+    and Colab; in marimo, the last expression ``ex`` (or ``mo.ui.anywidget(ex.widget)``).
 
-    Displaying ``ex`` shows it in JupyterLab, Notebook 7, VS Code and Colab; in marimo, the
-    last expression ``ex`` (or ``mo.ui.anywidget(ex.widget)``) does.
-    ``drop_missing=True`` leaves out rows whose ``text`` is missing (by default they are
-    refused, naming the rows).
+    Parameters
+    ----------
+    data : DataFrame, or array-like of texts
+        The items, one row each. Labels belong to the data's index: with a default
+        RangeIndex that is the row position, so give reordered or filtered data an id index
+        (rows appended at the end are fine either way).
+    embedding : str or array-like of shape (n, d), optional
+        A column of vectors, or the vectors; None embeds ``text`` (MiniLM) or ``image``
+        (with ``model=``).
+    text : str, optional
+        The column of texts (previews, search, embedding when ``embedding`` is None).
+    image : str, optional
+        The column of images (thumbnails in previews; embedded with ``model=``).
+    labels : str or path-like, default "labels.embedviz.db"
+        The SQLite label file: created if missing, and reopening restores every label.
+        Its folder is checked before any compute.
+    model : optional
+        The encoder for ``text`` or ``image`` (see :func:`embedviz.embed`).
+    k : int, default 15
+        Neighbours of the shared kNN graph (map, clusters and retraining).
+    map_method : str, default "umap"
+        The map's method (see :func:`embedviz.reduce`).
+    color_by : str, optional
+        The colouring to start with: a data column, "cluster", "label", ...
+    random_state : int or None, default 0
+        Seed of the map, the clusters and every retrain; None for fresh randomness.
+    device : str, default "auto"
+        Torch device for every step (see :func:`embedviz.knn`); an accelerator that fails
+        falls back to the CPU with a notice.
+    progress : bool, default True
+        Show progress bars while the map is built.
+    height : int, default 520
+        The map's height in pixels.
+    encoder : callable, optional
+        For search by meaning over user-supplied embeddings: the function that embedded the
+        data (``f(list_of_str) -> (b, d) array``); texts the Explorer embeds are searched
+        with their own model.
+    drop_missing : bool, default False
+        Leave out rows whose ``text`` is missing (by default they are refused, naming them).
+
+    Raises
+    ------
+    ValueError, KeyError, TypeError
+        For bad input (unknown columns, mismatched lengths, missing texts, a label file
+        whose folder is missing), before any compute, with the fix in the message.
+
+    Examples
+    --------
+    >>> import embedviz as ev                                        # doctest: +SKIP
+    >>> from embedviz.demo_data import digits_frame                  # doctest: +SKIP
+    >>> ex = ev.Explorer(digits_frame(), embedding="pixels", image="image",
+    ...                  labels="digits.embedviz.db")                # doctest: +SKIP
+    >>> ex                                                           # doctest: +SKIP
     """
 
     def __init__(
@@ -206,21 +249,38 @@ class Explorer:
 
     @property
     def store(self) -> Any:
+        """The :class:`~embedviz.LabelStore` behind the labels (history, export, colours)."""
         return self._store
 
     @property
     def xy(self) -> np.ndarray:
+        """The map on screen: (n, 2) float32 coordinates, one row per data row."""
         return self._xy
 
     @property
     def graph(self) -> Any:
+        """The shared :class:`~embedviz.KNNGraph` of the embedding (map, clusters, retrains)."""
         return self._graph
 
     def label(self, indices: Any, name: str, *, create: bool = True, source: str = "api") -> None:
-        """Give ``name`` to the points at ``indices`` (creating the label when ``create``).
+        """Give ``name`` to the points at ``indices``.
 
-        ``indices``: positions (as ``selection`` gives), a boolean mask (array or Series), or
-        a pandas Index of the data's row labels (``df.index[mask]``).
+        Parameters
+        ----------
+        indices : array-like of int or bool, or pandas Index
+            Positions (as ``selection`` gives), a boolean mask (array or Series), or a pandas
+            Index of the data's row labels (``df.index[mask]``).
+        name : str
+            The label.
+        create : bool, default True
+            Create the label when it does not exist yet (else an unknown name raises).
+        source : str, default "api"
+            Where the edit came from, kept in the label file's history.
+
+        Raises
+        ------
+        ValueError, IndexError, TypeError
+            For bad indices or names (nothing is labelled then).
         """
         idx = self._positions(indices)  # first: a call with bad indices creates no label
         with deferred_interrupts():  # a Ctrl+C arrives once the widget shows the change
@@ -233,8 +293,25 @@ class Explorer:
             self._after_label_change({"kind": "assign", "label": name, "n": int(idx.size)})
 
     def rename_label(self, old: str, new: str) -> str:
-        """Rename label ``old`` to ``new``: its points, colour, key and predictions follow.
-        Returns the name as stored (trimmed); ``undo()`` takes it back."""
+        """Rename a label: its points, colour, key and predictions follow.
+
+        Parameters
+        ----------
+        old : str
+            The label's name now.
+        new : str
+            Its new name (trimmed; it may not differ from another label only in case).
+
+        Returns
+        -------
+        str
+            The name as stored; ``undo()`` takes the rename back.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``old``, an empty or taken ``new``.
+        """
         with deferred_interrupts():
             stored = self._clean_name(new)
             twin = self._case_twin(stored, besides=old)
@@ -249,14 +326,26 @@ class Explorer:
         return stored
 
     def delete_label(self, name: str) -> None:
-        """Delete label ``name``; its points become unlabelled. ``undo()`` restores both."""
+        """Delete a label; its points become unlabelled. ``undo()`` restores both.
+
+        Parameters
+        ----------
+        name : str
+            The label to delete.
+        """
         with deferred_interrupts():
             with self._lock:
                 self._store.delete_label(name)
             self._after_label_change({"kind": "delete", "label": name})
 
     def unlabel(self, indices: Any) -> None:
-        """Remove the labels of the points at ``indices`` (as for :meth:`label`)."""
+        """Remove the labels of some points.
+
+        Parameters
+        ----------
+        indices : array-like of int or bool, or pandas Index
+            The points, as for :meth:`label`.
+        """
         idx = self._positions(indices)
         with deferred_interrupts():
             with self._lock:
@@ -264,6 +353,13 @@ class Explorer:
             self._after_label_change({"kind": "unassign"})
 
     def undo(self) -> Any:
+        """Undo the latest label edit (the UI's Ctrl+Z).
+
+        Returns
+        -------
+        str or None
+            What was undone, or None when there was nothing to undo.
+        """
         with deferred_interrupts():
             with self._lock:
                 done = self._store.undo()
@@ -271,6 +367,13 @@ class Explorer:
         return done
 
     def redo(self) -> Any:
+        """Redo the latest undone edit (the UI's Ctrl+Shift+Z).
+
+        Returns
+        -------
+        str or None
+            What was redone, or None when there was nothing to redo.
+        """
         with deferred_interrupts():
             with self._lock:
                 done = self._store.redo()
@@ -278,8 +381,19 @@ class Explorer:
         return done
 
     def on_label(self, callback: Callable[[dict], None]) -> None:
-        """Call ``callback(event_dict)`` after every label change (UI or API). A callback
-        that raises is reported as a warning: the label change itself is saved."""
+        """Call a function after every label change (UI or API).
+
+        Parameters
+        ----------
+        callback : callable
+            Called as ``callback(event_dict)``. A callback that raises is reported as a
+            warning: the label change itself is saved.
+
+        Raises
+        ------
+        TypeError
+            When ``callback`` is not callable.
+        """
         if not callable(callback):
             raise TypeError(f"on_label needs a function of one argument (the event dict), "
                             f"got {type(callback).__name__}.")

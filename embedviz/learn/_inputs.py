@@ -29,7 +29,7 @@ class UnitRows:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.raw.shape  # type: ignore[return-value]
+        return self.raw.shape
 
     def __getitem__(self, rows: Any) -> np.ndarray:
         return (self.raw[rows] / self.norms[rows][..., None]).astype(np.float32, copy=False)
@@ -77,7 +77,10 @@ DROP_ROWS = ("Drop these rows from X and their entries from y (and groups, and t
              "compute embedviz.knn on the remaining rows) before fitting.")
 
 
-def unit_rows(X: Any, *, name: str = "X", device: torch.device = torch.device("cpu"),
+_CPU = torch.device("cpu")
+
+
+def unit_rows(X: Any, *, name: str = "X", device: torch.device = _CPU,
               fix: str = DROP_ROWS) -> UnitRows:
     """Checked features, to be used at unit norm; NaN/inf/zero rows raise with the fix.
 
@@ -287,10 +290,11 @@ def check_float(value: Any, name: str, *, low: float, high: float, closed_low: b
     return float(value)
 
 
-def check_seed(value: Any) -> int | None:
-    """``random_state``: None (fresh randomness) or a non-negative integer."""
+def check_seed(value: Any) -> int:
+    """``random_state``: a non-negative integer, or None for fresh randomness (a seed drawn
+    from the operating system's entropy, so every generator of the fit still gets one)."""
     if value is None:
-        return None
+        return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
     return check_int(value, "random_state", minimum=0, example=0)
 
 

@@ -12,14 +12,31 @@ from embedviz.learn.head import PrototypeHead, Standardiser, one_hot
 from embedviz.learn.jobs import Progress
 from embedviz.learn.methods import METHODS, Context, all_probas, fit_learners
 from embedviz.learn.novelty import (
-    SCORERS, Calibration, choose_scorer, diffuse, label_noise, novelty_probability,
-    novelty_views, scorer_label,
+    SCORERS,
+    Calibration,
+    choose_scorer,
+    diffuse,
+    label_noise,
+    novelty_probability,
+    novelty_views,
+    scorer_label,
 )
 from embedviz.learn.propagate import (
-    Propagated, balanced_seeds, normalised_operator, spread, symmetric_affinity, to_proba,
+    Propagated,
+    balanced_seeds,
+    normalised_operator,
+    spread,
+    symmetric_affinity,
+    to_proba,
 )
 from embedviz.learn.select import (
-    Choice, blend, choose, cv_folds, cv_units, default_blend, split_share,
+    Choice,
+    blend,
+    choose,
+    cv_folds,
+    cv_units,
+    default_blend,
+    split_share,
 )
 
 
@@ -72,7 +89,9 @@ def fit_pipeline(
     S = normalised_operator(W)
     X = data.X.on(cfg.device)  # the features cross to the device once
     stand = Standardiser.fit(X)
-    ctx = Context(X=X, Z=stand(X), W=W, S=S, codes=codes,
+    Z = stand(X)
+    assert isinstance(Z, torch.Tensor)  # a tensor in gives a tensor out
+    ctx = Context(X=X, Z=Z, W=W, S=S, codes=codes,
                   seed_weight=np.zeros(codes.shape[0], np.float32), n_classes=C,
                   device=cfg.device, rng=np.random.default_rng(cfg.seed), tick=progress.tick,
                   adapter_steps=cfg.adapter_steps)

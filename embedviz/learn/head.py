@@ -3,14 +3,13 @@ nearest-class-mean prototype head. Both are small torch models that run on any d
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
 
 from embedviz.compute.device import small_work_threads
-
 
 Features = np.ndarray | torch.Tensor
 
@@ -32,7 +31,7 @@ class Standardiser:
     scale: float
 
     @classmethod
-    def fit(cls, X: torch.Tensor) -> "Standardiser":
+    def fit(cls, X: torch.Tensor) -> Standardiser:
         """From the features as a tensor (on the GPU when they are there)."""
         mean = X.mean(dim=0)
         # E|x - m|^2 = E|x|^2 - |m|^2: no (n, d) temporary
@@ -72,7 +71,7 @@ class LinearHead:
         self.b: torch.Tensor | None = None
 
     def fit_many(self, problems: list[tuple[Features, np.ndarray, np.ndarray]]
-                 ) -> list["LinearHead"]:
+                 ) -> list[LinearHead]:
         """One head per (features, targets, weights) problem. On a GPU all are solved by one
         L-BFGS run (their losses add up and share no parameter, so each reaches its own
         optimum): each L-BFGS step waits for the GPU, 0.16 s per 4,000 x 384 problem on an
@@ -146,7 +145,7 @@ class PrototypeHead:
         self.temperature = temperature
         self.centres: np.ndarray | None = None
 
-    def fit(self, X: Features, targets: np.ndarray, weights: np.ndarray) -> "PrototypeHead":
+    def fit(self, X: Features, targets: np.ndarray, weights: np.ndarray) -> PrototypeHead:
         tw = targets * weights[:, None]
         Xt = as_tensor(X)
         centres = (as_tensor(tw, Xt.device).T @ Xt).cpu().numpy()

@@ -5,8 +5,8 @@ training seeds, so cross-validation and the final fit run the very same code.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -14,7 +14,10 @@ import torch
 from embedviz.compute.device import cpu_threads
 from embedviz.learn.adapter import Adapter, AdapterTask
 from embedviz.learn.head import (
-    LinearHead, PrototypeHead, class_balanced_weights, one_hot,
+    LinearHead,
+    PrototypeHead,
+    class_balanced_weights,
+    one_hot,
 )
 from embedviz.learn.propagate import Propagated, reachability, reachability_reference
 
@@ -152,7 +155,7 @@ def fit_learners(ctx: Context, jobs: list[tuple[np.ndarray, Propagated]],
             out[j][name] = head
     if "adapter" in names:
         adapter_report = None if report is None else (
-            lambda f, msg: report(0.2 + 0.8 * f, msg))  # type: ignore[misc]
+            lambda f, msg: report(0.2 + 0.8 * f, msg))
         tasks = [AdapterTask(train, *seeds[j], spread.prop)
                  for j, (train, spread) in enumerate(jobs)]
         for j, adapter in enumerate(fit_adapters(ctx, tasks, adapter_report)):

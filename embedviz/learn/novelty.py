@@ -13,7 +13,11 @@ from sklearn.metrics import silhouette_score
 from embedviz.learn._inputs import UnitRows
 from embedviz.learn._rows import row_max
 from embedviz.learn.propagate import (
-    degrees, neighbour_mean, neighbour_vote, reachability, reachability_reference,
+    degrees,
+    neighbour_mean,
+    neighbour_vote,
+    reachability,
+    reachability_reference,
 )
 
 
@@ -115,7 +119,7 @@ class Calibration:
 
     @classmethod
     def of(cls, reference: dict[str, np.ndarray],
-           scorer: tuple[str, ...] | dict[tuple[str, ...], float]) -> "Calibration":
+           scorer: tuple[str, ...] | dict[tuple[str, ...], float]) -> Calibration:
         shares = {scorer: 1.0} if isinstance(scorer, tuple) else dict(scorer)
         used = sorted({v for s in shares for v in s})
         ordered = {v: np.sort(reference[v]) for v in used}

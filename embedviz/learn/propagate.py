@@ -7,8 +7,8 @@ cross-validation fold) propagate together as extra columns of one sparse matmul.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -128,7 +128,7 @@ class Propagated:
     mass: np.ndarray
 
     @classmethod
-    def of(cls, F: torch.Tensor) -> "Propagated":
+    def of(cls, F: torch.Tensor) -> Propagated:
         prop, mass = to_proba(F)
         return cls(F=F.cpu().numpy(), prop=prop, mass=mass)
 

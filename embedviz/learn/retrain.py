@@ -146,7 +146,7 @@ class Retrainer(ClassifierMixin, TransformerMixin, BaseEstimator):
     def __init__(self, method: str = "auto", *, k: int = 15, alpha: float = 0.99,
                  n_iter: int = 20, n_folds: int = 3, adapter_steps: int = 150,
                  refine_weight: float = 0.5, novelty_threshold: float = NOVELTY_THRESHOLD,
-                 device: str = "auto", random_state: int = 0) -> None:
+                 device: str = "auto", random_state: int | None = 0) -> None:
         self.method = method
         self.k = k
         self.alpha = alpha
@@ -481,13 +481,29 @@ class Retrainer(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError("max_classes and min_size must be positive integers.")
         found = discover_classes(self._data.X, self.novelty_, min_novelty=min_novelty,
                                  max_classes=max_classes, min_size=min_size,
-                                 seed=self.random_state)
+                                 seed=check_seed(self.random_state))
         return [CandidateClass(c, float(self.novelty_[c].mean())) for c in found]
 
     def suspects(self, *, min_noise: float = 0.5) -> list[SuspectGroup]:
-        """Labels that look wrong: labelled points predicted as another class with
-        ``noise_ >= min_noise``, grouped by (given, predicted) class, biggest group first.
-        Each group can be fixed at once: relabel its ``indices`` as ``predicted``."""
+        """Labels that look wrong, grouped so each group can be fixed at once.
+
+        Parameters
+        ----------
+        min_noise : float, default 0.5
+            Labelled points predicted as another class with ``noise_`` at least this (in
+            [0, 1]) are suspects.
+
+        Returns
+        -------
+        list of SuspectGroup
+            Grouped by (given, predicted) class, biggest group first: relabel a group's
+            ``indices`` as its ``predicted`` class to fix it.
+
+        Raises
+        ------
+        ValueError
+            When ``min_noise`` is not in [0, 1].
+        """
         self._check_fitted()
         if isinstance(min_noise, bool) or not isinstance(min_noise, (int, float)) or not (
                 0.0 <= min_noise <= 1.0):
@@ -498,7 +514,25 @@ class Retrainer(ClassifierMixin, TransformerMixin, BaseEstimator):
                               self.classes_, min_noise=float(min_noise))
 
     def suggest(self, n_regions: int = 5, *, region_size: int = 50) -> list[Suggestion]:
-        """Where to lasso next: unlabelled clusters and dense uncertain regions."""
+        """Where to lasso next: unlabelled clusters and dense uncertain regions.
+
+        Parameters
+        ----------
+        n_regions : int, default 5
+            How many regions to suggest.
+        region_size : int, default 50
+            Points in each region.
+
+        Returns
+        -------
+        list of Suggestion
+            The regions, most useful first.
+
+        Raises
+        ------
+        ValueError
+            When ``n_regions`` or ``region_size`` is not a positive integer.
+        """
         self._check_fitted()
         if n_regions < 1 or region_size < 1:
             raise ValueError("n_regions and region_size must be positive integers.")
@@ -507,4 +541,4 @@ class Retrainer(ClassifierMixin, TransformerMixin, BaseEstimator):
                                confidence=row_max(self.label_distributions_),
                                labelled_mask=self._data.codes >= 0,
                                n_classes=self.classes_.size, n_regions=n_regions,
-                               region_size=region_size, seed=self.random_state)
+                               region_size=region_size, seed=check_seed(self.random_state))

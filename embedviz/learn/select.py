@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.cluster import KMeans
+
+if TYPE_CHECKING:
+    from embedviz.learn._inputs import UnitRows
 
 #: Blend weights tried for each pair of learners (the first learner's share).
 PAIR_WEIGHTS = (0.25, 0.5, 0.75)
@@ -63,7 +67,8 @@ def unit_lassos(idx: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return gs[big]
 
 
-def cv_units(codes: np.ndarray, groups: np.ndarray, X: np.ndarray, seed: int) -> np.ndarray:
+def cv_units(codes: np.ndarray, groups: np.ndarray, X: np.ndarray | UnitRows,
+             seed: int) -> np.ndarray:
     """A unit id per labelled point (-1 elsewhere, and for points of small lassos, which
     always train): its (class, lasso), or a 2-means half of the class's one big lasso.
 

@@ -11,7 +11,7 @@ import pytest
 
 import embedviz as ev
 
-from .conftest import chip, front_end_ui, panel_text, status, blob, front_end_hovers, front_end_key, front_end_selects
+from .conftest import blob, chip, front_end_hovers, front_end_key, front_end_selects, front_end_ui, panel_text, status
 
 
 @pytest.fixture()
@@ -59,12 +59,12 @@ def test_rename_and_delete_the_active_label_from_the_bar(ex, digits):
     zeros, sixes = blob(digits, 0), blob(digits, 6)
     ex.label(zeros, "zero")
     ex.label(sixes, "Zero")                            # a slip of the Shift key
-    assert chip(ex, 1) == "2 · Zero (%d)" % len(sixes)
+    assert chip(ex, 1) == f"2 · Zero ({len(sixes)})"
     front_end_ui(ex, "rename_start")                          # renames the active label, 'Zero'
     assert ex.widget.labels["renaming"] == "Zero"
     front_end_ui(ex, "name", " six ")                    # typed, Enter
     assert ex.labels.iloc[sixes].eq("six").all() and "Zero" not in ex.store.classes
-    assert chip(ex, 1) == "2 · six (%d)" % len(sixes)
+    assert chip(ex, 1) == f"2 · six ({len(sixes)})"
     assert "Renamed 'Zero' to 'six'" in status(ex)
     front_end_ui(ex, "name", "seven")                    # the box creates labels again
     assert ex.store.classes == ["zero", "six", "seven"]
@@ -224,7 +224,8 @@ def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digit
     assert ex.predictions.label.isna().iat[int(found[0][0])]  # grey: no label
     assert f"fits no label (nearest: {nearest})" in shown and "pred:" not in shown
     ex._on_hover(int(np.flatnonzero(ex.predictions.novelty.to_numpy() < 0.5)[0]))
-    assert "pred: " in panel_text(ex.widget.preview["item"]) and "fits no label" not in panel_text(ex.widget.preview["item"])
+    preview = panel_text(ex.widget.preview["item"])
+    assert "pred: " in preview and "fits no label" not in preview
     ex.label(found[1], "new")                          # the user names the second one...
     front_end_ui(ex, "new_class")                      # ...so the next click skips it
     np.testing.assert_array_equal(np.sort(ex.selection), np.sort(found[2 % len(found)]))
@@ -325,11 +326,10 @@ def test_after_each_button_the_map_takes_the_keys(ex, digits, monkeypatch):
     monkeypatch.setattr(ex.scatter, "focus", lambda: asked.append(1))
     front_end_ui(ex, "name", "zero")
     front_end_selects(ex.scatter, blob(digits, 0))
-    for click in ((lambda: front_end_ui(ex, "assign")), (lambda: front_end_ui(ex, "undo")), (lambda: front_end_ui(ex, "redo")),
-                  (lambda: front_end_ui(ex, "unassign")), (lambda: front_end_ui(ex, "delete")), (lambda: front_end_ui(ex, "retrain"))):
+    for action in ("assign", "undo", "redo", "unassign", "delete", "retrain"):
         before = len(asked)
-        click()
-        assert len(asked) > before, click
+        front_end_ui(ex, action)
+        assert len(asked) > before, action
     ex.cancel_retrain()
 
 

@@ -15,7 +15,7 @@ import pytest
 import embedviz as ev
 from embedviz.learn.retrain import Retrainer
 
-from .conftest import chip, front_end_ui, panel_text, status, blob, front_end_hovers
+from .conftest import blob, front_end_hovers, front_end_ui, panel_text, status
 
 WAIT = 60  # generous: the gates, not the clock, order the steps
 
