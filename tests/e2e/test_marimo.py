@@ -106,7 +106,7 @@ def _():
             ex.wait_retrain(0.2)
         (out / "retrain.json").write_text(json.dumps({
             "moved": float(np.linalg.norm(ex.xy - xy0, axis=1).mean()),
-            "pred": sorted(set(ex.predictions.label))}))
+            "pred": sorted(set(ex.predictions.label.dropna()))}))  # grey: no label
     threading.Thread(target=_watch, daemon=True).start()
     ex
     return
