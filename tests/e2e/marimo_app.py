@@ -7,6 +7,7 @@ to files by the app itself and read back by the test.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -67,11 +68,20 @@ def running_marimo(repo: Path, app_source: str, *, startup_s: float = 90,
 
 
 def wait_for_file(path: Path, *, timeout_s: float = 60, check=None) -> str:  # noqa: ANN001
-    """The text of ``path`` once it exists (and ``check(text)`` holds); fails after the timeout."""
+    """The text of ``path`` once it exists (and ``check(text)`` holds); fails after the timeout.
+
+    The app writes its files with ``write_text``, which is not atomic: a ``.json`` file is
+    ready only once it parses (read half-written, it is empty or cut short)."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         if path.exists():
             text = path.read_text()
+            if path.suffix == ".json":
+                try:
+                    json.loads(text)
+                except ValueError:
+                    time.sleep(0.05)
+                    continue
             if check is None or check(text):
                 return text
         time.sleep(0.25)
