@@ -18,7 +18,7 @@ __all__ = ["AUTO_PLACE_FROM", "place_rows", "sample_and_place", "sample_rows", "
 
 # From this many rows on the CPU, sample="auto" lays out a sample and places the rest: the
 # full UMAP needs the whole kNN graph and grows with n, sample+place grows with the sample.
-# bench/bench_scale.py, 2e5 x 384 clustered blobs, 2 shared cores (load ~10), one run:
+# bench/bench_scale.py, 2e5 x 384 clustered blobs, one run on a loaded CPU (ratios only):
 # sample 50k + place 150k 258 s in all, trustworthiness 0.9793 (2,000 rows, k=10); the full
 # torch UMAP 291 s on top of its FAISS graph's 725 s, trustworthiness 0.9793. On a GPU the
 # full UMAP stays (CUDA runs 1e6 points in seconds).

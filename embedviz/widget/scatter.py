@@ -1,6 +1,6 @@
 """``embedviz.Scatter``: an anywidget WebGL scatter plot for millions of points.
 
-Wire design (see DESIGN.md):
+Wire design (ARCHITECTURE.md has the whole data path):
 
 * Per-point channels (xy, color, size, opacity, tooltip) are *not* widget state. They
   travel as custom messages with binary buffers, one message per change, sent when a view

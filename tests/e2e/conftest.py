@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def lab_server() -> Iterator[LabServer]:
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium (see TESTING.md)")
+        pytest.fail("Debian chromium is missing: apt-get install -y chromium (bash .ci/test installs it)")
     with running_lab(REPO) as server:
         yield server
 
@@ -32,7 +32,7 @@ def browser():  # noqa: ANN201 - playwright Browser
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium (see TESTING.md)")
+        pytest.fail("Debian chromium is missing: apt-get install -y chromium (bash .ci/test installs it)")
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
