@@ -288,8 +288,6 @@ class Explorer:
             with self._lock:
                 self._store.assign(idx, name, source=source, round=self.retraining.round)
             self._active = name
-            if self.view.color_by != "label":
-                self.view.color_by = "label"                 # labelling shows the labels
             self._after_label_change({"kind": "assign", "label": name, "n": int(idx.size)})
 
     def rename_label(self, old: str, new: str) -> str:

@@ -451,7 +451,9 @@ class Retraining:
     def _show_round(self, model: Any, result: RetrainResult) -> None:
         self.ex.scatter.xy = self.ex._xy
         self.ex.meaning.show_names()  # the names follow the new map
-        self.ex.view.color_by = "prediction"
+        # the colouring is the user's: a retrain offers the predictions, never switches to them
+        if self.ex.view.color_by != "prediction":
+            self.ex.view.offer_colouring("prediction")
         self.ex._recolour()
         hl = np.unique(np.concatenate(self.suggestions)) if self.suggestions else np.zeros(0)
         self.ex.scatter.highlight = hl.astype(np.uint32)

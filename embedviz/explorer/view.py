@@ -107,7 +107,7 @@ class ExplorerView:
             controls={"color_options": list(color_options), "color_by": color_options[0],
                       "search_enabled": bool(search_enabled), "search_hint": str(search_hint),
                       "search": "", "search_rev": 0,
-                      "busy": False, "progress": 0.0, "new_classes": 0, "suspects": 0,
+                      "offer_color_by": None, "busy": False, "progress": 0.0, "new_classes": 0, "suspects": 0,
                       "height": int(height)},
             preview={"rich": bool(rich), "item": None},
             selected={"grid": bool(grid), "total": 0, "items": []},
@@ -148,7 +148,14 @@ class ExplorerView:
         if value not in self.widget.controls["color_options"]:
             raise ValueError(f"color_by={value!r} is not one of "
                              f"{self.widget.controls['color_options']}")
-        self.widget.patch("controls", color_by=value)
+        self.widget.patch("controls", color_by=value, offer_color_by=None)
+
+    def offer_colouring(self, option: str | None) -> None:
+        """Offer one colouring in the status bar (a button and the C key choose it); None
+        withdraws the offer. Choosing any colouring withdraws it too."""
+        if option is not None and option not in self.widget.controls["color_options"]:
+            raise ValueError(f"{option!r} is not one of {self.widget.controls['color_options']}")
+        self.widget.patch("controls", offer_color_by=option)
 
     def set_busy(self, busy: bool) -> None:
         """Show progress + Cancel while retraining; Retrain is disabled meanwhile."""

@@ -227,7 +227,10 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
 
     assert settle(page, changed, lambda v: v > 0.01) > 0.01                # and the pixels did
     page.wait_for_timeout(1200)                                            # the animation ends
-    assert kernel_json(page, "ex.view.color_by") == "prediction"
+    assert kernel_json(page, "ex.view.color_by") != "prediction"           # the user's choice
+    page.locator(".ev-explorer .ev-controls select").select_option("prediction")
+    assert settle(page, lambda: kernel_json(page, "ex.view.color_by"),
+                  lambda v: v == "prediction") == "prediction"
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_retrained.png"))
     n_zero = len(selection)
 

@@ -74,8 +74,12 @@ def test_two_views_follow_a_label_and_a_retrain(browser, lab_server: LabServer) 
             f"(before) => [...document.querySelectorAll('{ROOTS}')]"
             ".every((r, i) => +r.dataset.draws > before[i])",
             arg=before, timeout=30_000)
-        assert kernel_json(page, "ex.view.color_by") == "prediction"
+        assert kernel_json(page, "ex.view.color_by") != "prediction"  # the user's colouring
         selects = page.locator(".ev-explorer .ev-controls select")
+        selects.nth(0).select_option("prediction")               # one view chooses it...
+        page.wait_for_function("() => [...document.querySelectorAll('.ev-explorer .ev-controls"
+                               " select')].every(s => s.value === 'prediction')",
+                               timeout=20_000)                   # ...and both show it
         assert [selects.nth(i).input_value() for i in range(2)] == ["prediction", "prediction"]
         page.screenshot(path=str(REPO / "tests" / "artifacts" / "explorer_two_views.png"))
         assert np.isfinite(kernel_json(page, "float(ex.predictions.confidence.mean())"))

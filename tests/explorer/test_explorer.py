@@ -31,7 +31,7 @@ def test_lasso_hotkey_labels_and_undo(ex, digits):
     assert ex.labels.iloc[pts].eq("zero").all()
     assert ex.labels.notna().sum() == len(pts)
     assert ex.selection.size == 0                      # cleared so the labels show
-    assert ex.widget.controls["color_by"] == "label"
+    assert ex.widget.controls["color_by"] == "cluster"  # the user's colouring stays
     front_end_key(ex.scatter, "undo")
     assert ex.labels.notna().sum() == 0
     np.testing.assert_array_equal(np.sort(ex.selection), pts)  # selected again...
@@ -152,7 +152,10 @@ def test_retrain_updates_predictions_map_and_suggestions(ex, digits):
     assert (pred.nearest[known] == truth[known]).mean() > 0.85
     assert pred.novelty[~known].mean() > pred.novelty[known].mean()
     assert not np.allclose(before, ex.xy)                      # the map moved
-    assert ex.widget.controls["color_by"] == "prediction"
+    assert ex.widget.controls["color_by"] == "cluster"          # the colouring stays...
+    assert ex.widget.controls["offer_color_by"] == "prediction"  # ...predictions are offered
+    front_end_ui(ex, "color_by", "prediction")
+    assert ex.widget.controls["offer_color_by"] is None          # chosen: the offer goes
     assert len(ex.suggestions) > 0 and len(ex.scatter.highlight) > 0
     grey = (pred.novelty >= 0.5).to_numpy()           # 84 % and 0 % when written
     assert grey[~known].mean() > 0.7 and grey[known].mean() < 0.05
