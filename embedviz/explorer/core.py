@@ -140,6 +140,8 @@ class Explorer:
         self._store = open_store(labels, self._data.ids, fingerprint, self)
         self._random_state = random_state
         self._device = device
+        # a UMAP map sits at the scale UMAP settles at: a retrain's map starts from it as is
+        self._map_from_umap = map_method.startswith("umap")
         self._encoder = model  # embeds new rows in predict() as the data was
         self._embedding_column = embedding if isinstance(embedding, str) else None
         self._replaced = False
@@ -148,6 +150,9 @@ class Explorer:
         self._lock = threading.RLock()
         self.actions = LabelActions(self)
         self.retraining = Retraining(self)
+        restored = self.retraining.restore()  # the last round of these labels, if kept
+        if restored is not None:
+            self._xy = restored
         self.meaning = Meaning(self, encoder=encoder, model=model)
         self._build_ui(height=height, color_by=color_by)
         self.meaning.show_names()
@@ -184,11 +189,15 @@ class Explorer:
             rich=d.image_column is not None or d.text_column is not None,
             grid=d.image_column is not None and d.text_column is None, height=height)
         self.widget = self.view.widget
-        default = color_by or ("label" if self._store.classes else "cluster")
+        # the colouring it was left in: the last round's predictions when they are restored
+        restored = self.retraining.shown is not None and not self.retraining.stale
+        default = color_by or ("prediction" if restored else
+                               "label" if self._store.classes else "cluster")
         options = self.widget.controls["color_options"]
         self.view.color_by = default if default in options else "cluster"
         self._refresh_labels()
         self._recolour()
+        self.view.mark_stale(self.retraining.stale)
         missing = d.missing_images()
         if missing:
             self.view.say(f"{missing:,} of {d.n:,} images could not be found; "
@@ -219,8 +228,12 @@ class Explorer:
 
     def _summary(self) -> str:
         n_lab = int((self._store.codes() >= 0).sum())
+        shown = self.retraining.shown
+        restored = "" if shown is None else (
+            f" · round {shown.number}'s predictions shown" +
+            (" (labels changed since: retrain to update)" if self.retraining.stale else ""))
         return (f"{self._data.n:,} points · {len(self._store.classes)} labels · "
-                f"{n_lab:,} labelled · lasso points, press 1-9 to label them")
+                f"{n_lab:,} labelled{restored} · lasso points, press 1-9 to label them")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """Jupyter hosts (JupyterLab, Notebook 7, VS Code, Colab) display the widget."""
@@ -410,6 +423,12 @@ class Explorer:
         return self.retraining.predictions
 
     @property
+    def predictions_stale(self) -> bool:
+        """Whether the labels changed since the predictions shown were learnt (an undo
+        counts; a rename does not): retrain to bring them up to date."""
+        return self.retraining.stale
+
+    @property
     def model(self) -> Retrainer | None:
         """The fitted ``Retrainer`` whose predictions the map shows (None before the first
         retrain). Its classes are positions into the label names it learnt: use
@@ -551,18 +570,28 @@ class Explorer:
         """
         return self.meaning.regions
 
-    def retrain(self, *, wait: bool = True,
-                timeout: float | None = None) -> RetrainResult | None:
+    def retrain(self, *, wait: bool = True, timeout: float | None = None,
+                layout: str = "align") -> RetrainResult | None:
         """Learn from the labels, then update predictions, colours and the map.
+
+        The predictions show as soon as the model is fitted; the map follows when its new
+        layout is ready. The round (predictions and map) is kept beside the label file, so
+        an Explorer made again on the same data and labels shows it.
 
         Parameters
         ----------
         wait : bool
             ``False`` returns at once (the UI's Retrain button does this); the map updates
-            when the work ends, and ``cancel_retrain()`` stops it. While waiting, an
-            interrupt (Ctrl+C) cancels the retrain.
+            when the work ends, and ``cancel_retrain()`` stops it (once the predictions
+            show, it stops only the map update). While waiting, an interrupt (Ctrl+C)
+            cancels the retrain.
         timeout : float, optional
             Seconds to wait at most.
+        layout : {"align", "keep", "free"}, default "align"
+            How the map follows the model: ``"align"`` starts from the map on screen and
+            moves points only as far as the model's new neighbourhoods ask (the result's
+            ``displacement`` says how far); ``"keep"`` leaves the map and changes only the
+            colours; ``"free"`` lays the map out afresh, turned to match the old one.
 
         Returns
         -------
@@ -584,7 +613,7 @@ class Explorer:
         >>> ex.retrain()  # doctest: +SKIP
         >>> ex.predictions.head()  # doctest: +SKIP
         """
-        return self.retraining.retrain(wait=wait, timeout=timeout)
+        return self.retraining.retrain(wait=wait, timeout=timeout, layout=layout)
 
     def wait_retrain(self, timeout: float | None = None) -> bool:
         """Wait until the latest retrain has ended (shown, failed or cancelled).
@@ -716,9 +745,11 @@ class Explorer:
         return clean
 
     def _after_label_change(self, event: dict) -> None:
-        # first: the map is what the person is looking at (predictions show label names too)
-        if self.view.color_by == "label" or event["kind"] in ("rename", "delete"):
-            self._recolour()
+        # first: the map is what the person is looking at. Every colouring can show label
+        # names or colours (labels, predictions, the labelled points' outlines), and an
+        # undo may take back a rename as well as points: recolour after any change.
+        self._recolour()
+        self.view.mark_stale(self.retraining.stale)
         self._refresh_labels()
         self._on_selection()
         for cb in list(self._label_callbacks):
@@ -748,14 +779,16 @@ class Explorer:
         extra = None
         shown = self.retraining.shown
         if shown is not None:
-            m = shown.model
-            pred = self.retraining.names_now(shown)[int(m.nearest_[i])]
-            if m.novelty_[i] >= m.novelty_threshold:  # grey on the map (transduction_ -1)
+            pred = self.retraining.names_now(shown)[int(shown.nearest[i])]
+            if shown.novelty[i] >= self.retraining.novelty_threshold:  # grey on the map
                 extra = f"fits no label (nearest: {pred})"
             else:
-                extra = f"pred: {pred} ({m.confidence_[i]:.2f})"
+                confidence = float(shown.proba[i].max() * (1.0 - shown.novelty[i]))
+                extra = f"pred: {pred} ({confidence:.2f})"
                 if self.retraining.suspect_mask[i] and label is not None and label != pred:
                     extra += " · label looks wrong"
+            if self.retraining.stale:
+                extra += " · from before your last label changes"
         return ItemRow(
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
             text=d.frame[d.text_column].iat[i] if d.text_column else None,
@@ -787,16 +820,15 @@ class Explorer:
         model recolours too, and the last to read the dropdown must be the last to paint."""
         with self._lock:
             shown = self.retraining.shown
-            m = None if shown is None else shown.model
             spec = colour_spec(
                 self.view.color_by, self._data.frame,
                 label_codes=self._store.codes(), label_names=self._store.classes,
                 label_colors=self._store.colors, clusters=self._clusters,
-                pred_codes=None if m is None else np.asarray(m.nearest_),
+                pred_codes=None if shown is None else shown.nearest,
                 pred_names=None if shown is None else self.retraining.names_now(shown),
-                confidence=None if m is None else np.asarray(m.confidence_),
-                novelty=None if m is None else np.asarray(m.novelty_),
-                **({} if m is None else {"novel_at": m.novelty_threshold}),
+                confidence=None if shown is None else shown.confidence,
+                novelty=None if shown is None else shown.novelty,
+                **({} if shown is None else {"novel_at": self.retraining.novelty_threshold}),
             )
             # no colour transition: a label should show the moment its key is pressed
             self.scatter.update(color=spec.values, categories=spec.categories,

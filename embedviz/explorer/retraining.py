@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..compute.relayout import LAYOUTS, displacement
 from ..learn.retrain import NOVELTY_THRESHOLD
-from .predicting import RetrainResult, finite_or_none, prediction_frame
+from .last_round import data_digest, load_round, save_round
+from .predicting import RetrainResult, ShownRound, finite_or_none, labels_digest, prediction_frame
 
 if TYPE_CHECKING:
     from ..learn.retrain import Retrainer
@@ -29,10 +31,12 @@ class RetrainRun:
     label_ids: list[int]
     names: list[str]
     started: float
+    learned_from: str = ""  # labels_digest of the labels it learns
+    layout: str = "align"
     job: Any = None
     cancel: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
-    applying: bool = False  # its model is going onto the map: too late to cancel
+    applying: bool = False  # its predictions are shown: a cancel stops only the map update
     model: Any = None
     result: RetrainResult | None = None
     error: BaseException | None = None
@@ -62,7 +66,7 @@ class Retraining:
 
     def __init__(self, ex: Explorer) -> None:
         self.ex = ex
-        self.shown: RetrainRun | None = None  # the retrain whose model is on the map
+        self.shown: ShownRound | None = None  # the predictions on the map
         self.latest: RetrainRun | None = None  # the latest retrain started
         self.finish_event = threading.Event()  # the latest retrain's finished event
         self.finish_event.set()  # none started: nothing to wait for
@@ -76,6 +80,56 @@ class Retraining:
         self.discover_lock = threading.Lock()
         self.round = 0
         self._novelty_threshold = NOVELTY_THRESHOLD
+        self._stale_at: tuple[int, bool] = (-1, False)  # (store version, stale then)
+        self._data_digest: str | None = None
+
+    # ---- the last round, kept beside the label file -----------------------------------
+    def data_digest(self) -> str:
+        """Which data this Explorer shows (rows and embedding), for the kept round."""
+        if self._data_digest is None:
+            self._data_digest = data_digest(self.ex._data.ids, self.ex._X)
+        return self._data_digest
+
+    def restore(self) -> np.ndarray | None:
+        """Show the last round kept for this label file and data again; returns its map
+        (None when there is none to restore)."""
+        found = load_round(str(self.ex.store.path), self.data_digest(), self.ex._data.n)
+        if found is None:
+            return None
+        self.shown, xy = found
+        self.round = self.shown.number
+        return xy
+
+    def _keep(self, shown: ShownRound) -> None:
+        """Keep ``shown`` and the map on screen beside the label file (a failure to write
+        is a warning: the labels are in the label file)."""
+        try:
+            save_round(str(self.ex.store.path), shown, self.ex._xy, self.data_digest())
+        except Exception as exc:
+            import warnings
+
+            warnings.warn(f"The round could not be kept beside the label file ({exc}); a "
+                          "restart will show the labels without this round's predictions.",
+                          RuntimeWarning, stacklevel=2)
+
+    # ---- stale predictions ------------------------------------------------------------
+    def _current_labels_digest(self) -> str:
+        store = self.ex.store
+        codes = store.codes()
+        ids = np.asarray(store.label_ids, dtype=np.int64)
+        return labels_digest(np.where(codes >= 0, ids[np.maximum(codes, 0)], -1))
+
+    @property
+    def stale(self) -> bool:
+        """Whether the labels changed since the predictions on the map were learnt (a
+        rename or a recolour does not count: the model predicts the same points)."""
+        shown = self.shown
+        if shown is None:
+            return False
+        version = self.ex.store.version
+        if self._stale_at[0] != version:
+            self._stale_at = (version, self._current_labels_digest() != shown.learned_from)
+        return self._stale_at[1]
 
     @property
     def novelty_threshold(self) -> float:
@@ -91,16 +145,18 @@ class Retraining:
         with self.ex._lock:
             self._novelty_threshold = value
             shown = self.shown
-            if shown is not None:
+            if shown is not None and shown.model is not None:
                 shown.model.set_params(novelty_threshold=value)
         self.ex._recolour()
 
-    def retrain(self, *, wait: bool = True,
-                timeout: float | None = None) -> RetrainResult | None:
+    def retrain(self, *, wait: bool = True, timeout: float | None = None,
+                layout: str = "align") -> RetrainResult | None:
         """Learn from the labels, then update predictions, colours and the map.
 
         Parameters
         ----------
+        layout : {"align", "keep", "free"}, default "align"
+            How the map follows the model (see ``Explorer.retrain``).
         wait : bool, default True
             False returns at once (the UI's Retrain button does this); the map updates when
             the work ends, and ``cancel_retrain()`` stops it.
@@ -119,7 +175,7 @@ class Retraining:
         Cancelled
             When the retrain was cancelled (an interrupt, Ctrl+C, while waiting cancels it).
         """
-        run = self._start_retrain()
+        run = self._start_retrain(layout=layout)
         if not wait or run is None:
             return None
         try:
@@ -150,10 +206,11 @@ class Retraining:
         shown = self.shown
         if shown is None:
             return None
-        m = shown.model
-        return prediction_frame(m, self.names_now(shown), self.ex._data.frame.index,
-                                np.asarray(m.transduction_, dtype=np.int64),
-                                np.asarray(m.novelty_), np.asarray(m.label_distributions_))
+        frame = prediction_frame(shown, self.names_now(shown), self.ex._data.frame.index,
+                                 shown.label(self._novelty_threshold), shown.novelty,
+                                 shown.proba)
+        frame.attrs["stale"] = self.stale
+        return frame
 
     def predict(self, data: Any = None, *, embedding: Any = None) -> pd.DataFrame:
         """Predict new rows with the model on the map, as ``predictions`` shows known ones.
@@ -191,10 +248,14 @@ class Retraining:
             raise RuntimeError("Nothing learnt yet: call ex.retrain() (or press Retrain) "
                                "before predicting.")
         m = shown.model
+        if m is None:
+            raise RuntimeError("The predictions on the map were restored from the label "
+                               "file's last round, which keeps no model: retrain once "
+                               "(ex.retrain()) to predict new rows.")
         X, index = self._new_rows(data, embedding)
         proba, novelty = m.predict_proba(X), m.predict_novelty(X)
         codes = np.asarray(m.classes_)[proba.argmax(axis=1)]
-        label = np.where(novelty >= m.novelty_threshold, -1, codes)
+        label = np.where(novelty >= self._novelty_threshold, -1, codes)
         return prediction_frame(m, self.names_now(shown), index, label, novelty, proba)
 
     def _new_rows(self, data: Any, embedding: Any) -> tuple[np.ndarray, pd.Index]:
@@ -250,7 +311,7 @@ class Retraining:
 
     def ui_retrain(self) -> None:
         try:
-            self._start_retrain()
+            self._start_retrain(layout="align")
         finally:
             self.ex.scatter.focus()  # the button is disabled now: keys would fall to the host
 
@@ -270,10 +331,14 @@ class Retraining:
                     self.ex.view.say(message)
         return on_progress
 
-    def _start_retrain(self) -> RetrainRun | None:
+    def _start_retrain(self, *, layout: str) -> RetrainRun | None:
         """Start a retrain in the background (or hand back the one running); returns it."""
         from ..learn.retrain import Retrainer
 
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout={layout!r} is not one of {LAYOUTS}: 'align' moves points "
+                             "only as far as the model needs, 'keep' leaves the map as it "
+                             "is, 'free' lays it out afresh.")
         if self.ex._replaced:
             raise RuntimeError("This Explorer was replaced by a newer one on the same label "
                                "file; retrain in the newer one.")
@@ -286,7 +351,8 @@ class Retraining:
                              "ex.label(indices, name)) before retraining.")
         groups = self._store_groups()
         run = RetrainRun(label_ids=self.ex.store.label_ids, names=list(self.ex.store.classes),
-                       started=time.perf_counter())
+                         started=time.perf_counter(), layout=layout,
+                         learned_from=self._current_labels_digest())
         with self.ex._lock:
             self.latest, self.finish_event = run, run.finished
             self.ex.view.set_busy(True)
@@ -315,14 +381,16 @@ class Retraining:
         """Cancel ``run`` unless its model is already going onto the map; only the latest
         retrain's cancel shows in the widget. The worker winds down on its own."""
         with self.ex._lock:
-            if run is None or run.applying or run.cancel.is_set() or run.finished.is_set():
+            if run is None or run.cancel.is_set() or run.finished.is_set():
                 return False
             run.cancel.set()
             if run.job is not None:
                 run.job.cancel()
             if run is self.latest and not self.ex._replaced:
                 self.ex.view.set_busy(False)
-                self.ex.view.say("Retrain cancelled; labels and map unchanged.", kind="warn")
+                self.ex.view.say("Map update cancelled; the new predictions are shown on the "
+                                 "previous map." if run.applying else
+                                 "Retrain cancelled; labels and map unchanged.", kind="warn")
             return True
 
     def _store_groups(self) -> np.ndarray:
@@ -331,49 +399,64 @@ class Retraining:
         return event.fillna(-1).to_numpy(dtype=np.int64)
 
     def _finish_retrain(self, run: RetrainRun) -> None:
-        """Runs in the worker thread after the fit: update the map unless cancelled, then
-        look for candidate new classes.
+        """Runs in the worker thread after the fit: show the predictions at once, then let
+        the map follow (cancellable on its own), keep the round, then look for candidate
+        new classes.
 
         Widget updates from this thread are safe with ipykernel: each trait change is one
         comm message, serialised whole in this thread and handed as one item to the IOPub
         thread's queue (``IOPubThread.schedule``), which sends items one at a time in order,
-        so messages never interleave and this thread's keep their order. The map, colours
-        and charts of a round go out under ``self._lock``, as every other update of them
-        does, so no other update lands between them."""
+        so messages never interleave and this thread's keep their order. The colours and
+        charts of a round, and later its map, go out under the Explorer's lock, as every
+        other update of them does, so no other update lands between them."""
         try:
-            self._apply_model(run, *self._new_map(run))
+            model = run.job.result()
+            run.check()
+            shown = self._show_predictions(run, model)
         except Exception as exc:  # cancelled or failed: the labels and the map are untouched
             run.error = exc
             self._report_failure(run, exc)
-        finally:
             run.finished.set()
-        if run.model is not None:
-            self._offer_candidates(run.model)  # after the map shows: the retrain does not wait
+            return
+        try:
+            if run.layout != "keep":
+                self._show_map(run, shown, self._new_map(run, model))
+            else:
+                self._show_map(run, shown, None)
+        except Exception as exc:  # the predictions stand; the map stays where it was
+            if type(exc).__name__ != "Cancelled":
+                with self.ex._lock:
+                    if run is self.latest and not self.ex._replaced:
+                        self.ex.view.say(f"The map could not follow the model ({exc}); the "
+                                         "new predictions are shown on the previous map.",
+                                         kind="warn")
+        finally:
+            with self.ex._lock:
+                if run is self.latest and not self.ex._replaced:
+                    self.ex.view.set_busy(False)
+            if not self.ex._replaced:
+                self._keep(shown)
+            run.finished.set()
+        self._offer_candidates(model)  # after the map shows: the retrain does not wait
 
-    def _new_map(self, run: RetrainRun) -> tuple[Any, np.ndarray]:
-        """The fitted model and the map re-projected with it; raises ``Cancelled`` when
-        ``run`` is cancelled meanwhile."""
-        from ..compute.reduce import reduce
+    def _new_map(self, run: RetrainRun, model: Any) -> np.ndarray:
+        """The map re-projected with ``model`` from the map on screen; raises ``Cancelled``
+        when ``run`` is cancelled meanwhile."""
+        from ..compute.relayout import relayout
 
-        model = run.job.result()
-        run.check()
-        self._progress_of(run)(0.9, "updating the map…")
+        self._progress_of(run)(0.9)
         refined = model.transform(self.ex._X)
         run.check()
-        # the shared graph, re-weighted by the labels: no new neighbour search per round
+        # The shared graph re-weighted by the labels: no new neighbour search per round
         # (1e5 x 64 blobs on a CPU: 13.8 s vs 41.3 s re-searching, trustworthiness to the
-        # refined features 0.953 vs 0.955, the same 2% mean displacement).
-        # 80 epochs from the previous layout: 3.0 s vs 10.1 s for the default 200 at 20k
-        # points, same mean displacement (1.4% vs 1.8% of the map's diagonal).
-        # Our torch UMAP at every size: umap-learn JIT-compiles its layout once per
-        # process, so in a new kernel whose map came from the cache the first update took
-        # 5.9 s on digits (0.33 s compiled); torch takes 0.15 s, trustworthiness 0.972 vs
-        # 0.979, mean displacement 4.8% vs 4.2% of the diagonal.
-        new_xy = reduce(refined, knn=model.refine_graph(), init=self.ex._xy,
-                        method="umap-torch", random_state=self.ex._random_state,
-                        device=self.ex._device, progress=False, n_epochs=80,
-                        cache=False)  # a retrain's map is never asked for again
-        return model, new_xy
+        # refined features 0.953 vs 0.955). The torch UMAP at every size: umap-learn
+        # JIT-compiles its layout once per process, so in a new kernel whose map came from
+        # the cache the first update took 5.9 s on digits; torch takes 0.15 s.
+        new_xy = relayout(refined, model.refine_graph(), self.ex._xy, layout=run.layout,
+                          keep_scale=self.ex._map_from_umap, device=self.ex._device,
+                          random_state=self.ex._random_state)
+        run.check()
+        return new_xy
 
     def _report_failure(self, run: RetrainRun, exc: Exception) -> None:
         """Say why ``run`` ended without a model, if it is still the one the widget shows
@@ -405,33 +488,55 @@ class Retraining:
                 self.shown_candidate = -1
             return self.candidates
 
-    def names_now(self, run: RetrainRun) -> list[str]:
+    def names_now(self, run: RetrainRun | ShownRound) -> list[str]:
         """The current names of ``run``'s labels (its model predicts positions in them): a
         renamed label by its new name, one deleted since as "old name (deleted)"."""
         current = self.ex.store.names_by_id
         return [current.get(i, f"{old} (deleted)")
                 for i, old in zip(run.label_ids, run.names, strict=True)]
 
-    def _apply_model(self, run: RetrainRun, model: Any, new_xy: np.ndarray) -> None:
-        """Show ``run``'s model: predictions, colours, map and charts (raises ``Cancelled``
-        when it was cancelled first). Under the lock, so a cancel comes before or after."""
-        run.check()
+    def _show_predictions(self, run: RetrainRun, model: Any) -> ShownRound:
+        """Show ``run``'s model: predictions, colours, charts, suggestions (raises
+        ``Cancelled`` when it was cancelled first). Under the lock, so a cancel comes before
+        or after; from here a cancel stops only the map update."""
         regions = model.suggest(n_regions=5, region_size=30)
         suspects = model.suspects()
         with self.ex._lock:
-            run.check()  # a cancel from here on comes too late: the map shows this model
+            run.check()
             run.applying, run.model = True, model
-            self.shown = run
+            self.round += 1
+            shown = ShownRound.of_model(self.round, run.label_ids, run.names, run.learned_from,
+                                        model)
+            self.shown = shown
+            self._stale_at = (-1, False)
             self.suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
             self._show_suspects(run, suspects)
-            self.round += 1
-            self.ex._xy = np.asarray(new_xy, dtype=np.float32)
-            run.result = self._round_result(run, model, time.perf_counter() - run.started)
+            seconds = round(time.perf_counter() - run.started, 2)
+            run.result = replace(self._round_result(run, shown, seconds),
+                                 seconds_to_predictions=seconds, layout=run.layout)
             self._show_round(model, run.result)
+        return shown
 
-    def _round_result(self, run: RetrainRun, model: Any, seconds: float) -> RetrainResult:
-        names = self.names_now(run)
-        shown = np.asarray(model.transduction_, dtype=np.int64)
+    def _show_map(self, run: RetrainRun, shown: ShownRound, new_xy: np.ndarray | None) -> None:
+        """Move the map to ``new_xy`` (None: it stays) and say the round is done."""
+        with self.ex._lock:
+            run.check()
+            moved = displacement(self.ex._xy, self.ex._xy)  # "keep": nothing moves
+            if new_xy is not None:
+                moved = displacement(self.ex._xy, new_xy)
+                self.ex._xy = np.asarray(new_xy, dtype=np.float32)
+                self.ex.scatter.xy = self.ex._xy
+                self.ex.meaning.show_names()  # the names follow the new map
+            assert run.result is not None
+            run.result = replace(run.result, displacement=moved,
+                                 seconds=round(time.perf_counter() - run.started, 2))
+            shown.result = run.result
+            self._say_round(run.result)
+
+    def _round_result(self, run: RetrainRun, round_: ShownRound,
+                      seconds: float) -> RetrainResult:
+        names = self.names_now(round_)
+        shown = round_.label(self._novelty_threshold)
         counts = np.bincount(shown[shown >= 0], minlength=len(names))
         return RetrainResult(round=self.round, seconds=round(seconds, 2),
                              counts={n: int(c) for n, c in zip(names, counts, strict=True)},
@@ -449,11 +554,10 @@ class Retraining:
         self.ex.view.offer_suspects(len(groups))
 
     def _show_round(self, model: Any, result: RetrainResult) -> None:
-        self.ex.scatter.xy = self.ex._xy
-        self.ex.meaning.show_names()  # the names follow the new map
         # the colouring is the user's: a retrain offers the predictions, never switches to them
         if self.ex.view.color_by != "prediction":
             self.ex.view.offer_colouring("prediction")
+        self.ex.view.mark_stale(False)
         self.ex._recolour()
         hl = np.unique(np.concatenate(self.suggestions)) if self.suggestions else np.zeros(0)
         self.ex.scatter.highlight = hl.astype(np.uint32)
@@ -461,9 +565,17 @@ class Retraining:
                                finite_or_none(model.cv_scores_.get(model.method_, np.nan)))
         self.ex.view.show_confidence(model.confidence_, n_classes=len(model.classes_))
         self.ex.view.offer_new_classes(0)  # until this model's candidates are found
-        self.ex.view.set_busy(False)
+        novel = result.no_label
+        fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
+        follows = "" if result.layout == "keep" else " · the map follows…"
+        self.ex.view.say(f"Predictions shown (round {self.round}){fit_none}{follows}",
+                         kind="info")
+
+    def _say_round(self, result: RetrainResult) -> None:
         novel, seconds = result.no_label, result.seconds
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
-        self.ex.view.say(f"Round {self.round}: retrained in {seconds:.1f} s · predictions shown"
-                          f"{fit_none} · {len(self.suggestions)} regions to label next are "
-                          "highlighted", kind="ok")
+        moved = ("" if result.displacement is None else
+                 f" · points moved {100 * result.displacement.mean:.1f}% of the map on average")
+        self.ex.view.say(f"Round {result.round}: retrained in {seconds:.1f} s · predictions shown"
+                         f"{fit_none}{moved} · {len(self.suggestions)} regions to label next "
+                         "are highlighted", kind="ok")

@@ -107,7 +107,8 @@ class ExplorerView:
             controls={"color_options": list(color_options), "color_by": color_options[0],
                       "search_enabled": bool(search_enabled), "search_hint": str(search_hint),
                       "search": "", "search_rev": 0,
-                      "offer_color_by": None, "busy": False, "progress": 0.0, "new_classes": 0, "suspects": 0,
+                      "offer_color_by": None, "stale": False, "busy": False, "progress": 0.0,
+                      "new_classes": 0, "suspects": 0,
                       "height": int(height)},
             preview={"rich": bool(rich), "item": None},
             selected={"grid": bool(grid), "total": 0, "items": []},
@@ -156,6 +157,11 @@ class ExplorerView:
         if option is not None and option not in self.widget.controls["color_options"]:
             raise ValueError(f"{option!r} is not one of {self.widget.controls['color_options']}")
         self.widget.patch("controls", offer_color_by=option)
+
+    def mark_stale(self, stale: bool) -> None:
+        """Say whether the predictions shown are out of date (labels changed since)."""
+        if bool(self.widget.controls.get("stale")) != bool(stale):
+            self.widget.patch("controls", stale=bool(stale))
 
     def set_busy(self, busy: bool) -> None:
         """Show progress + Cancel while retraining; Retrain is disabled meanwhile."""

@@ -95,7 +95,7 @@ def test_device_cpu_keeps_every_step_on_the_cpu(digits, tmp_path, monkeypatch) -
     ex.retrain(timeout=WAIT)
     assert ex.predictions is not None
     steps = {step for step, _ in seen}
-    assert {"knn", "retrain", "retrain (adapter)", "reduce (umap)"} <= steps
+    assert {"knn", "retrain", "retrain (adapter)", "relayout (umap)"} <= steps
     assert {dev for _, dev in seen} == {"cpu"}
     assert torch.get_num_threads() == threads
     assert torch.equal(torch.random.get_rng_state(), rng)

@@ -12,7 +12,7 @@ import embedviz as ev
 from embedviz.explorer.retraining import RetrainResult
 from embedviz.learn import Retrainer
 
-from .conftest import blob, status
+from .conftest import blob, front_end_ui, status
 
 GREY = "novel: no label fits"
 
@@ -46,6 +46,7 @@ def test_label_is_missing_exactly_where_the_map_is_grey_and_one_threshold_rules(
         ex.label(blob(digits, d, 25, seed=d), f"d{d}")
     sent = map_colours(ex)
     result = ex.retrain()
+    front_end_ui(ex, "color_by", "prediction")     # the retrain offered it
     pred = ex.predictions
     grey = grey_on_map(sent)
     assert 0 < grey.sum() < grey.size

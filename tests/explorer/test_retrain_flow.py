@@ -60,9 +60,9 @@ def fit_gate(monkeypatch):
 @pytest.fixture()
 def map_gate(monkeypatch):
     """Each map update (after the fit) waits until its gate opens."""
-    module = importlib.import_module("embedviz.compute.reduce")
-    gate = Gate(module.reduce)
-    monkeypatch.setattr(module, "reduce", gate)
+    module = importlib.import_module("embedviz.compute.relayout")
+    gate = Gate(module.relayout)
+    monkeypatch.setattr(module, "relayout", gate)
     yield gate
     gate.open_all()
 
@@ -136,18 +136,30 @@ def test_interrupt_while_waiting_cancels_the_retrain(ex, digits, fit_gate, monke
     assert "Retrain cancelled" in status(ex) and not ex.widget.controls["busy"]
 
 
-def test_cancel_while_the_map_updates_leaves_everything_unchanged(ex, digits, map_gate):
+def test_predictions_show_before_the_map_follows(ex, digits, map_gate):
+    label_digits(ex, digits, 0, 1)
+    xy = ex.xy.copy()
+    front_end_ui(ex, "retrain")
+    assert map_gate.entered[0].wait(WAIT)            # the fit is done, the map updates
+    assert ex.rounds == 1 and ex.predictions is not None     # predictions already shown
+    assert ex.widget.controls["busy"]                        # and Cancel still offered
+    np.testing.assert_array_equal(ex.xy, xy)                 # the map has not moved yet
+    map_gate.open_all()
+    assert ex.wait_retrain(WAIT)
+    assert not np.array_equal(ex.xy, xy) and ex.widget.status["kind"] == "ok"
+
+
+def test_cancel_while_the_map_updates_keeps_predictions_and_the_map(ex, digits, map_gate):
     label_digits(ex, digits, 0, 1)
     labels, xy = ex.labels.copy(), ex.xy.copy()
     front_end_ui(ex, "retrain")
     assert map_gate.entered[0].wait(WAIT)            # the fit is done, the map updates
-    assert "updating the map" in status(ex)
     front_end_ui(ex, "cancel")
     map_gate.gates[0].set()
     assert ex.wait_retrain(WAIT)
-    assert "Retrain cancelled; labels and map unchanged." in status(ex)
-    assert ex.predictions is None and ex.rounds == 0 and ex.suggestions == []
-    np.testing.assert_array_equal(ex.xy, xy)
+    assert ex.widget.status["kind"] == "warn" and "Map update cancelled" in status(ex)
+    assert ex.rounds == 1 and ex.predictions is not None     # the round's predictions stand
+    np.testing.assert_array_equal(ex.xy, xy)                 # on the map as it was
     pd.testing.assert_series_equal(ex.labels, labels)
     assert not ex.widget.controls["busy"]
 
@@ -165,6 +177,7 @@ def test_predictions_show_labels_renamed_or_deleted_during_the_retrain(ex, digit
     assert (pred.iloc[zeros] == "nought").all() and (pred.iloc[sevens] == "seven (deleted)").all()
     front_end_hovers(ex.scatter, int(zeros[0]))
     assert "pred: nought (" in panel_text(ex.widget.preview["item"])
+    front_end_ui(ex, "color_by", "prediction")
     colours = legend(ex)                             # colour by prediction
     assert colours["nought"] == ex.store.colors["nought"]
     assert colours["seven (deleted)"] == "#888888"   # no label colour any more
