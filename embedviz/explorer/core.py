@@ -38,6 +38,30 @@ def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
                          f"{options} (columns with many distinct text values do not colour).")
 
 
+def _check_precomputed(xy: Any, graph: Any, n: int) -> tuple[np.ndarray | None, Any]:
+    """A map and a neighbour graph given to the Explorer, checked against the data's rows."""
+    from ..compute.knn_graph import KNNGraph
+
+    if graph is not None:
+        if not isinstance(graph, KNNGraph):
+            raise TypeError(f"knn= takes the KNNGraph of embedviz.knn(embedding, k=...), got "
+                            f"{type(graph).__name__}.")
+        if graph.n != n:
+            raise ValueError(f"knn= is a graph of {graph.n:,} rows but the data has {n:,}; "
+                             "compute it on this data's embedding, in the same row order.")
+    if xy is None:
+        return None, graph
+    arr = np.asarray(xy, dtype=np.float32)
+    if arr.shape != (n, 2):
+        raise ValueError(f"xy= must hold one (x, y) row per data row, shape ({n:,}, 2); got "
+                         f"{arr.shape}.")
+    bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
+    if bad.size:
+        raise ValueError(f"xy= has NaN or inf at rows {bad[:5].tolist()}"
+                         f"{' …' if bad.size > 5 else ''}; give every row a finite position.")
+    return np.ascontiguousarray(arr), graph
+
+
 class Explorer:
     """Explore ``data`` on a 2-D map, lasso points into labels and retrain in place.
 
@@ -86,6 +110,12 @@ class Explorer:
         with their own model.
     drop_missing : bool, default False
         Leave out rows whose ``text`` is missing (by default they are refused, naming them).
+    xy : array-like of shape (n, 2), optional
+        A map computed elsewhere (UMAP, t-SNE, ...): shown instead of computing one
+        (``map_method`` is then unused). Retrains start from it.
+    knn : KNNGraph, optional
+        The neighbour graph of the embedding from :func:`embedviz.knn`, instead of
+        computing one (``k`` is then unused).
 
     Raises
     ------
@@ -120,19 +150,24 @@ class Explorer:
         height: int = 520,
         encoder: Any = None,
         drop_missing: bool = False,
+        xy: Any = None,
+        knn: Any = None,
     ) -> None:
         from ..compute.cluster import cluster
-        from ..compute.knn import knn
+        from ..compute.knn import knn as knn_graph
         from ..compute.reduce import reduce
         # every check that needs no compute comes first (data, label file, colour-by)
         self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image,
                                                 drop_missing=drop_missing)
         labels, fingerprint = check_label_file(labels, self._data)
         _check_color_by(color_by, self._data.frame)
+        given_xy, given_graph = _check_precomputed(xy, knn, self._data.n)
         self._X = self._embedding(model=model, device=device, progress=progress)
-        self._graph = knn(self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
-        self._xy = reduce(self._X, method=map_method, knn=self._graph, device=device,
-                          random_state=random_state, progress=progress)
+        self._graph = given_graph if given_graph is not None else knn_graph(
+            self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
+        self._xy = given_xy if given_xy is not None else reduce(
+            self._X, method=map_method, knn=self._graph, device=device,
+            random_state=random_state, progress=progress)
         # HDBSCAN finds the map's blobs best: 2.9 s on a 1e5-point map (hdbscan's Boruvka
         # tree, bench_compute); past 2e5 points the colouring uses torch k-means instead.
         method = "hdbscan" if self._data.n <= 200_000 else "kmeans"
@@ -141,7 +176,7 @@ class Explorer:
         self._random_state = random_state
         self._device = device
         # a UMAP map sits at the scale UMAP settles at: a retrain's map starts from it as is
-        self._map_from_umap = map_method.startswith("umap")
+        self._map_from_umap = given_xy is None and map_method.startswith("umap")
         self._encoder = model  # embeds new rows in predict() as the data was
         self._embedding_column = embedding if isinstance(embedding, str) else None
         self._replaced = False
@@ -645,6 +680,14 @@ class Explorer:
             the map).
         """
         return self.retraining.cancel()
+
+    @property
+    def last_retrain(self) -> RetrainResult | None:
+        """The result of the latest round shown on the map (the UI's Retrain included):
+        its time to the predictions and to the map, counts and ``displacement``; None
+        before the first retrain of this session."""
+        shown = self.retraining.shown
+        return None if shown is None else shown.result
 
     @property
     def rounds(self) -> int:

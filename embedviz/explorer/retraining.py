@@ -514,6 +514,7 @@ class Retraining:
             seconds = round(time.perf_counter() - run.started, 2)
             run.result = replace(self._round_result(run, shown, seconds),
                                  seconds_to_predictions=seconds, layout=run.layout)
+            shown.result = run.result
             self._show_round(model, run.result)
         return shown
 

@@ -141,3 +141,30 @@ def test_retrain_layouts_move_the_map_as_asked(digits, tmp_path, layout):
         assert moved.mean > 0.05
     with pytest.raises(ValueError, match="'align'"):
         ex.retrain(layout="drift")
+
+
+def test_a_precomputed_map_and_graph_are_used_as_given(digits, tmp_path):
+    X = np.stack(digits.pixels.to_numpy()).astype(np.float32)
+    graph = ev.knn(X, k=10, progress=False)
+    xy = np.random.default_rng(0).normal(size=(len(X), 2)).astype(np.float32) * 50
+    ex = explorer(digits, tmp_path / "l.embedviz.db", xy=xy, knn=graph)
+    np.testing.assert_array_equal(ex.xy, xy)
+    assert ex.graph is graph
+    three_labels(ex, digits)
+    result = ex.retrain()                              # a map at any scale follows too
+    assert result.displacement is not None and np.isfinite(ex.xy).all()
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"xy": np.zeros((5, 2))}, ValueError, "one \\(x, y\\) row per data row"),
+    ({"xy": np.full((1797, 2), np.nan)}, ValueError, "NaN or inf at rows \\[0, 1"),
+    ({"knn": np.zeros((1797, 10))}, TypeError, "KNNGraph"),
+])
+def test_a_bad_precomputed_map_or_graph_is_refused_before_any_compute(digits, tmp_path,
+                                                                      monkeypatch, kwargs,
+                                                                      error, match):
+    import embedviz.compute.knn as knn_mod
+
+    monkeypatch.setattr(knn_mod, "knn", lambda *a, **k: pytest.fail("computed first"))
+    with pytest.raises(error, match=match):
+        explorer(digits, tmp_path / "l.embedviz.db", **kwargs)
