@@ -21,7 +21,8 @@ interface ExplorerState {
   labels: { items: LabelItem[]; active: string | null; can_undo: boolean; can_redo: boolean;
     renaming: string | null; name_box: string; box_rev: number };
   controls: { color_options: string[]; color_by: string; search_enabled: boolean; search_hint?: string; search: string;
-    search_rev: number; busy: boolean; progress: number; new_classes: number; suspects: number; height: number };
+    search_rev: number; busy: boolean; progress: number; new_classes: number; suspects: number; height: number;
+    stale?: boolean };
   status: { text: string; kind: string };
   preview: { rich: boolean; item: Item | null };
   selected: { grid: boolean; total: number; items: Item[] };
@@ -177,6 +178,10 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
     if (search.placeholder !== hint) { search.placeholder = hint; search.setAttribute('aria-label', hint); }
     if (c.search_rev !== searchRev) { searchRev = c.search_rev; search.value = c.search; }
     retrain.disabled = c.busy;
+    // labels changed since the predictions shown: the button says a retrain would update them
+    retrain.classList.toggle('ev-stale', !!c.stale);
+    retrain.title = c.stale ? 'Labels changed since these predictions: retrain to update them'
+      : 'Learn from the labels; the map and predictions update';
     cancel.hidden = progress.hidden = !c.busy;
     progressBar.style.width = `${Math.round(c.progress * 100)}%`;
     newClass.hidden = !c.new_classes;
