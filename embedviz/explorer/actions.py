@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..labels.validate import brief
+from .label_names import case_twin, clean_name, ensure_label
 
 if TYPE_CHECKING:
     from .core import Explorer
+    from .session import Session
 
 
 def counted(n: int, noun: str) -> str:
@@ -36,8 +38,11 @@ class LabelActions:
     ex : Explorer
         Acted on through its public API (``selection``, ``store``, ``label()``,
         ``unlabel()``, ``undo()``, ``rename_label()``, ``candidates``, ``suspects``, ...),
-        its ``view``, ``scatter`` and ``retraining``, and its label-name helpers
-        (``_clean_name``, ``_case_twin``, ``_ensure_label``, ``_refresh_labels``).
+        its ``view``, ``scatter`` and ``retraining``.
+    session : Session
+        The active label and the lock of label edits.
+    refresh_labels : callable
+        Redraws the label chips and counts.
 
     Notes
     -----
@@ -46,8 +51,11 @@ class LabelActions:
     label).
     """
 
-    def __init__(self, ex: Explorer) -> None:
+    def __init__(self, ex: Explorer, session: Session, *,
+                 refresh_labels: Callable[[], None]) -> None:
         self.ex = ex
+        self.session = session
+        self._refresh_labels = refresh_labels
         self.last_edit: tuple[int, str, Any] | None = None
 
     def guard(self, fn: Callable[[], Any]) -> Any:
@@ -73,29 +81,30 @@ class LabelActions:
     def create(self, name: str) -> None:
         def run() -> None:
             before = set(self.ex.store.classes)
-            clean = self.ex._clean_name(name)
+            clean = clean_name(name)
             if clean not in before:  # "Zero" typed beside "zero" means "zero"
-                clean = self.ex._case_twin(clean) or clean
-            self.ex._active = self.ex._ensure_label(clean, create=True)
+                clean = case_twin(self.ex.store.classes, clean) or clean
+            self.session.active = ensure_label(self.ex.store, self.session.lock, clean,
+                                               create=True)
             self.ex.view.set_name_box("")
-            self.ex._refresh_labels()
-            key = self.ex.store.classes.index(self.ex._active) + 1
+            self._refresh_labels()
+            key = self.ex.store.classes.index(self.session.active) + 1
             how = f"press {key} or Assign" if key <= 9 else (
                 "press Assign (keys 1-9 reach the first nine labels)")
-            what = "is active" if self.ex._active not in before else "already exists; it is active"
+            what = "is active" if self.session.active not in before else "already exists; it is active"
             n = int(self.ex.selection.size)
             todo = (f"{how} to label the {counted(n, 'selected point')}" if n
                     else f"lasso points, then {how}")
-            self.ex.view.say(f"Label {brief(self.ex._active)} {what}: {todo}.")
+            self.ex.view.say(f"Label {brief(self.session.active)} {what}: {todo}.")
             self.ex.scatter.focus()  # the next key labels the selection, not the name box
         self.guard(run)
 
     def rename_start(self) -> None:
-        if self.ex._active is None:
+        if self.session.active is None:
             self.ex.view.say("No label to rename yet.", kind="warn")
             return
-        self.ex.view.start_rename(self.ex._active)
-        self.ex.view.say(f"Type the new name for {brief(self.ex._active)} in the box and press "
+        self.ex.view.start_rename(self.session.active)
+        self.ex.view.say(f"Type the new name for {brief(self.session.active)} in the box and press "
                           "Enter.")
 
     def rename(self, old: str, new: str) -> None:
@@ -109,7 +118,7 @@ class LabelActions:
 
     def delete(self) -> None:
         def run() -> None:
-            name = self.ex._active
+            name = self.session.active
             if name is None:
                 raise ValueError("No label to delete yet.")
             n = int(self.ex.store.counts().get(name, 0))
@@ -129,8 +138,8 @@ class LabelActions:
             verb, action = ("Redone", "redo") if redo else ("Undone", "undo")
             again = ""
             if undid[0] == "delete":
-                self.ex._active = undid[1]  # the bin undone: its label is the active one again
-                self.ex._refresh_labels()
+                self.session.active = undid[1]  # the bin undone: its label is the active one again
+                self._refresh_labels()
             elif undid[0] == "lasso":
                 self.ex.selection = undid[1]  # the lasso just undone: press the right number
                 again = "; its points are selected again"
@@ -142,22 +151,22 @@ class LabelActions:
 
     def pick(self, name: str) -> None:
         self.ex.view.stop_rename()
-        self.ex._active = name
-        self.ex._refresh_labels()
+        self.session.active = name
+        self._refresh_labels()
         self.ex.scatter.focus()
         if len(self.ex.selection):
             self.assign()
 
     def assign(self, name: str | None = None) -> None:
         def run() -> None:
-            target = name or self.ex._active
+            target = name or self.session.active
             if target is None:
                 raise ValueError("No label yet: type a name in 'new label…' and press Add.")
             sel = self.ex.selection
             if sel.size == 0:
                 raise ValueError("Nothing selected: lasso points on the map first.")
             before = self.ex.store.version
-            target = self.ex._ensure_label(target, create=False)
+            target = ensure_label(self.ex.store, self.session.lock, target, create=False)
             taken = self._taken_from(sel, target)
             self.ex.label(sel, target, create=False, source="lasso")
             # only a lasso that changed labels is one Ctrl+Z can hand back
@@ -205,9 +214,9 @@ class LabelActions:
                 self.ex.view.say(f"No label {i + 1} yet: create one with 'new label…'.",
                                  kind="warn")
                 return
-            self.ex._active = classes[i]
+            self.session.active = classes[i]
             if self.ex.selection.size == 0:  # the key still picks the label: say so
-                self.ex._refresh_labels()
+                self._refresh_labels()
                 self.ex.view.say(f"Label {brief(classes[i])} is active; nothing is selected: "
                                   f"lasso points, then press {i + 1}.", kind="warn")
                 return

@@ -2,13 +2,14 @@
 
 The Explorer composes collaborators, each owning its state: :class:`ExplorerView` (what the
 one widget shows), :class:`LabelActions` (what the label bar, keys and buttons do, and the
-last edit an undo hands back), :class:`Retraining` (the runs, the model shown and what
-it found) and :class:`Meaning` (search and the named regions of the map). They reach the
-Explorer only through its public API and the few helpers listed in their docstrings.
+last edit an undo hands back), :class:`Retraining` (the runs, the predictions shown and what
+the model found) and :class:`Meaning` (search and the named regions of the map). What they
+share is one :class:`Session` (data, embedding, graph, store, settings, lock, map, widgets,
+active label) with public fields; what they ask of the Explorer is passed to them as
+callbacks (recolour, redraw the labels, select). None reads the Explorer's private state.
 """
 from __future__ import annotations
 
-import threading
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -18,12 +19,14 @@ import pandas as pd
 
 from ..dataset import ExplorerData, resolve_data, row_positions
 from ..labels.interrupts import deferred_interrupts
-from ..labels.validate import as_positions, brief, check_name
+from ..labels.validate import as_positions, brief
 from ..widget.colouring import colour_options, colour_spec
 from .actions import LabelActions
 from .label_file import check_label_file, open_store
+from .label_names import case_twin, clean_name, ensure_label
 from .meaning import Meaning
 from .retraining import Retraining
+from .session import Session
 from .view import ExplorerView, ItemRow
 
 if TYPE_CHECKING:
@@ -165,30 +168,31 @@ class Explorer:
         self._X = self._embedding(model=model, device=device, progress=progress)
         self._graph = given_graph if given_graph is not None else knn_graph(
             self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
-        self._xy = given_xy if given_xy is not None else reduce(
+        xy_map = given_xy if given_xy is not None else reduce(
             self._X, method=map_method, knn=self._graph, device=device,
             random_state=random_state, progress=progress)
         # HDBSCAN finds the map's blobs best: 2.9 s on a 1e5-point map (hdbscan's Boruvka
         # tree, bench_compute); past 2e5 points the colouring uses torch k-means instead.
         method = "hdbscan" if self._data.n <= 200_000 else "kmeans"
-        self._clusters = cluster(self._xy, method=method, device=device).labels
+        self._clusters = cluster(xy_map, method=method, device=device).labels
         self._store = open_store(labels, self._data.ids, fingerprint, self)
-        self._random_state = random_state
-        self._device = device
-        # a UMAP map sits at the scale UMAP settles at: a retrain's map starts from it as is
-        self._map_from_umap = given_xy is None and map_method.startswith("umap")
-        self._encoder = model  # embeds new rows in predict() as the data was
-        self._embedding_column = embedding if isinstance(embedding, str) else None
-        self._replaced = False
+        self.session = Session(
+            data=self._data, X=self._X, graph=self._graph, store=self._store, device=device,
+            random_state=random_state,
+            encoder=model,  # embeds new rows in predict() as the data was
+            embedding_column=embedding if isinstance(embedding, str) else None,
+            # a UMAP map sits at the scale UMAP settles at: a retrain's map starts from it
+            map_from_umap=given_xy is None and map_method.startswith("umap"),
+            xy=xy_map, active=self._store.classes[0] if self._store.classes else None)
         self._label_callbacks: list[Callable[[dict], None]] = []
-        self._active: str | None = self._store.classes[0] if self._store.classes else None
-        self._lock = threading.RLock()
-        self.actions = LabelActions(self)
-        self.retraining = Retraining(self)
+        self.actions = LabelActions(self, self.session, refresh_labels=self._refresh_labels)
+        self.retraining = Retraining(self.session, recolour=self._recolour,
+                                     show_names=lambda: self.meaning.show_names())
         restored = self.retraining.restore()  # the last round of these labels, if kept
         if restored is not None:
-            self._xy = restored
-        self.meaning = Meaning(self, encoder=encoder, model=model)
+            self.session.xy = restored
+        self.meaning = Meaning(self.session, select=lambda hits: setattr(self, "selection", hits),
+                               encoder=encoder, model=model)
         self._build_ui(height=height, color_by=color_by)
         self.meaning.show_names()
 
@@ -212,7 +216,8 @@ class Explorer:
         from ..widget.scatter import Scatter
 
         # lasso by default: it is what the Explorer is for (P pans, the wheel zooms)
-        self.scatter = Scatter(self._xy, height=height, tool="lasso")
+        self.scatter = Scatter(self.session.xy, height=height, tool="lasso")
+        self.session.scatter = self.scatter
         self.scatter.on_select(lambda _sel: self._on_selection(changed=True))
         self.scatter.on_hover(self._on_hover)
         self.scatter.on_key(self.actions.key)
@@ -224,6 +229,7 @@ class Explorer:
             rich=d.image_column is not None or d.text_column is not None,
             grid=d.image_column is not None and d.text_column is None, height=height)
         self.widget = self.view.widget
+        self.session.view = self.view
         # the colouring it was left in: the last round's predictions when they are restored
         restored = self.retraining.shown is not None and not self.retraining.stale
         default = color_by or ("prediction" if restored else
@@ -303,7 +309,7 @@ class Explorer:
     @property
     def xy(self) -> np.ndarray:
         """The map on screen: (n, 2) float32 coordinates, one row per data row."""
-        return self._xy
+        return self.session.xy
 
     @property
     def graph(self) -> Any:
@@ -332,10 +338,10 @@ class Explorer:
         """
         idx = self._positions(indices)  # first: a call with bad indices creates no label
         with deferred_interrupts():  # a Ctrl+C arrives once the widget shows the change
-            name = self._ensure_label(name, create=create)
-            with self._lock:
+            name = ensure_label(self._store, self.session.lock, name, create=create)
+            with self.session.lock:
                 self._store.assign(idx, name, source=source, round=self.retraining.round)
-            self._active = name
+            self.session.active = name
             self._after_label_change({"kind": "assign", "label": name, "n": int(idx.size)})
 
     def rename_label(self, old: str, new: str) -> str:
@@ -359,15 +365,15 @@ class Explorer:
             For an unknown ``old``, an empty or taken ``new``.
         """
         with deferred_interrupts():
-            stored = self._clean_name(new)
-            twin = self._case_twin(stored, besides=old)
+            stored = clean_name(new)
+            twin = case_twin(self._store.classes, stored, besides=old)
             if twin is not None:  # "Zero" beside "zero": two chips the eye cannot tell apart
                 raise ValueError(f"a label called {brief(twin)} already exists (the names "
                                  "differ only in case); pick another name")
-            with self._lock:
+            with self.session.lock:
                 self._store.rename_label(old, stored)  # an unknown or taken name raises here
-            if self._active == old:
-                self._active = stored
+            if self.session.active == old:
+                self.session.active = stored
             self._after_label_change({"kind": "rename", "label": stored, "old": old})
         return stored
 
@@ -380,7 +386,7 @@ class Explorer:
             The label to delete.
         """
         with deferred_interrupts():
-            with self._lock:
+            with self.session.lock:
                 self._store.delete_label(name)
             self._after_label_change({"kind": "delete", "label": name})
 
@@ -394,7 +400,7 @@ class Explorer:
         """
         idx = self._positions(indices)
         with deferred_interrupts():
-            with self._lock:
+            with self.session.lock:
                 self._store.unassign(idx)
             self._after_label_change({"kind": "unassign"})
 
@@ -407,7 +413,7 @@ class Explorer:
             What was undone, or None when there was nothing to undo.
         """
         with deferred_interrupts():
-            with self._lock:
+            with self.session.lock:
                 done = self._store.undo()
             self._after_label_change({"kind": "undo", "what": done})
         return done
@@ -421,7 +427,7 @@ class Explorer:
             What was redone, or None when there was nothing to redo.
         """
         with deferred_interrupts():
-            with self._lock:
+            with self.session.lock:
                 done = self._store.redo()
             self._after_label_change({"kind": "redo", "what": done})
         return done
@@ -697,7 +703,7 @@ class Explorer:
     @property
     def active_label(self) -> str | None:
         """The label that Assign (and the outlined chip) gives; None with no labels."""
-        return self._active
+        return self.session.active
 
     @active_label.setter
     def active_label(self, name: str | None) -> None:
@@ -705,7 +711,7 @@ class Explorer:
             from ..labels.errors import UnknownLabelError
 
             raise UnknownLabelError(name, self._store.classes)
-        self._active = name
+        self.session.active = name
         self._refresh_labels()
 
     def save_html(self, path: str, *, overwrite: bool = False, title: str | None = None,
@@ -749,8 +755,8 @@ class Explorer:
 
     def _detach(self) -> None:
         """A newer Explorer took this label file over: close ours, say so in the widget."""
-        with self._lock:  # after any map update under way, and before none can follow
-            self._replaced = True
+        with self.session.lock:  # after any map update under way, and before none can follow
+            self.session.replaced = True
             self.cancel_retrain()
             self._store.close()
             if hasattr(self, "view"):
@@ -762,30 +768,6 @@ class Explorer:
     def _positions(self, indices: Any) -> np.ndarray:
         """Validated, sorted positions (see :meth:`label` for what ``indices`` may be)."""
         return as_positions(row_positions(indices, self._data.frame.index), self._data.n)
-
-    @staticmethod
-    def _clean_name(name: Any) -> str:
-        """A typed label name as the store keeps it (trimmed, checked, NFC)."""
-        return check_name(name.strip() if isinstance(name, str) else name)
-
-    def _case_twin(self, name: str, *, besides: str | None = None) -> str | None:
-        """The label, other than ``name`` itself and ``besides``, whose name differs from
-        ``name`` only in case; None when there is none. (An exact clash the store reports.)"""
-        folded = name.casefold()
-        return next((c for c in self._store.classes
-                     if c not in (name, besides) and c.casefold() == folded), None)
-
-    def _ensure_label(self, name: str, *, create: bool) -> str:
-        clean = self._clean_name(name)
-        if clean in self._store.classes:
-            return clean
-        if not create:
-            from ..labels.errors import UnknownLabelError
-
-            raise UnknownLabelError(clean, self._store.classes)
-        with self._lock:
-            self._store.create_label(clean)
-        return clean
 
     def _after_label_change(self, event: dict) -> None:
         # first: the map is what the person is looking at. Every colouring can show label
@@ -805,10 +787,10 @@ class Explorer:
 
     def _refresh_labels(self) -> None:
         classes = self._store.classes
-        if self._active not in classes:
-            self._active = classes[0] if classes else None
+        if self.session.active not in classes:
+            self.session.active = classes[0] if classes else None
         counts = self._store.counts()
-        self.view.show_labels(classes, self._store.colors, counts, self._active,
+        self.view.show_labels(classes, self._store.colors, counts, self.session.active,
                               can_undo=self._store.can_undo, can_redo=self._store.can_redo)
         self.view.show_counts(classes, [int(counts.get(c, 0)) for c in classes],
                                 [self._store.colors[c] for c in classes])
@@ -861,7 +843,7 @@ class Explorer:
     def _recolour(self) -> None:
         """Colour the map by the dropdown's choice. Under the lock: the worker showing a new
         model recolours too, and the last to read the dropdown must be the last to paint."""
-        with self._lock:
+        with self.session.lock:
             shown = self.retraining.shown
             spec = colour_spec(
                 self.view.color_by, self._data.frame,

@@ -8,6 +8,7 @@ recomputed whenever the map on screen changes (a retrain moves it).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from ..labels.validate import brief
 from .actions import counted
 
 if TYPE_CHECKING:
-    from .core import Explorer
+    from .session import Session
 
 #: How many points a search by meaning selects when ``k`` is not given.
 SEARCH_K = 50
@@ -35,9 +36,10 @@ class Meaning:
 
     Parameters
     ----------
-    ex : Explorer
-        Read through its data (``_data``, ``_X``, ``xy``, ``_device``) and acted on through
-        ``selection``, ``view`` and ``scatter``.
+    session : Session
+        The Explorer's data, embedding, device, map and widgets.
+    select : callable
+        Makes the given point positions the selection (the Explorer's ``selection``).
     encoder : callable, str or None
         The user's query encoder (``f(list_of_str) -> (b, d) array``).
     model : Any
@@ -49,10 +51,12 @@ class Meaning:
     them in rank order) and the regions table of the map last asked about.
     """
 
-    def __init__(self, ex: Explorer, *, encoder: Any, model: Any) -> None:
+    def __init__(self, session: Session, *, select: Callable[[np.ndarray], None],
+                 encoder: Any, model: Any) -> None:
         check_encoder(encoder)
-        self.ex = ex
-        data = ex._data
+        self.session = session
+        self._select = select
+        data = session.data
         if encoder is not None:
             self.encoder: Any = encoder
         elif data.embedding is None and data.text_column is not None:
@@ -65,7 +69,7 @@ class Meaning:
     @property
     def can_search(self) -> bool:
         """Whether the search box has something to search (texts, or an encoder)."""
-        return self.ex._data.text_column is not None or self.encoder is not None
+        return self.session.data.text_column is not None or self.encoder is not None
 
     def search(self, query: str, *, k: int | None = None, mode: str = "auto") -> np.ndarray:
         """See :meth:`Explorer.search`."""
@@ -79,10 +83,10 @@ class Meaning:
         """See :attr:`Explorer.regions`."""
         from ..compute.regions import regions
 
-        xy = self.ex.xy
+        xy = self.session.xy
         cached = self._regions_of
         if cached is None or cached[0] is not xy:
-            d = self.ex._data
+            d = self.session.data
             text = d.frame[d.text_column].tolist() if d.text_column is not None else None
             images = d.frame[d.image_column].tolist() if d.image_column is not None else None
             table = regions(xy, text=text, images=images, columns=self._region_columns())
@@ -96,13 +100,13 @@ class Meaning:
         except ValueError as exc:  # e.g. every text empty: the map works without names
             warnings.warn(f"no region names on the map: {exc}", UserWarning, stacklevel=2)
             table = None
-        self.ex.scatter.set_names(table)
+        self.session.scatter.set_names(table)
 
     def search_hint(self) -> str:
         """The search box's placeholder: what a query there does."""
         if self.encoder is None:
             return "search text…"
-        if self.ex._data.text_column is None:
+        if self.session.data.text_column is None:
             return "search by meaning…"
         return 'search by meaning; "quoted" = text…'
 
@@ -120,12 +124,12 @@ class Meaning:
         try:
             hits, run, notice, text = self._search(query, k=None, mode="auto")
         except ValueError as exc:
-            self.ex.view.say(str(exc), kind="warn")
+            self.session.view.say(str(exc), kind="warn")
             return
         # the box empties, so the same query runs again; the status line keeps what was
         # searched. A query with no hits stays, to be fixed.
         if hits.size:
-            self.ex.view.set_search("")
+            self.session.view.set_search("")
         if run == "meaning":
             said = (f"The {counted(int(hits.size), 'point')} nearest in meaning to "
                     f"{brief(query)}, best first (quote the query to match text)")
@@ -134,15 +138,15 @@ class Meaning:
             said = f"{counted(int(hits.size), 'item')} {verb} {brief(text)}"
         if notice:
             said = f"{notice[0].upper()}{notice[1:]}: {said}"
-        self.ex.view.say(said + (": press 1-9 to label them" if hits.size else ""),
+        self.session.view.say(said + (": press 1-9 to label them" if hits.size else ""),
                          kind="ok" if hits.size and not notice else "warn",
                          about_selection=True)
-        self.ex.scatter.focus()  # the number key labels the hits, not the search box
+        self.session.scatter.focus()  # the number key labels the hits, not the search box
 
     # ---- internals ------------------------------------------------------------------
     def _region_columns(self) -> pd.DataFrame | None:
         """Without texts, regions are named by the data's few-valued text columns."""
-        d = self.ex._data
+        d = self.session.data
         if d.text_column is not None:
             return None
         from ..widget.colouring import colour_options
@@ -160,7 +164,7 @@ class Meaning:
 
         text, run = parse_query(query, mode)
         notice = ""
-        data = self.ex._data
+        data = self.session.data
         column = data.text_column
         if run == "meaning" and self.encoder is None:
             if column is None:
@@ -176,8 +180,8 @@ class Meaning:
             hits = substring_hits(text, data.frame[column].tolist())
             hits = hits if k is None else hits[:k]
         else:
-            q = embed_query(text, self.encoder, device=self.ex._device)
-            hits = rank_by_meaning(q, self.ex._X, SEARCH_K if k is None else k)
+            q = embed_query(text, self.encoder, device=self.session.device)
+            hits = rank_by_meaning(q, self.session.X, SEARCH_K if k is None else k)
         self.ranked = hits
-        self.ex.selection = hits
+        self._select(hits)
         return hits, run, notice, text

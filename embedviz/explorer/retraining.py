@@ -18,7 +18,7 @@ from .predicting import RetrainResult, ShownRound, finite_or_none, labels_digest
 
 if TYPE_CHECKING:
     from ..learn.retrain import Retrainer
-    from .core import Explorer
+    from .session import Session
 
 __all__ = ["Retraining", "RetrainResult", "RetrainRun"]
 
@@ -54,9 +54,12 @@ class Retraining:
 
     Parameters
     ----------
-    ex : Explorer
-        Read through ``store``, ``graph``, ``xy`` and its embedding, settings and lock;
-        shown through its ``view``, ``scatter`` and ``_recolour()``.
+    session : Session
+        The Explorer's data, embedding, graph, store, settings, lock, map and widgets.
+    recolour : callable
+        Paints the map by the chosen colouring (after the predictions change).
+    show_names : callable
+        Draws the regions' names on the map (after the map moves).
 
     Notes
     -----
@@ -64,8 +67,11 @@ class Retraining:
     (suggestions, suspects, candidate new classes) and the round count.
     """
 
-    def __init__(self, ex: Explorer) -> None:
-        self.ex = ex
+    def __init__(self, session: Session, *, recolour: Callable[[], None],
+                 show_names: Callable[[], None]) -> None:
+        self.session = session
+        self._recolour = recolour
+        self._show_names = show_names
         self.shown: ShownRound | None = None  # the predictions on the map
         self.latest: RetrainRun | None = None  # the latest retrain started
         self.finish_event = threading.Event()  # the latest retrain's finished event
@@ -75,7 +81,7 @@ class Retraining:
         self.candidates_for: Any = None
         self.shown_candidate = -1
         self.suspects: list[Any] = []  # the shown model's SuspectGroups, by label name
-        self.suspect_mask = np.zeros(ex._data.n, dtype=bool)
+        self.suspect_mask = np.zeros(session.data.n, dtype=bool)
         self.shown_suspect = -1
         self.discover_lock = threading.Lock()
         self.round = 0
@@ -87,13 +93,13 @@ class Retraining:
     def data_digest(self) -> str:
         """Which data this Explorer shows (rows and embedding), for the kept round."""
         if self._data_digest is None:
-            self._data_digest = data_digest(self.ex._data.ids, self.ex._X)
+            self._data_digest = data_digest(self.session.data.ids, self.session.X)
         return self._data_digest
 
     def restore(self) -> np.ndarray | None:
         """Show the last round kept for this label file and data again; returns its map
         (None when there is none to restore)."""
-        found = load_round(str(self.ex.store.path), self.data_digest(), self.ex._data.n)
+        found = load_round(str(self.session.store.path), self.data_digest(), self.session.data.n)
         if found is None:
             return None
         self.shown, xy = found
@@ -104,7 +110,7 @@ class Retraining:
         """Keep ``shown`` and the map on screen beside the label file (a failure to write
         is a warning: the labels are in the label file)."""
         try:
-            save_round(str(self.ex.store.path), shown, self.ex._xy, self.data_digest())
+            save_round(str(self.session.store.path), shown, self.session.xy, self.data_digest())
         except Exception as exc:
             import warnings
 
@@ -114,7 +120,7 @@ class Retraining:
 
     # ---- stale predictions ------------------------------------------------------------
     def _current_labels_digest(self) -> str:
-        store = self.ex.store
+        store = self.session.store
         codes = store.codes()
         ids = np.asarray(store.label_ids, dtype=np.int64)
         return labels_digest(np.where(codes >= 0, ids[np.maximum(codes, 0)], -1))
@@ -126,7 +132,7 @@ class Retraining:
         shown = self.shown
         if shown is None:
             return False
-        version = self.ex.store.version
+        version = self.session.store.version
         if self._stale_at[0] != version:
             self._stale_at = (version, self._current_labels_digest() != shown.learned_from)
         return self._stale_at[1]
@@ -142,12 +148,12 @@ class Retraining:
 
         value = check_float(value, "novelty_threshold", low=0.0, high=1.0,
                             example=NOVELTY_THRESHOLD)
-        with self.ex._lock:
+        with self.session.lock:
             self._novelty_threshold = value
             shown = self.shown
             if shown is not None and shown.model is not None:
                 shown.model.set_params(novelty_threshold=value)
-        self.ex._recolour()
+        self._recolour()
 
     def retrain(self, *, wait: bool = True, timeout: float | None = None,
                 layout: str = "align") -> RetrainResult | None:
@@ -206,7 +212,7 @@ class Retraining:
         shown = self.shown
         if shown is None:
             return None
-        frame = prediction_frame(shown, self.names_now(shown), self.ex._data.frame.index,
+        frame = prediction_frame(shown, self.names_now(shown), self.session.data.frame.index,
                                  shown.label(self._novelty_threshold), shown.novelty,
                                  shown.proba)
         frame.attrs["stale"] = self.stale
@@ -272,14 +278,14 @@ class Retraining:
                 raise ValueError(f"data has {len(index)} rows but embedding {X.shape[0]}; "
                                  "pass one embedding row per data row.")
             return X, index
-        d = self.ex._data
-        vectors = self.ex._embedding_column
+        d = self.session.data
+        vectors = self.session.embedding_column
         if isinstance(data, pd.DataFrame) and vectors is not None and vectors in data.columns:
             from ..dataset import _stack_column
 
             return _stack_column(data[vectors], vectors), data.index
         column = d.text_column or d.image_column
-        if d.image_column is not None and self.ex._encoder is None:
+        if d.image_column is not None and self.session.encoder is None:
             column = None  # images without a model: only vectors can be predicted
         if data is None or column is None:
             raise ValueError("Pass embedding= (the new rows' vectors from the model that made "
@@ -298,7 +304,7 @@ class Retraining:
             items: Any = checked_texts(values, column)
         else:
             items = values.tolist()
-        X = embed(items, model=self.ex._encoder, device=self.ex._device, progress=False)
+        X = embed(items, model=self.session.encoder, device=self.session.device, progress=False)
         return np.asarray(X, dtype=np.float32), values.index
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -313,7 +319,7 @@ class Retraining:
         try:
             self._start_retrain(layout="align")
         finally:
-            self.ex.scatter.focus()  # the button is disabled now: keys would fall to the host
+            self.session.scatter.focus()  # the button is disabled now: keys would fall to the host
 
     def _running(self) -> bool:
         """Whether the latest retrain may still change the map (not cancelled, not finished)."""
@@ -323,12 +329,12 @@ class Retraining:
     def _progress_of(self, run: RetrainRun) -> Callable[..., None]:
         """The progress callback of ``run``: it shows only while ``run`` is running."""
         def on_progress(fraction: float, message: str = "") -> None:
-            with self.ex._lock:
+            with self.session.lock:
                 if run is not self.latest or not self._running():
                     return
-                self.ex.view.set_progress(fraction)
+                self.session.view.set_progress(fraction)
                 if message:
-                    self.ex.view.say(message)
+                    self.session.view.say(message)
         return on_progress
 
     def _start_retrain(self, *, layout: str) -> RetrainRun | None:
@@ -339,28 +345,28 @@ class Retraining:
             raise ValueError(f"layout={layout!r} is not one of {LAYOUTS}: 'align' moves points "
                              "only as far as the model needs, 'keep' leaves the map as it "
                              "is, 'free' lays it out afresh.")
-        if self.ex._replaced:
+        if self.session.replaced:
             raise RuntimeError("This Explorer was replaced by a newer one on the same label "
                                "file; retrain in the newer one.")
         if self._running():
-            self.ex.view.say("A retrain is already running (Cancel stops it).", kind="warn")
+            self.session.view.say("A retrain is already running (Cancel stops it).", kind="warn")
             return self.latest
-        y = self.ex.store.codes().astype(np.int64)
+        y = self.session.store.codes().astype(np.int64)
         if not (y >= 0).any():
             raise ValueError("No labelled points yet: lasso points and press 1-9 (or call "
                              "ex.label(indices, name)) before retraining.")
         groups = self._store_groups()
-        run = RetrainRun(label_ids=self.ex.store.label_ids, names=list(self.ex.store.classes),
+        run = RetrainRun(label_ids=self.session.store.label_ids, names=list(self.session.store.classes),
                          started=time.perf_counter(), layout=layout,
                          learned_from=self._current_labels_digest())
-        with self.ex._lock:
+        with self.session.lock:
             self.latest, self.finish_event = run, run.finished
-            self.ex.view.set_busy(True)
-            self.ex.view.say("retraining…")
+            self.session.view.set_busy(True)
+            self.session.view.say("retraining…")
         try:
-            model = Retrainer(method="auto", random_state=self.ex._random_state,
-                              novelty_threshold=self._novelty_threshold, device=self.ex._device)
-            run.job = model.fit_async(self.ex._X, y, knn=self.ex.graph, groups=groups,
+            model = Retrainer(method="auto", random_state=self.session.random_state,
+                              novelty_threshold=self._novelty_threshold, device=self.session.device)
+            run.job = model.fit_async(self.session.X, y, knn=self.session.graph, groups=groups,
                                       on_progress=self._progress_of(run))
         except Exception as exc:  # nothing runs: free the widget for another go
             run.error = exc
@@ -380,22 +386,22 @@ class Retraining:
     def _cancel(self, run: RetrainRun | None) -> bool:
         """Cancel ``run`` unless its model is already going onto the map; only the latest
         retrain's cancel shows in the widget. The worker winds down on its own."""
-        with self.ex._lock:
+        with self.session.lock:
             if run is None or run.cancel.is_set() or run.finished.is_set():
                 return False
             run.cancel.set()
             if run.job is not None:
                 run.job.cancel()
-            if run is self.latest and not self.ex._replaced:
-                self.ex.view.set_busy(False)
-                self.ex.view.say("Map update cancelled; the new predictions are shown on the "
+            if run is self.latest and not self.session.replaced:
+                self.session.view.set_busy(False)
+                self.session.view.say("Map update cancelled; the new predictions are shown on the "
                                  "previous map." if run.applying else
                                  "Retrain cancelled; labels and map unchanged.", kind="warn")
             return True
 
     def _store_groups(self) -> np.ndarray:
         """The lasso (event id) that gave each point its label; -1 for unlabelled points."""
-        event = self.ex.store.to_frame()["event"]
+        event = self.session.store.to_frame()["event"]
         return event.fillna(-1).to_numpy(dtype=np.int64)
 
     def _finish_retrain(self, run: RetrainRun) -> None:
@@ -425,16 +431,16 @@ class Retraining:
                 self._show_map(run, shown, None)
         except Exception as exc:  # the predictions stand; the map stays where it was
             if type(exc).__name__ != "Cancelled":
-                with self.ex._lock:
-                    if run is self.latest and not self.ex._replaced:
-                        self.ex.view.say(f"The map could not follow the model ({exc}); the "
+                with self.session.lock:
+                    if run is self.latest and not self.session.replaced:
+                        self.session.view.say(f"The map could not follow the model ({exc}); the "
                                          "new predictions are shown on the previous map.",
                                          kind="warn")
         finally:
-            with self.ex._lock:
-                if run is self.latest and not self.ex._replaced:
-                    self.ex.view.set_busy(False)
-            if not self.ex._replaced:
+            with self.session.lock:
+                if run is self.latest and not self.session.replaced:
+                    self.session.view.set_busy(False)
+            if not self.session.replaced:
                 self._keep(shown)
             run.finished.set()
         self._offer_candidates(model)  # after the map shows: the retrain does not wait
@@ -445,29 +451,29 @@ class Retraining:
         from ..compute.relayout import relayout
 
         self._progress_of(run)(0.9)
-        refined = model.transform(self.ex._X)
+        refined = model.transform(self.session.X)
         run.check()
         # The shared graph re-weighted by the labels: no new neighbour search per round
         # (1e5 x 64 blobs on a CPU: 13.8 s vs 41.3 s re-searching, trustworthiness to the
         # refined features 0.953 vs 0.955). The torch UMAP at every size: umap-learn
         # JIT-compiles its layout once per process, so in a new kernel whose map came from
         # the cache the first update took 5.9 s on digits; torch takes 0.15 s.
-        new_xy = relayout(refined, model.refine_graph(), self.ex._xy, layout=run.layout,
-                          keep_scale=self.ex._map_from_umap, device=self.ex._device,
-                          random_state=self.ex._random_state)
+        new_xy = relayout(refined, model.refine_graph(), self.session.xy, layout=run.layout,
+                          keep_scale=self.session.map_from_umap, device=self.session.device,
+                          random_state=self.session.random_state)
         run.check()
         return new_xy
 
     def _report_failure(self, run: RetrainRun, exc: Exception) -> None:
         """Say why ``run`` ended without a model, if it is still the one the widget shows
         (a cancel already said so itself)."""
-        with self.ex._lock:
-            if run is not self.latest or run.cancel.is_set() or self.ex._replaced:
+        with self.session.lock:
+            if run is not self.latest or run.cancel.is_set() or self.session.replaced:
                 return
             cancelled = type(exc).__name__ == "Cancelled"
-            self.ex.view.say("Retrain cancelled; labels and map unchanged." if cancelled
+            self.session.view.say("Retrain cancelled; labels and map unchanged." if cancelled
                               else f"Retrain failed: {exc}", kind="warn" if cancelled else "error")
-            self.ex.view.set_busy(False)
+            self.session.view.set_busy(False)
 
     def _offer_candidates(self, model: Any) -> None:
         """Cluster the points no label fits (in the worker), then show "New class?"."""
@@ -476,7 +482,7 @@ class Retraining:
         except Exception:  # an optional hint: the round's status line stays as it is
             return
         if model is self.model:
-            self.ex.view.offer_new_classes(len(found))
+            self.session.view.offer_new_classes(len(found))
 
     def candidates_of(self, model: Any) -> list[np.ndarray]:
         """``model.discover()``, computed once per model (the worker or the API, first wins)."""
@@ -491,17 +497,16 @@ class Retraining:
     def names_now(self, run: RetrainRun | ShownRound) -> list[str]:
         """The current names of ``run``'s labels (its model predicts positions in them): a
         renamed label by its new name, one deleted since as "old name (deleted)"."""
-        current = self.ex.store.names_by_id
+        current = self.session.store.names_by_id
         return [current.get(i, f"{old} (deleted)")
                 for i, old in zip(run.label_ids, run.names, strict=True)]
 
     def _show_predictions(self, run: RetrainRun, model: Any) -> ShownRound:
-        """Show ``run``'s model: predictions, colours, charts, suggestions (raises
-        ``Cancelled`` when it was cancelled first). Under the lock, so a cancel comes before
-        or after; from here a cancel stops only the map update."""
-        regions = model.suggest(n_regions=5, region_size=30)
-        suspects = model.suspects()
-        with self.ex._lock:
+        """Show ``run``'s model at once: predictions, colours, charts (raises ``Cancelled``
+        when it was cancelled first); then where to label next and the labels that look
+        wrong, which take longer. Under the lock, so a cancel comes before or after; from
+        here a cancel stops only the map update."""
+        with self.session.lock:
             run.check()
             run.applying, run.model = True, model
             self.round += 1
@@ -509,25 +514,34 @@ class Retraining:
                                         model)
             self.shown = shown
             self._stale_at = (-1, False)
-            self.suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
-            self._show_suspects(run, suspects)
+            self.suggestions, self.suspects = [], []
+            self.suspect_mask = np.zeros(self.session.data.n, dtype=bool)
             seconds = round(time.perf_counter() - run.started, 2)
             run.result = replace(self._round_result(run, shown, seconds),
                                  seconds_to_predictions=seconds, layout=run.layout)
             shown.result = run.result
             self._show_round(model, run.result)
+        regions = model.suggest(n_regions=5, region_size=30)
+        suspects = model.suspects()
+        with self.session.lock:
+            if self.shown is shown:
+                self.suggestions = [np.asarray(r.indices, dtype=np.int64) for r in regions]
+                hl = (np.unique(np.concatenate(self.suggestions)) if self.suggestions
+                      else np.zeros(0))
+                self.session.scatter.highlight = hl.astype(np.uint32)
+                self._show_suspects(run, suspects)
         return shown
 
     def _show_map(self, run: RetrainRun, shown: ShownRound, new_xy: np.ndarray | None) -> None:
         """Move the map to ``new_xy`` (None: it stays) and say the round is done."""
-        with self.ex._lock:
+        with self.session.lock:
             run.check()
-            moved = displacement(self.ex._xy, self.ex._xy)  # "keep": nothing moves
+            moved = displacement(self.session.xy, self.session.xy)  # "keep": nothing moves
             if new_xy is not None:
-                moved = displacement(self.ex._xy, new_xy)
-                self.ex._xy = np.asarray(new_xy, dtype=np.float32)
-                self.ex.scatter.xy = self.ex._xy
-                self.ex.meaning.show_names()  # the names follow the new map
+                moved = displacement(self.session.xy, new_xy)
+                self.session.xy = np.asarray(new_xy, dtype=np.float32)
+                self.session.scatter.xy = self.session.xy
+                self._show_names()  # the names follow the new map
             assert run.result is not None
             run.result = replace(run.result, displacement=moved,
                                  seconds=round(time.perf_counter() - run.started, 2))
@@ -548,28 +562,28 @@ class Retraining:
         names = self.names_now(run)
         self.suspects = [replace(g, given=names[int(g.given)], predicted=names[int(g.predicted)])
                           for g in groups]
-        self.suspect_mask = np.zeros(self.ex._data.n, dtype=bool)
+        self.suspect_mask = np.zeros(self.session.data.n, dtype=bool)
         for g in groups:
             self.suspect_mask[g.indices] = True
         self.shown_suspect = -1
-        self.ex.view.offer_suspects(len(groups))
+        self.session.view.offer_suspects(len(groups))
 
     def _show_round(self, model: Any, result: RetrainResult) -> None:
         # the colouring is the user's: a retrain offers the predictions, never switches to them
-        if self.ex.view.color_by != "prediction":
-            self.ex.view.offer_colouring("prediction")
-        self.ex.view.mark_stale(False)
-        self.ex._recolour()
-        hl = np.unique(np.concatenate(self.suggestions)) if self.suggestions else np.zeros(0)
-        self.ex.scatter.highlight = hl.astype(np.uint32)
-        self.ex.view.add_round(self.round,
+        if self.session.view.color_by != "prediction":
+            self.session.view.offer_colouring("prediction")
+        self.session.view.mark_stale(False)
+        self._recolour()
+        self.session.scatter.highlight = np.zeros(0, np.uint32)  # until this model's suggestions
+        self.session.view.offer_suspects(0)
+        self.session.view.add_round(self.round,
                                finite_or_none(model.cv_scores_.get(model.method_, np.nan)))
-        self.ex.view.show_confidence(model.confidence_, n_classes=len(model.classes_))
-        self.ex.view.offer_new_classes(0)  # until this model's candidates are found
+        self.session.view.show_confidence(model.confidence_, n_classes=len(model.classes_))
+        self.session.view.offer_new_classes(0)  # until this model's candidates are found
         novel = result.no_label
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
         follows = "" if result.layout == "keep" else " · the map follows…"
-        self.ex.view.say(f"Predictions shown (round {self.round}){fit_none}{follows}",
+        self.session.view.say(f"Predictions shown (round {self.round}){fit_none}{follows}",
                          kind="info")
 
     def _say_round(self, result: RetrainResult) -> None:
@@ -577,6 +591,6 @@ class Retraining:
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
         moved = ("" if result.displacement is None else
                  f" · points moved {100 * result.displacement.mean:.1f}% of the map on average")
-        self.ex.view.say(f"Round {result.round}: retrained in {seconds:.1f} s · predictions shown"
+        self.session.view.say(f"Round {result.round}: retrained in {seconds:.1f} s · predictions shown"
                          f"{fit_none}{moved} · {len(self.suggestions)} regions to label next "
                          "are highlighted", kind="ok")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def explorer_page(ex: Explorer, *, title: str | None, max_images: int) -> str:
     """The self-contained page of ``ex`` (see ``Explorer.save_html``)."""
-    d, store = ex._data, ex.store
+    d, store = ex.session.data, ex.store
     codes, classes = store.codes(), store.classes
     counts = store.counts()
     chips = [{"text": f"{c} ({int(counts.get(c, 0)):,})", "color": store.colors[c],

@@ -107,7 +107,7 @@ def test_regions_of_the_map_on_screen_follow_a_new_map(ex):
     assert named, "a region holds one topic"
     for name, keywords in named.items():
         assert set(" ".join(keywords[:3]).split()) & set(TOPICS[name])
-    ex._xy = ex._xy * 2.0                                    # what a retrain does to the map
+    ex.session.xy = ex.xy * 2.0                                   # what a retrain does to the map
     moved = ex.regions
     assert moved is not table and moved.x.abs().sum() == pytest.approx(2 * table.x.abs().sum())
 
