@@ -717,8 +717,9 @@ class Explorer:
 
     def _after_label_change(self, event: dict) -> None:
         # first: the map is what the person is looking at (predictions show label names too)
-        if self.view.color_by == "label" or event["kind"] in ("rename", "delete"):
-            self._recolour()
+        # the outlines show labels over any colouring: they follow every label change
+        self._recolour(colours=self.view.color_by == "label"
+                       or event["kind"] in ("rename", "delete"))
         self._refresh_labels()
         self._on_selection()
         for cb in list(self._label_callbacks):
@@ -782,15 +783,24 @@ class Explorer:
                                  int(sel.size))
 
     # ---- colours ------------------------------------------------------------------
-    def _recolour(self) -> None:
-        """Colour the map by the dropdown's choice. Under the lock: the worker showing a new
-        model recolours too, and the last to read the dropdown must be the last to paint."""
+    def _recolour(self, *, colours: bool = True) -> None:
+        """Colour the map by the dropdown's choice, and outline each labelled point in its
+        label's colour (not under "label", whose fill says it), so labels stay visible over
+        any colouring; ``colours=False`` sends the outlines only. Under the lock: the worker
+        showing a new model recolours too, and the last to read the dropdown must paint last."""
         with self._lock:
+            codes = np.asarray(self._store.codes())
+            outline: dict[str, Any] = {
+                "outline": np.full(codes.shape, -1) if self.view.color_by == "label" else codes,
+                "outline_palette": [self._store.colors[c] for c in self._store.classes]}
+            if not colours:
+                self.scatter.update(**outline)
+                return
             shown = self.retraining.shown
             m = None if shown is None else shown.model
             spec = colour_spec(
                 self.view.color_by, self._data.frame,
-                label_codes=self._store.codes(), label_names=self._store.classes,
+                label_codes=codes, label_names=self._store.classes,
                 label_colors=self._store.colors, clusters=self._clusters,
                 pred_codes=None if m is None else np.asarray(m.nearest_),
                 pred_names=None if shown is None else self.retraining.names_now(shown),
@@ -800,4 +810,4 @@ class Explorer:
             )
             # no colour transition: a label should show the moment its key is pressed
             self.scatter.update(color=spec.values, categories=spec.categories,
-                                palette=spec.palette, animate=False)
+                                palette=spec.palette, animate=False, **outline)
