@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import embedviz as ev
-from tests.widget.conftest import capture
+from tests.widget.conftest import capture, frontend_custom
 
 from .conftest import blob, front_end_key, front_end_selects, front_end_ui
 
@@ -78,3 +78,17 @@ def test_a_retrain_keeps_the_colouring_and_the_rings_and_offers_predictions(ex, 
     front_end_ui(ex, "color_by", "prediction")               # the offer, taken
     assert ex.widget.controls["offer_color_by"] is None
     np.testing.assert_array_equal(ex.scatter.outline, ex.store.codes())  # labels over predictions
+
+
+def test_a_new_explorer_on_the_same_labels_outlines_them_at_once(ex, digits, tmp_path):
+    front_end_ui(ex, "name", "zero")
+    front_end_selects(ex.scatter, blob(digits, 0))
+    front_end_key(ex.scatter, "digit:1")
+    again = ev.Explorer(digits, embedding="pixels", image="image", color_by="digit",
+                        labels=str(tmp_path / "l.embedviz.db"), progress=False)
+    sent = capture(again.scatter)
+    frontend_custom(again.scatter, {"type": "request_data"})  # what a new view asks first
+    content, _ = sent.of_type("channels")[-1]
+    assert {"color", "outline"} <= set(content["channels"])
+    np.testing.assert_array_equal(again.scatter.outline, again.store.codes())
+    assert (again.scatter.outline >= 0).sum() == len(blob(digits, 0))

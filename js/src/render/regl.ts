@@ -4,8 +4,9 @@
  * so regl-scatterplot's own lasso, click-select and key handling are switched off, and the
  * selection is shown by a CPU-painted layer over the plot (selection.ts), not by
  * regl-scatterplot's select (three extra GL passes over the selected points every frame).
- * Outlines (outline.ts) are one more GL pass, drawn right after the point bodies into the same
- * frame: the renderer's `render` is wrapped so they land in the frame regl-scatterplot draws.
+ * Outlines (outline.ts) are one more GL pass, drawn just before the point bodies into the same
+ * frame (the renderer's `render` is wrapped so they land in the frame regl-scatterplot draws):
+ * under the bodies, a ring never hides a neighbour's fill in a dense group.
  */
 import createScatterplot, { createRenderer } from 'regl-scatterplot';
 import { ndcToPixels } from '../interact/camera';
@@ -44,7 +45,7 @@ export class ReglRenderer implements Renderer {
     this.gl = createRenderer();
     this.outlines = new OutlinePass(this.gl.regl);
     const render = this.gl.render;
-    this.gl.render = (draw, target) => render(() => { draw(); this.drawOutlines(); }, target);
+    this.gl.render = (draw, target) => render(() => { this.drawOutlines(); draw(); }, target);
     this.plot = createScatterplot({
       renderer: this.gl,
       canvas,
@@ -99,6 +100,7 @@ export class ReglRenderer implements Renderer {
     );
     this.drawn = true;
     this.outlines.finish(); // a draw that did not transition leaves no ring behind
+    if (points.outline) this.plot.redraw(); // one more frame, with every ring at its end
     this.points = points;
     this.packed = Uint32Array.from(points.colors, (c) => packColor(c));
     this.paint(); // with the selection as it is now: select() may have run while we awaited
@@ -111,9 +113,9 @@ export class ReglRenderer implements Renderer {
     this.plot.redraw();
   }
 
-  /** One frame's outline pass, inside regl-scatterplot's render into its framebuffer. */
+  /** One frame's outline pass, inside regl-scatterplot's render into its framebuffer, under
+   *  the point bodies. */
   private drawOutlines(): void {
-    if (!this.drawn) return;
     const m = this.clipMatrix();
     // regl-scatterplot's renderer canvas may be larger than this plot's: its projection
     // scales clip space by the ratio of the two, and so must ours
