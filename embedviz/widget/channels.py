@@ -1,4 +1,4 @@
-"""Validation of per-point channels (xy, color, size, opacity, tooltip) into wire form,
+"""Validation of per-point channels (xy, color, size, opacity, tooltip, outline) into wire form,
 and of the scalar size and opacity that style every point.
 
 Each channel becomes a :class:`Channel`: a small JSON header plus one or more binary

@@ -2,7 +2,7 @@
 
 Wire design (ARCHITECTURE.md has the whole data path):
 
-* Per-point channels (xy, color, size, opacity, tooltip) are *not* widget state. They
+* Per-point channels (xy, color, size, opacity, tooltip, outline) are *not* widget state. They
   travel as custom messages with binary buffers, one message per change, sent when a view
   asks for them (``{"type": "request_data"}``) or when Python changes a channel. Saving a
   notebook therefore never writes per-point data into the file.
