@@ -770,10 +770,12 @@ class Explorer:
         return as_positions(row_positions(indices, self._data.frame.index), self._data.n)
 
     def _after_label_change(self, event: dict) -> None:
-        # first: the map is what the person is looking at. Every colouring can show label
-        # names or colours (labels, predictions, the labelled points' outlines), and an
-        # undo may take back a rename as well as points: recolour after any change.
-        self._recolour()
+        # first: the map is what the person is looking at. The outlines show labels over
+        # any colouring, so they follow every change; the colours follow when they show
+        # labels (or predictions, which name them) or when names may have changed (an undo
+        # can take back a rename as well as points).
+        self._recolour(colours=self.view.color_by in ("label", "prediction")
+                       or event["kind"] in ("rename", "delete", "undo", "redo"))
         self.view.mark_stale(self.retraining.stale)
         self._refresh_labels()
         self._on_selection()
@@ -840,14 +842,23 @@ class Explorer:
                                  int(sel.size))
 
     # ---- colours ------------------------------------------------------------------
-    def _recolour(self) -> None:
-        """Colour the map by the dropdown's choice. Under the lock: the worker showing a new
-        model recolours too, and the last to read the dropdown must be the last to paint."""
+    def _recolour(self, *, colours: bool = True) -> None:
+        """Colour the map by the dropdown's choice, and outline each labelled point in its
+        label's colour (not under "label", whose fill says it), so labels stay visible over
+        any colouring; ``colours=False`` sends the outlines only. Under the lock: the worker
+        showing a new model recolours too, and the last to read the dropdown must paint last."""
         with self.session.lock:
+            codes = np.asarray(self._store.codes())
+            outline: dict[str, Any] = {
+                "outline": np.full(codes.shape, -1) if self.view.color_by == "label" else codes,
+                "outline_palette": [self._store.colors[c] for c in self._store.classes]}
+            if not colours:
+                self.scatter.update(**outline)
+                return
             shown = self.retraining.shown
             spec = colour_spec(
                 self.view.color_by, self._data.frame,
-                label_codes=self._store.codes(), label_names=self._store.classes,
+                label_codes=codes, label_names=self._store.classes,
                 label_colors=self._store.colors, clusters=self._clusters,
                 pred_codes=None if shown is None else shown.nearest,
                 pred_names=None if shown is None else self.retraining.names_now(shown),
@@ -857,4 +868,4 @@ class Explorer:
             )
             # no colour transition: a label should show the moment its key is pressed
             self.scatter.update(color=spec.values, categories=spec.categories,
-                                palette=spec.palette, animate=False)
+                                palette=spec.palette, animate=False, **outline)

@@ -1,4 +1,4 @@
-"""Validation of per-point channels (xy, color, size, opacity, tooltip) into wire form,
+"""Validation of per-point channels (xy, color, size, opacity, tooltip, outline) into wire form,
 and of the scalar size and opacity that style every point.
 
 Each channel becomes a :class:`Channel`: a small JSON header plus one or more binary
@@ -218,3 +218,41 @@ def tooltip_channel(values: Any, n: int) -> Channel | None:
     _check_length("tooltip", np.empty(len(strings)), n)
     header, buffers = codecs.encode_strings(strings)
     return Channel("tooltip", header, buffers)
+
+
+def outline_channel(codes: Any, n: int, palette: Sequence[str] | None) -> Channel | None:
+    """A ring per point in a palette colour: ``codes`` index ``palette``, -1 draws none.
+
+    Codes travel in the narrowest signed integer type that holds them (int8 for up to 127
+    colours), so relabelling a million points resends one byte per point.
+    """
+    if codes is None:
+        if palette is not None:
+            raise ValueError("outline_palette was given without outline codes; pass "
+                             "outline=codes (one palette index per point, -1 for none) too")
+        return None
+    if palette is None:
+        raise ValueError("outline needs outline_palette: one hex colour per code, "
+                         "e.g. outline_palette=['#4e79a7', '#e15759']")
+    if isinstance(palette, str):
+        raise TypeError("outline_palette must be a list of hex colours, not one string; "
+                        f"e.g. outline_palette=[{palette!r}]")
+    colors = [palettes.check_hex(c, what="outline_palette colour") for c in palette]
+    if len(colors) > MAX_CATEGORIES:
+        raise ValueError(f"outline_palette has {len(colors)} colours (at most {MAX_CATEGORIES})")
+    arr = np.asarray(codes)
+    if arr.dtype.kind == "f" and np.isfinite(arr).all() and (np.mod(arr, 1) == 0).all():
+        arr = arr.astype(np.int64)  # whole floats, e.g. from pandas with missing values filled
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"outline must be integer palette indices (-1 for no outline), got "
+                        f"dtype {arr.dtype}; e.g. pandas codes: series.cat.codes.to_numpy()")
+    _check_length("outline", arr, n)
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < -1 or arr.max() >= len(colors)):
+        bad = int(arr.min()) if arr.min() < -1 else int(arr.max())
+        raise ValueError(f"outline code {bad} is outside -1..{len(colors) - 1}: each code must "
+                         f"index outline_palette ({len(colors)} colours) or be -1 for none")
+    dtype = np.int8 if len(colors) <= 127 else np.int16
+    header, buf = codecs.to_wire_array(arr.astype(dtype))
+    header.update(palette=colors)
+    return Channel("outline", header, [buf])

@@ -2,7 +2,7 @@
 
 Wire design (ARCHITECTURE.md has the whole data path):
 
-* Per-point channels (xy, color, size, opacity, tooltip) are *not* widget state. They
+* Per-point channels (xy, color, size, opacity, tooltip, outline) are *not* widget state. They
   travel as custom messages with binary buffers, one message per change, sent when a view
   asks for them (``{"type": "request_data"}``) or when Python changes a channel. Saving a
   notebook therefore never writes per-point data into the file.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import pathlib
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import anywidget
@@ -30,17 +30,16 @@ import traitlets
 
 from embedviz.widget import channels as ch
 from embedviz.widget import codecs
+from embedviz.widget.callbacks import KEY_EVENTS, Callbacks
 from embedviz.widget.names import RegionNames
+from embedviz.widget.point_channels import PointChannels, check_height, scalar_options
 
 _BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
 #: Styles travel with the widget: each host puts ``_css`` where the view lives (a shadow root
 #: in marimo), where a stylesheet added to ``document.head`` would not reach.
 SCATTER_CSS = (pathlib.Path(__file__).parent / "scatter.css").read_text(encoding="utf-8")
 
-#: Keys the widget forwards to :meth:`Scatter.on_key` callbacks.
-KEY_EVENTS = tuple(f"digit:{d}" for d in range(1, 10)) + ("undo", "redo", "delete")
-
-_ChannelName = str
+__all__ = ["KEY_EVENTS", "SCATTER_CSS", "Scatter"]
 
 
 def _bundle_path() -> pathlib.Path:
@@ -50,7 +49,7 @@ def _bundle_path() -> pathlib.Path:
     return _BUNDLE
 
 
-class Scatter(anywidget.AnyWidget):
+class Scatter(Callbacks, anywidget.AnyWidget):
     """Interactive WebGL scatter plot with lasso/box/click selection.
 
     Per-point data (positions, colours, sizes, opacities, tooltips) travels to the browser
@@ -138,23 +137,16 @@ class Scatter(anywidget.AnyWidget):
                  height: int = 480, tool: str = "pan", **kwargs: Any) -> None:
         if isinstance(type(self)._esm, pathlib.Path):  # bundle was built after import
             type(self)._esm = _bundle_path().read_text(encoding="utf-8")
-        self._xy, self._n_invalid = ch.validate_xy(xy)
-        n = self._xy.shape[0]
-        self._channels: dict[_ChannelName, ch.Channel] = {"xy": ch.xy_channel(self._xy)}
-        pending = [ch.color_channel(color, n, categories=categories, palette=palette,
-                                    colormap=colormap),
-                   ch.size_channel(size, n), ch.opacity_channel(opacity, n),
-                   ch.tooltip_channel(tooltip, n)]
-        self._channels.update({c.name: c for c in pending if c is not None})
-        kwargs.update(_scalar_options(size, opacity))
-        self._version = 0
+        self._points = PointChannels(xy)
+        self._points.commit(self._points.prepare(
+            color=color, categories=categories, palette=palette, colormap=colormap,
+            size=size, opacity=opacity, tooltip=tooltip))
+        kwargs.update(scalar_options(size, opacity))
         self._applying_frontend_selection = False
         self.select_transport_ms: float | None = None  # last lasso: JS send -> kernel (diagnostics)
-        self._select_callbacks: list[Callable[[np.ndarray], Any]] = []
-        self._hover_callbacks: list[Callable[[int], Any]] = []
-        self._key_callbacks: list[Callable[[str], Any]] = []
+        self._init_callbacks()
         self._names: RegionNames | None = None
-        super().__init__(height=_check_height(height), tool=tool, **kwargs)
+        super().__init__(height=check_height(height), tool=tool, **kwargs)
         self.on_msg(self._on_frontend_message)
         self.observe(self._fire_select, names="selection")
         self.observe(self._fire_hover, names="hovered")
@@ -164,17 +156,17 @@ class Scatter(anywidget.AnyWidget):
     @property
     def n_points(self) -> int:
         """Number of points (rows of ``xy``, drawn or not)."""
-        return int(self._xy.shape[0])
+        return self._points.n
 
     @property
     def n_invalid(self) -> int:
         """Number of points with NaN/inf coordinates (not drawn)."""
-        return self._n_invalid
+        return self._points.n_invalid
 
     @property
     def xy(self) -> np.ndarray:
         """Point coordinates as float32 (n, 2); assign to move points (animated)."""
-        view = self._xy.view()
+        view = self._points.xy.view()
         view.flags.writeable = False
         return view
 
@@ -182,9 +174,23 @@ class Scatter(anywidget.AnyWidget):
     def xy(self, value: Any) -> None:
         self.update(xy=value)
 
+    @property
+    def outline(self) -> np.ndarray | None:
+        """Outline code per point (int32, -1 for no ring; read-only), or None when no
+        outline is set. Set it with ``update(outline=..., outline_palette=...)``."""
+        got = self._points.outline()
+        return None if got is None else got[0]
+
+    @property
+    def outline_palette(self) -> list[str] | None:
+        """The hex colours the ``outline`` codes index, or None when no outline is set."""
+        got = self._points.outline()
+        return None if got is None else got[1]
+
     # ----- channel updates ---------------------------------------------------------------
     def update(self, *, xy: Any = None, color: Any = None, size: Any = None,
                opacity: Any = None, tooltip: Sequence[str] | None = None,
+               outline: Any = None, outline_palette: Sequence[str] | None = None,
                animate: bool = True, **color_options: Any) -> None:
         """Replace several channels at once; only the given ones are sent.
 
@@ -204,6 +210,13 @@ class Scatter(anywidget.AnyWidget):
             New opacity in [0, 1], scalar or per point.
         tooltip : sequence of str, optional
             New hover text, one string per point.
+        outline : array-like of int, shape (n,), optional
+            A ring around each point in a colour of ``outline_palette``: the code indexes the
+            palette, -1 draws no ring. The ring lies outside the point, so its fill (the
+            colouring) stays visible; e.g. labelled points outlined in their label's colour
+            over any colouring. Drop it with ``clear_channel("outline")``.
+        outline_palette : sequence of str, optional
+            Hex colours (``'#rrggbb'``) the ``outline`` codes index; required with ``outline``.
         animate : bool, default True
             Animate points from their old positions and colours to the new ones.
         **color_options
@@ -215,9 +228,12 @@ class Scatter(anywidget.AnyWidget):
         ValueError
             ``xy`` changes the number of points while a per-point channel that would no
             longer match is not given (pass it, or drop it with :meth:`clear_channel`), or a
-            value is out of range or has the wrong length.
+            value is out of range or has the wrong length, an ``outline`` code is outside
+            ``-1 .. len(outline_palette) - 1``, one of ``outline`` and ``outline_palette``
+            comes without the other, or a palette colour is not ``'#rrggbb'``.
         TypeError
-            A channel has a type it cannot take (e.g. a single string as ``tooltip``).
+            A channel has a type it cannot take (e.g. a single string as ``tooltip``, or
+            float ``outline`` codes).
 
         Examples
         --------
@@ -226,37 +242,24 @@ class Scatter(anywidget.AnyWidget):
         >>> w.update(xy=np.eye(4, 2), color=[0, 1, 1, 0])
         >>> w.n_points
         4
+        >>> w.update(outline=[0, -1, -1, 1], outline_palette=["#e15759", "#4e79a7"])
+        >>> w.outline.tolist()
+        [0, -1, -1, 1]
         """
-        n = self.n_points
-        new: list[ch.Channel] = []
-        scalars = _scalar_options(size, opacity)  # checked before anything changes
-        if xy is not None:
-            new_xy, n_invalid = ch.validate_xy(xy)
-            if new_xy.shape[0] != n:
-                given = {"color": color, "size": size, "opacity": opacity, "tooltip": tooltip}
-                stale = [c for c, v in given.items() if c in self._channels and v is None]
-                if stale:
-                    raise ValueError(f"xy changes the number of points from {n} to "
-                                     f"{new_xy.shape[0]}; pass new {stale} in the same "
-                                     "update() call, or drop them first with clear_channel()")
-            n = new_xy.shape[0]
-            new.append(ch.xy_channel(new_xy))
-        color_ch = ch.color_channel(color, n, **color_options)
-        size_ch, opacity_ch = ch.size_channel(size, n), ch.opacity_channel(opacity, n)
-        new += [c for c in (color_ch, size_ch, opacity_ch, ch.tooltip_channel(tooltip, n))
-                if c is not None]
-        if xy is not None:  # commit only after every channel validated
-            if n != self.n_points:
-                self.selection = np.zeros(0, np.uint32)
-                self.highlight = np.zeros(0, np.uint32)
-            self._xy, self._n_invalid = new_xy, n_invalid
+        scalars = scalar_options(size, opacity)  # checked before anything changes
+        pending = self._points.prepare(xy=xy, color=color, size=size, opacity=opacity,
+                                       tooltip=tooltip, outline=outline,
+                                       outline_palette=outline_palette, **color_options)
+        if pending.xy is not None and pending.xy.shape[0] != self.n_points:
+            self.selection = np.zeros(0, np.uint32)
+            self.highlight = np.zeros(0, np.uint32)
+        names = self._points.commit(pending)
+        if pending.xy is not None:
             self._warn_invalid()
         for key, value in scalars.items():
             setattr(self, key, value)
-        for channel in new:
-            self._channels[channel.name] = channel
-        if new:
-            self._send_channels([c.name for c in new], animate=animate)
+        if names:
+            self._send_channels(names, animate=animate)
 
     def set_color(self, values: Any, *, categories: Sequence[Any] | None = None,
                   palette: Any = None, colormap: str | Sequence[str] = "viridis",
@@ -377,13 +380,13 @@ class Scatter(anywidget.AnyWidget):
 
         Parameters
         ----------
-        name : {"color", "size", "opacity", "tooltip"}
+        name : {"color", "size", "opacity", "tooltip", "outline"}
             The channel to drop; dropping one that is not set does nothing.
 
         Raises
         ------
         ValueError
-            ``name`` is not one of the four channels (``xy`` cannot be dropped).
+            ``name`` is not one of these channels (``xy`` cannot be dropped).
 
         Examples
         --------
@@ -391,11 +394,9 @@ class Scatter(anywidget.AnyWidget):
         >>> w = Scatter(np.random.default_rng(0).random((2, 2)), color=[0, 1])
         >>> w.clear_channel("color")
         """
-        if name not in ("color", "size", "opacity", "tooltip"):
-            raise ValueError(f"cannot clear {name!r}; known: color, size, opacity, tooltip")
-        if self._channels.pop(name, None) is not None:
-            self._version += 1
-            self.send({"type": "clear_channel", "name": name, "version": self._version})
+        if self._points.clear(name):
+            self._points.version += 1
+            self.send({"type": "clear_channel", "name": name, "version": self._points.version})
 
     # ----- view commands -----------------------------------------------------------------
     def zoom_to(self, indices: Any, *, padding: float = 0.15) -> None:
@@ -503,105 +504,6 @@ class Scatter(anywidget.AnyWidget):
 
         return write_html(path, page_html(self, title=title), overwrite=overwrite)
 
-    # ----- callbacks ---------------------------------------------------------------------
-    def on_select(self, callback: Callable[[np.ndarray], Any], *, remove: bool = False
-                  ) -> Callable[[np.ndarray], Any]:
-        """Call ``callback(selection)`` whenever the selection changes.
-
-        Usable as a decorator. The callback gets the new selection, sorted uint32 indices.
-
-        Parameters
-        ----------
-        callback : callable
-            ``callback(selection: numpy.ndarray)``; its return value is ignored.
-        remove : bool, default False
-            Unregister ``callback`` instead.
-
-        Returns
-        -------
-        callable
-            ``callback`` itself, so the method works as a decorator.
-
-        Raises
-        ------
-        TypeError
-            ``callback`` is not callable.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> w = Scatter(np.random.default_rng(0).random((10, 2)))
-        >>> @w.on_select
-        ... def show(selection):
-        ...     print(len(selection), "selected")
-        >>> w.selection = [1, 2, 3]
-        3 selected
-        >>> _ = w.on_select(show, remove=True)
-        """
-        return _register(self._select_callbacks, callback, remove)
-
-    def on_hover(self, callback: Callable[[int], Any], *, remove: bool = False
-                 ) -> Callable[[int], Any]:
-        """Call ``callback(index)`` when the hovered point changes.
-
-        Parameters
-        ----------
-        callback : callable
-            ``callback(index: int)``, with -1 when the mouse leaves every point.
-        remove : bool, default False
-            Unregister ``callback`` instead.
-
-        Returns
-        -------
-        callable
-            ``callback`` itself, so the method works as a decorator.
-
-        Raises
-        ------
-        TypeError
-            ``callback`` is not callable.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> w = Scatter(np.random.default_rng(0).random((10, 2)))
-        >>> _ = w.on_hover(lambda index: print("over", index))
-        """
-        return _register(self._hover_callbacks, callback, remove)
-
-    def on_key(self, callback: Callable[[str], Any], *, remove: bool = False
-               ) -> Callable[[str], Any]:
-        """Call ``callback(event)`` for keys pressed while the plot has focus.
-
-        Parameters
-        ----------
-        callback : callable
-            ``callback(event: str)``, where ``event`` is one of ``'digit:1'`` ..
-            ``'digit:9'``, ``'undo'`` (Ctrl/Cmd+Z), ``'redo'`` (Ctrl/Cmd+Shift+Z, Ctrl+Y) or
-            ``'delete'`` (Delete/Backspace).
-        remove : bool, default False
-            Unregister ``callback`` instead.
-
-        Returns
-        -------
-        callable
-            ``callback`` itself, so the method works as a decorator.
-
-        Raises
-        ------
-        TypeError
-            ``callback`` is not callable.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> w = Scatter(np.random.default_rng(0).random((10, 2)))
-        >>> @w.on_key
-        ... def pressed(event):
-        ...     print(event)
-        """
-        return _register(self._key_callbacks, callback, remove)
-
     # ----- internals ---------------------------------------------------------------------
     @traitlets.validate("point_size", "point_opacity")
     def _validate_scalar_style(self, proposal: traitlets.Bunch) -> float:
@@ -611,7 +513,7 @@ class Scatter(anywidget.AnyWidget):
 
     @traitlets.validate("height")
     def _validate_height(self, proposal: traitlets.Bunch) -> int:
-        return _check_height(proposal["value"])
+        return check_height(proposal["value"])
 
     @traitlets.validate("selection", "highlight")
     def _validate_indices(self, proposal: traitlets.Bunch) -> np.ndarray:
@@ -623,18 +525,16 @@ class Scatter(anywidget.AnyWidget):
             self._selection_rev += 1
         if np.array_equal(change["old"], change["new"]):
             return  # e.g. a front end re-sending the selection it already sent
-        for callback in list(self._select_callbacks):
-            callback(change["new"])
+        self._fire("select", change["new"])
 
     def _fire_hover(self, change: dict[str, Any]) -> None:
-        for callback in list(self._hover_callbacks):
-            callback(int(change["new"]))
+        self._fire("hover", int(change["new"]))
 
     def _on_frontend_message(self, _widget: Any, content: dict[str, Any],
                            _buffers: list[bytes]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "request_data":
-            self._send_channels(list(self._channels), animate=False)
+            self._send_channels(list(self._points.channels), animate=False)
             if self._names is not None:
                 self._send_names()
         elif kind == "name_pick" and self._names is not None:  # a click on a region's name
@@ -665,59 +565,22 @@ class Scatter(anywidget.AnyWidget):
         elif kind == "hover":
             self.set_state({"hovered": int(content.get("index", -1))})
         elif kind == "key" and content.get("key") in KEY_EVENTS:
-            for callback in list(self._key_callbacks):
-                callback(content["key"])
+            self._fire("key", content["key"])
 
     def _send_channels(self, names: list[str], *, animate: bool) -> None:
-        self._version += 1
-        headers: dict[str, dict[str, Any]] = {}
-        buffers: list[memoryview] = []
-        for name in names:
-            channel = self._channels[name]
-            first = len(buffers)
-            buffers.extend(channel.buffers)
-            headers[name] = {**channel.header,
-                             "buffers": list(range(first, len(buffers)))}
-        self.send({"type": "channels", "version": self._version, "n": self.n_points,
-                   "animate": bool(animate), "channels": headers}, buffers)
+        self.send(*self._points.message(names, animate=animate))
+
+    @property
+    def _channels(self) -> dict[str, ch.Channel]:
+        """The per-point channels in wire form (read by ``standalone``)."""
+        return self._points.channels
 
     def _warn_invalid(self) -> None:
-        if self._n_invalid:
-            warnings.warn(f"{self._n_invalid} of {self.n_points} points have NaN/inf "
+        if self.n_invalid:
+            warnings.warn(f"{self.n_invalid} of {self.n_points} points have NaN/inf "
                           "coordinates and are not drawn (see Scatter.n_invalid)",
                           UserWarning, stacklevel=3)
 
     def __repr__(self) -> str:
         return (f"Scatter(n_points={self.n_points}, n_invalid={self.n_invalid}, "
                 f"selected={len(self.selection)})")
-
-
-def _scalar_options(size: Any, opacity: Any) -> dict[str, float]:
-    """The traits for a scalar ``size``/``opacity`` (arrays are per-point channels)."""
-    given = {"point_size": ("size", size, ch.SIZE_RANGE),
-             "point_opacity": ("opacity", opacity, ch.OPACITY_RANGE)}
-    return {key: ch.scalar_option(name, value, *span)
-            for key, (name, value, span) in given.items()
-            if value is not None and np.ndim(value) == 0}
-
-
-def _check_height(height: Any) -> int:
-    """The plot height: a positive number of pixels (numpy integers too, never bools)."""
-    if isinstance(height, (bool, np.bool_)) or not isinstance(height, (int, np.integer)):
-        raise TypeError(f"height must be a whole number of pixels, e.g. height=480; "
-                        f"got {type(height).__name__}")
-    if height < 1:
-        raise ValueError(f"height must be a positive number of pixels, e.g. height=480; "
-                         f"got {int(height)}")
-    return int(height)
-
-
-def _register(callbacks: list[Any], callback: Any, remove: bool) -> Any:
-    if not callable(callback):
-        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
-    if remove:
-        if callback in callbacks:
-            callbacks.remove(callback)
-    elif callback not in callbacks:
-        callbacks.append(callback)
-    return callback

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .point_channels import wire_headers
 from .scatter import SCATTER_CSS, Scatter, _bundle_path
 
 #: The page: the bundle and the data are base64 in inert <script type="application/json">
@@ -105,12 +106,8 @@ def page_html(scatter: Scatter, *, title: str, chips: list[dict[str, str]] | Non
               previews: list[str] | None = None, images: list[str | None] | None = None,
               note: str = "") -> str:
     """The HTML text of the self-contained page (see :func:`write_html`)."""
-    headers: dict[str, Any] = {}
-    buffers: list[str] = []
-    for name, channel in scatter._channels.items():
-        first = len(buffers)
-        buffers.extend(_b64(b) for b in channel.buffers)
-        headers[name] = {**channel.header, "buffers": list(range(first, len(buffers)))}
+    headers, raw = wire_headers(scatter._channels, list(scatter._channels))
+    buffers = [_b64(b) for b in raw]
     meta = {
         "title": title, "chips": chips or [], "note": note, "previews": previews, "images": images,
         "buffers": buffers,

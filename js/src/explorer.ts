@@ -10,7 +10,7 @@
  */
 import type { Render } from '@anywidget/types';
 import { confidenceChart, countsChart, roundsChart, type ChartData } from './explorer/charts';
-import { routeKey, type Where } from './explorer/keys';
+import { OFFER_KEY, routeKey, takesOffer, type Where } from './explorer/keys';
 import { renderPreview, renderSelection, type Item } from './explorer/panels';
 import { h, svgIcon } from './ui/dom';
 
@@ -20,7 +20,7 @@ interface ExplorerState {
   scatter: string;
   labels: { items: LabelItem[]; active: string | null; can_undo: boolean; can_redo: boolean;
     renaming: string | null; name_box: string; box_rev: number };
-  controls: { color_options: string[]; color_by: string; search_enabled: boolean; search_hint?: string; search: string;
+  controls: { color_options: string[]; color_by: string; offer_color_by?: string | null; search_enabled: boolean; search_hint?: string; search: string;
     search_rev: number; busy: boolean; progress: number; new_classes: number; suspects: number; height: number;
     stale?: boolean };
   status: { text: string; kind: string };
@@ -104,8 +104,12 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
   const row = h('div', 'ev-row');
   row.append(colorLabel, search, similar, retrain, cancel, progress, newClass, check);
   const statusLine = h('div', 'ev-statusline', { role: 'status', 'aria-live': 'polite' });
+  // a colouring the kernel offers (the predictions, after a retrain): one click or C takes it
+  const offer = h('button', 'ev-btn ev-offer', { type: 'button', 'data-action': 'offer' });
+  const statusRow = h('div', 'ev-statusrow');
+  statusRow.append(statusLine, offer);
   const controls = h('div', 'ev-controls');
-  controls.append(row, statusLine);
+  controls.append(row, statusRow);
 
   // ---- the map (composed) and the side column
   const mapSlot = h('div', 'ev-map');
@@ -130,6 +134,21 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
   on(name, 'keydown', (e) => { if (e.key === 'Enter') send('name', name.value); });
   on(search, 'keydown', (e) => { if (e.key === 'Enter') send('search', search.value); });
   on(colorBy, 'change', () => send('color_by', colorBy.value));
+  const takeOffer = () => {
+    const option = model.get('controls').offer_color_by;
+    if (!option) return;
+    send('color_by', option);
+    // keys go on to the map (a label key next), not to this button that is about to hide
+    mapSlot.querySelector<HTMLElement>('.embedviz-scatter')?.focus({ preventScroll: true });
+  };
+  on(offer, 'click', takeOffer);
+  // in the capture phase: the map stops the keys it does not know, C among them
+  root.addEventListener('keydown', (e) => {
+    if (!takesOffer(e, where(e.target, mapSlot), model.get('controls').offer_color_by)) return;
+    e.stopPropagation();
+    e.preventDefault();
+    takeOffer();
+  }, { signal, capture: true });
   on(chips, 'click', (e) => {
     const chip = (e.target as HTMLElement).closest<HTMLElement>('.ev-chip');
     if (chip?.dataset.name !== undefined) send('pick', chip.dataset.name);
@@ -173,6 +192,12 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
       colorBy.replaceChildren(...c.color_options.map((o) => Object.assign(h('option'), { value: o, textContent: o })));
     }
     colorBy.value = c.color_by;
+    const offered = c.offer_color_by ?? null;
+    offer.hidden = offered === null;
+    if (offered !== null) {
+      offer.textContent = `Colour by ${offered} (${OFFER_KEY.toUpperCase()})`;
+      offer.title = `Colour the map by ${offered} (key ${OFFER_KEY.toUpperCase()}); the colour-by menu has every choice`;
+    }
     search.hidden = !c.search_enabled;
     const hint = c.search_hint ?? 'search text…';
     if (search.placeholder !== hint) { search.placeholder = hint; search.setAttribute('aria-label', hint); }

@@ -24,6 +24,12 @@ export interface ContinuousColor {
 
 export type ColorChannel = CategoricalColor | ContinuousColor;
 
+/** A ring around each point: `codes` index `palette`, -1 draws none. */
+export interface OutlineChannel {
+  codes: Int8Array | Int16Array;
+  palette: string[];
+}
+
 export interface PointData {
   n: number;
   xy: Float32Array;
@@ -31,6 +37,7 @@ export interface PointData {
   size?: Float32Array;
   opacity?: Float32Array;
   tooltip?: StringColumn;
+  outline?: OutlineChannel;
 }
 
 export type StoreEvent =
@@ -92,6 +99,9 @@ export class PointStore {
       else if (name === 'opacity') next.opacity = decodeArray(header, bufs[0]) as Float32Array;
       else if (name === 'tooltip') next.tooltip = new StringColumn(bufs[0], bufs[1]);
       else if (name === 'color') next.color = decodeColor(header, bufs[0]);
+      else if (name === 'outline') {
+        next.outline = { codes: decodeArray(header, bufs[0]) as Int8Array | Int16Array, palette: header.palette as string[] };
+      }
     }
     if (next.xy.length !== 2 * next.n) return; // positions not received yet
     this.data = next;

@@ -7,6 +7,7 @@ import { mapKey, type KeyEvent } from './interact/hotkeys';
 import { buildGrid, selectInPolygonGrid, type PointGrid } from './interact/grid';
 import { combine, pickNearest, selectInPolygon, warmupPolygons, type Vertex } from './interact/lasso';
 import { autoSize, encodePoints, type EncodedPoints, type StyleOptions } from './render/encode';
+import { encodeOutline } from './render/outline';
 import { ReglRenderer } from './render/regl';
 import type { Renderer } from './render/types';
 import type { PointData } from './store';
@@ -95,7 +96,13 @@ export class ScatterView {
   }
 
   // ----- inputs from the model ------------------------------------------------------------
-  setData(data: PointData, animate: boolean): void {
+  /** New point data; `changed` names the channels that changed (all when not given). */
+  setData(data: PointData, animate: boolean, changed?: string[]): void {
+    if (changed?.length === 1 && changed[0] === 'outline' && this.encoded && this.data?.n === data.n) {
+      this.data = data; // only the rings changed: no re-encoding, no redraw of the points
+      this.redrawOutline();
+      return;
+    }
     if (data.xy !== this.data?.xy) this.grid = null;
     this.data = data;
     if (this.selection.length && this.selection[this.selection.length - 1] >= data.n) {
@@ -188,12 +195,14 @@ export class ScatterView {
     const renderer = this.renderer, data = this.data;
     if (!renderer || !data) return;
     const encoded = encodePoints(data, this.options);
+    encoded.outline = encodeOutline(data, encoded);
     const first = this.encoded === null;
     this.encoded = encoded;
     this.drawing = this.drawing.then(async () => {
       await renderer.draw(encoded, { animate, durationMs: this.options.animationMs });
       if (first) await renderer.resetView(false);
       this.root.dataset.npoints = String(encoded.n);
+      this.root.dataset.outlined = String(encoded.outline?.count ?? 0);
       this.root.dataset.ninvalid = String(encoded.nInvalid);
       this.updateStatus();
       this.scheduleOverlay();
@@ -207,6 +216,18 @@ export class ScatterView {
         }
       }));
     }).catch((err) => { this.message.textContent = `embedviz: drawing failed: ${String(err)}`; });
+  }
+
+  private redrawOutline(): void {
+    const renderer = this.renderer, data = this.data, encoded = this.encoded;
+    if (!renderer || !data || !encoded) return;
+    const outline = encodeOutline(data, encoded);
+    this.encoded = { ...encoded, outline };
+    // after any draw in flight, so the rings land on the points as they end up
+    this.drawing = this.drawing.then(() => {
+      renderer.setOutline(outline);
+      this.root.dataset.outlined = String(outline?.count ?? 0);
+    });
   }
 
   /** Data -> CSS pixel transform for the current camera, or null before the first draw. */

@@ -92,7 +92,7 @@ function createWidget() {
     if (store.names.length) view.setNames(store.names);
 
     const unsubscribe = store.subscribe((event) => {
-      if (event.type === 'data' && store.data) view.setData(store.data, event.animate);
+      if (event.type === 'data' && store.data) view.setData(store.data, event.animate, event.changed);
       else if (event.type === 'zoom_to') view.zoomTo(event.indices, event.padding);
       else if (event.type === 'reset_view') view.resetView();
       else if (event.type === 'focus' && view.root.isConnected) view.root.focus({ preventScroll: true });

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { shortened, ticks } from '../src/explorer/charts';
-import { routeKey } from '../src/explorer/keys';
+import { routeKey, takesOffer } from '../src/explorer/keys';
 
 const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }> = {}) => ({
   key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods,
 });
 
 describe('Explorer keys', () => {
+  it('C takes an offered colouring, on the map or a button, never in a text box or as a chord', () => {
+    expect(takesOffer(key('c'), 'map', 'prediction')).toBe(true);
+    expect(takesOffer(key('C', { shiftKey: true }), 'other', 'prediction')).toBe(true);
+    expect(takesOffer(key('c'), 'map', null)).toBe(false);       // nothing offered: a plain key
+    expect(takesOffer(key('c'), 'text', 'prediction')).toBe(false);
+    expect(takesOffer(key('c', { ctrlKey: true }), 'map', 'prediction')).toBe(false); // copy
+    expect(takesOffer(key('x'), 'map', 'prediction')).toBe(false);
+  });
   it('act on buttons as on the map', () => {
     expect(routeKey(key('3'), 'other')).toEqual({ kind: 'action', action: 'key', value: 'digit:3' });
     expect(routeKey(key('z', { ctrlKey: true }), 'other')).toEqual({ kind: 'action', action: 'key', value: 'undo' });

@@ -9,6 +9,13 @@ vi.mock('regl-scatterplot', () => ({
     draw: () => new Promise<void>((resolve) => pendingDraws.push(resolve)),
     get: (key: string) => (key === 'camera' ? { scaling: [1] } : Float32Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1)),
     destroy: () => undefined,
+    redraw: () => undefined,
+  }),
+  createRenderer: () => ({
+    regl: Object.assign(() => () => undefined, { buffer: () => ({ destroy: () => undefined }), prop: () => undefined }),
+    render: (draw: () => void) => draw(),
+    canvas: { width: 40, height: 20 },
+    destroy: () => undefined,
   }),
 }));
 

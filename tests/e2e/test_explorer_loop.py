@@ -1,7 +1,7 @@
 """The Explorer as a person uses it, in real JupyterLab in Debian chromium.
 
-Lasso a cluster, create a label, press 1, see it coloured; undo; retrain and see the map
-change and predictions appear; restart the kernel, re-run, and see the labels again. Each
+Lasso a cluster, create a label, press 1, colour by label and see it coloured; undo; retrain
+and see the map change and predictions appear; restart the kernel, re-run, and see the labels again. Each
 step checks the kernel's state as well as the pixels.
 """
 from __future__ import annotations
@@ -184,6 +184,10 @@ def test_lasso_label_undo_retrain_restart(explorer_page) -> None:  # noqa: ANN00
     labels = kernel_json(page, "ex.labels.astype(object).where(ex.labels.notna(), None).tolist()")
     assert {i for i, v in enumerate(labels) if v == "zero"} == set(selection.tolist())
     others = np.setdiff1d(np.arange(len(xy)), selection)
+    assert kernel_json(page, "ex.view.color_by") == "digit"   # the key kept the user's colouring
+    page.locator(".ev-explorer .ev-controls select").select_option("label")  # the user's choice
+    assert settle(page, lambda: kernel_json(page, "ex.view.color_by"),
+                  lambda v: v == "label") == "label"
 
     def label_colours() -> tuple[float, float]:
         image = _canvas(page)

@@ -76,10 +76,16 @@ def test_two_views_follow_a_label_and_a_retrain(browser, lab_server: LabServer) 
             arg=before, timeout=30_000)
         assert kernel_json(page, "ex.view.color_by") != "prediction"  # the user's colouring
         selects = page.locator(".ev-explorer .ev-controls select")
-        selects.nth(0).select_option("prediction")               # one view chooses it...
+        offers = page.locator(".ev-explorer .ev-statusrow .ev-offer")
+        page.wait_for_function("() => [...document.querySelectorAll('.ev-explorer .ev-offer')]"
+                               ".every(b => !b.hidden && b.innerText === 'Colour by prediction"
+                               " (C)')", timeout=20_000)       # both views offer the predictions
+        offers.nth(0).click()                                    # one view takes the offer...
         page.wait_for_function("() => [...document.querySelectorAll('.ev-explorer .ev-controls"
                                " select')].every(s => s.value === 'prediction')",
                                timeout=20_000)                   # ...and both show it
+        page.wait_for_function("() => [...document.querySelectorAll('.ev-explorer .ev-offer')]"
+                               ".every(b => b.hidden)", timeout=20_000)  # taken: the offer goes
         assert [selects.nth(i).input_value() for i in range(2)] == ["prediction", "prediction"]
         page.screenshot(path=str(REPO / "tests" / "artifacts" / "explorer_two_views.png"))
         assert np.isfinite(kernel_json(page, "float(ex.predictions.confidence.mean())"))

@@ -177,8 +177,8 @@ def test_predictions_show_labels_renamed_or_deleted_during_the_retrain(ex, digit
     assert (pred.iloc[zeros] == "nought").all() and (pred.iloc[sevens] == "seven (deleted)").all()
     front_end_hovers(ex.scatter, int(zeros[0]))
     assert "pred: nought (" in panel_text(ex.widget.preview["item"])
-    front_end_ui(ex, "color_by", "prediction")
-    colours = legend(ex)                             # colour by prediction
+    front_end_ui(ex, "color_by", "prediction")       # the user takes the offered colouring
+    colours = legend(ex)
     assert colours["nought"] == ex.store.colors["nought"]
     assert colours["seven (deleted)"] == "#888888"   # no label colour any more
     ex.undo()                                        # the label comes back, same id

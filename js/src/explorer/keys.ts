@@ -3,6 +3,8 @@
  * stops them); on the Explorer's buttons the same keys act as on the map; text boxes keep
  * their keys. Nothing pressed inside the Explorer reaches the host's shortcuts (JupyterLab's
  * command mode made the cell Markdown on M and cut it on X), Tab and Ctrl/Cmd chords aside.
+ * C takes the colouring the status line offers (after a retrain: the predictions), wherever
+ * the focus is but a text box; without an offer it is a plain key like any other.
  */
 import { mapKey, type KeyLike } from '../interact/hotkeys';
 
@@ -21,4 +23,13 @@ export function routeKey(e: KeyLike, where: Where): Route {
   if (result.kind === 'python') return { kind: 'action', action: 'key', value: result.event };
   if (result.action === 'clear') return { kind: 'action', action: 'clear_selection' };
   return { kind: 'action', action: 'tool', value: result.action.slice(5) };
+}
+
+/** The key that takes the offered colouring. */
+export const OFFER_KEY = 'c';
+
+/** Does this key take the colouring `offer` (null: none offered)? */
+export function takesOffer(e: KeyLike, where: Where, offer: string | null | undefined): boolean {
+  if (!offer || where === 'text' || e.ctrlKey || e.metaKey || e.altKey) return false;
+  return e.key.toLowerCase() === OFFER_KEY;
 }

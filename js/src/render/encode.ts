@@ -6,6 +6,7 @@
  */
 import { normalisationFor, type Normalisation } from '../interact/camera';
 import type { PointData } from '../store';
+import type { OutlinePoints } from './outline';
 
 export const RAMP_BINS = 256;
 const SIZE_BINS = 32;
@@ -30,6 +31,8 @@ export interface EncodedPoints {
   valid: number[] | null;
   nInvalid: number;
   norm: Normalisation;
+  /** the outlined points, or null for none (filled by the view: encodeOutline) */
+  outline?: OutlinePoints | null;
 }
 
 export function autoSize(n: number): number {

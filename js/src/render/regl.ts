@@ -4,16 +4,22 @@
  * so regl-scatterplot's own lasso, click-select and key handling are switched off, and the
  * selection is shown by a CPU-painted layer over the plot (selection.ts), not by
  * regl-scatterplot's select (three extra GL passes over the selected points every frame).
+ * Outlines (outline.ts) are one more GL pass, drawn just before the point bodies into the same
+ * frame (the renderer's `render` is wrapped so they land in the frame regl-scatterplot draws):
+ * under the bodies, a ring never hides a neighbour's fill in a dense group.
  */
-import createScatterplot from 'regl-scatterplot';
+import createScatterplot, { createRenderer } from 'regl-scatterplot';
 import { ndcToPixels } from '../interact/camera';
 import type { EncodedPoints } from './encode';
+import { OutlinePass, startPositions, type OutlinePoints } from './outline';
 import { packColor, SelectionLayer, type SelectionPaint } from './selection';
 import type { DrawOptions, Renderer, RendererCallbacks } from './types';
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
+type GlRenderer = ReturnType<typeof createRenderer>;
 
 export const BACKGROUND = '#ffffff';
+const BACKGROUND_RGB: [number, number, number] = [1, 1, 1];
 
 export class ReglRenderer implements Renderer {
   readonly canvas: HTMLCanvasElement;
@@ -26,6 +32,9 @@ export class ReglRenderer implements Renderer {
   private selection: Uint32Array = new Uint32Array(0);
   private layer = new SelectionLayer();
   private frame = 0;
+  private durationMs = 0;
+  private gl: GlRenderer;
+  private outlines: OutlinePass;
 
   constructor(canvas: HTMLCanvasElement, width: number, height: number, callbacks: RendererCallbacks) {
     this.canvas = canvas;
@@ -33,7 +42,12 @@ export class ReglRenderer implements Renderer {
     this.height = height;
     canvas.after(this.layer.canvas);
     this.layer.resize(width, height, window.devicePixelRatio || 1);
+    this.gl = createRenderer();
+    this.outlines = new OutlinePass(this.gl.regl);
+    const render = this.gl.render;
+    this.gl.render = (draw, target) => render(() => { this.drawOutlines(); draw(); }, target);
     this.plot = createScatterplot({
+      renderer: this.gl,
       canvas,
       width,
       height,
@@ -51,6 +65,8 @@ export class ReglRenderer implements Renderer {
     } as never);
     this.plot.subscribe('pointOver', (i: number) => callbacks.onHover(i));
     this.plot.subscribe('pointOut', () => callbacks.onHover(-1));
+    this.plot.subscribe('transitionStart', () => this.outlines.startAnimation(this.durationMs));
+    this.plot.subscribe('transitionEnd', () => this.outlines.endAnimation());
     this.plot.subscribe('view', () => {
       callbacks.onView();
       if (this.selection.length) this.schedulePaint();
@@ -58,6 +74,13 @@ export class ReglRenderer implements Renderer {
   }
 
   async draw(points: EncodedPoints, options: DrawOptions): Promise<void> {
+    const transition = options.animate && this.drawn;
+    const previous = this.points;
+    const outline = points.outline ?? null;
+    // rings start where the points start: their old positions, when the points animate there
+    const from = transition && outline && previous && previous.n === points.n ? startPositions(outline, previous) : null;
+    this.durationMs = options.durationMs;
+    this.outlines.set(outline, from);
     await this.plot.set({
       pointColor: points.colors,
       pointColorActive: points.colors,
@@ -65,7 +88,6 @@ export class ReglRenderer implements Renderer {
       pointSize: points.sizes,
       opacity: points.opacities,
     } as never);
-    const transition = options.animate && this.drawn;
     await this.plot.draw(
       { x: points.x, y: points.y, z: points.z, w: points.w },
       {
@@ -77,9 +99,31 @@ export class ReglRenderer implements Renderer {
       },
     );
     this.drawn = true;
+    this.outlines.finish(); // a draw that did not transition leaves no ring behind
+    if (points.outline) this.plot.redraw(); // one more frame, with every ring at its end
     this.points = points;
     this.packed = Uint32Array.from(points.colors, (c) => packColor(c));
     this.paint(); // with the selection as it is now: select() may have run while we awaited
+  }
+
+  /** New outlines on the points as drawn (nothing else is redrawn). */
+  setOutline(outline: OutlinePoints | null): void {
+    this.outlines.set(outline);
+    if (this.points) this.points = { ...this.points, outline };
+    this.plot.redraw();
+  }
+
+  /** One frame's outline pass, inside regl-scatterplot's render into its framebuffer, under
+   *  the point bodies. */
+  private drawOutlines(): void {
+    const m = this.clipMatrix();
+    // regl-scatterplot's renderer canvas may be larger than this plot's: its projection
+    // scales clip space by the ratio of the two, and so must ours
+    const wr = this.canvas.width / this.gl.canvas.width, hr = this.canvas.height / this.gl.canvas.height;
+    for (const i of [0, 4, 8, 12]) m[i] *= wr;
+    for (const i of [1, 5, 9, 13]) m[i] *= hr;
+    const dpr = window.devicePixelRatio || 1;
+    this.outlines.draw({ projection: m, scale: this.pointScale() * dpr, dpr, background: BACKGROUND_RGB });
   }
 
   select(indices: Uint32Array): void {
@@ -166,5 +210,7 @@ export class ReglRenderer implements Renderer {
     cancelAnimationFrame(this.frame);
     this.layer.canvas.remove();
     this.plot.destroy();
+    this.outlines.destroy();
+    this.gl.destroy(); // created here, so regl-scatterplot leaves it to us
   }
 }

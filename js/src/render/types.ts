@@ -1,5 +1,6 @@
 /** The small interface the widget draws through; no model access behind it. */
 import type { EncodedPoints } from './encode';
+import type { OutlinePoints } from './outline';
 
 export interface DrawOptions {
   animate: boolean;
@@ -19,6 +20,8 @@ export interface Renderer {
   /** Show `indices` as selected (does not emit events); the latest call wins over any draw
    *  still in flight. */
   select(indices: Uint32Array): void;
+  /** Replace the outlines of the points as drawn (null: none); nothing else is redrawn. */
+  setOutline(outline: OutlinePoints | null): void;
   /** 4x4 column-major matrix from normalised coordinates to clip space. */
   clipMatrix(): Float32Array;
   /** Current point size scale factor relative to the configured size. */
