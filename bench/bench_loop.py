@@ -3,7 +3,7 @@
 Measures, as a person experiences them:
   * hotkey -> label drawn: from the keydown of a label hotkey (with a lassoed selection) to the first
     canvas frame that shows the new label colours;
-  * Retrain click -> predictions shown (the status line says so; the map is recoloured when
+  * Retrain click -> predictions ready (the status line says so; the map is recoloured when
     colour-by is "prediction") and -> updated map drawn (the first frame of the new layout);
   * how far each round moved the map (mean and 95th percentile, % of the map's diagonal):
     the Explorer's "align" re-projection next to the earlier one (a warm start boxed into
@@ -83,7 +83,7 @@ _d = displacement(PREV, _old)"""
 
 
 def retrain_ms(page, root: str) -> dict[str, float]:  # noqa: ANN001
-    """Click Retrain; time to the predictions shown and to the first frame of the new map;
+    """Click Retrain; time to the predictions ready and to the first frame of the new map;
     how far the round moved the map, and how far the earlier re-projection would have."""
     rounds = int(kernel_json(page, "ex.rounds"))
     kernel_exec(page, "PREV = ex.xy.copy()")
@@ -149,7 +149,7 @@ def main() -> None:
     print(f"{'Explorer set-up: knn + UMAP + clusters (s)':44s} {setup_s:10.1f}")
     print(f"{'hotkey 5 -> label drawn (ms)':44s} {statistics.median(hot):10.0f} "
           f"{json.dumps([round(h) for h in hot]):>24s}")
-    for key, what in (("predictions_ms", "Retrain click -> predictions shown (ms)"),
+    for key, what in (("predictions_ms", "Retrain click -> predictions ready (ms)"),
                       ("map_ms", "Retrain click -> new map drawn (ms)")):
         runs = [r[key] for r in rounds]
         print(f"{what:44s} {statistics.median(runs):10.0f} {json.dumps([round(v) for v in runs]):>24s}")

@@ -583,14 +583,14 @@ class Retraining:
         novel = result.no_label
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
         follows = "" if result.layout == "keep" else " · the map follows…"
-        self.session.view.say(f"Predictions shown (round {self.round}){fit_none}{follows}",
-                         kind="info")
+        self.session.view.say(f"Predictions ready (round {self.round}){fit_none}{follows}",
+                              kind="info")
 
     def _say_round(self, result: RetrainResult) -> None:
         novel, seconds = result.no_label, result.seconds
         fit_none = f" · {novel:,} points fit no label (grey)" if novel else ""
         moved = ("" if result.displacement is None else
                  f" · points moved {100 * result.displacement.mean:.1f}% of the map on average")
-        self.session.view.say(f"Round {result.round}: retrained in {seconds:.1f} s · predictions shown"
-                         f"{fit_none}{moved} · {len(self.suggestions)} regions to label next "
-                         "are highlighted", kind="ok")
+        self.session.view.say(f"Round {result.round}: retrained in {seconds:.1f} s{fit_none}{moved}"
+                              f" · {len(self.suggestions)} regions to label next are highlighted",
+                              kind="ok")
