@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..dataset import ExplorerData, resolve_data, row_positions
+from .dataset import ExplorerData, resolve_data, row_positions
 from ..labels.interrupts import deferred_interrupts
 from ..labels.validate import as_positions, brief, check_name
 from ..widget.colouring import colour_options, colour_spec
