@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedviz.colors import DISTINCT
-from embedviz.labels.palette import next_color
-from embedviz.widget.palettes import MISSING_COLOR, categorical_palette
+from embedviz.colors import DISTINCT, MISSING_COLOR, categorical_palette, next_color
 
 
 def _lab(hex_colour: str) -> np.ndarray:  # sRGB -> CIELAB (D65)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..labels.validate import brief
+from ..common import brief
 
 if TYPE_CHECKING:
     from .core import Explorer

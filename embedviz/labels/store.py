@@ -31,16 +31,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from embedviz.common import as_positions, brief, deferred_interrupts
 from embedviz.labels import events as ev
 from embedviz.labels import export, ops, schema
 from embedviz.labels.errors import DataMismatchError, NotAStoreError, ReadOnlyError
 from embedviz.labels.events import Change, Event
 from embedviz.labels.ids import PointIds, appended_rows, encode_ids, normalize_ids
-from embedviz.labels.interrupts import deferred_interrupts
 from embedviz.labels.lock import WriterLock
 from embedviz.labels.log import EventLog
 from embedviz.labels.state import LabelState
-from embedviz.labels.validate import as_positions, brief
 
 ChangeCallback = Callable[[dict[str, Any]], None]
 # Snapshot after this many events, or once the points touched since the last snapshot reach

@@ -7,18 +7,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from embedviz.colors import DISTINCT
+from embedviz.common import as_positions
 from embedviz.labels import LabelStore, ReadOnlyError, UnknownLabelError
-from embedviz.labels.palette import PALETTE
-from embedviz.labels.validate import as_positions
 
 
 def test_create_label_uses_palette_and_returns_name(store):
     assert store.create_label("spam") == "spam"
     assert store.create_label("ham", color="#ABC") == "ham"
     assert store.classes == ["spam", "ham"]
-    assert store.colors == {"spam": PALETTE[0], "ham": "#aabbcc"}
+    assert store.colors == {"spam": DISTINCT[0], "ham": "#aabbcc"}
     assert store.create_label("eggs") == "eggs"
-    assert store.colors["eggs"] == PALETTE[1]  # next unused palette colour
+    assert store.colors["eggs"] == DISTINCT[1]  # next unused palette colour
 
 
 def test_many_labels_get_distinct_colours(store):
