@@ -303,9 +303,9 @@ def test_version_only_increases(store):
 def test_automatic_snapshots_keep_one_and_reopen_equal(store_path, monkeypatch):
     import sqlite3
 
-    from embedviz.labels import store as store_module
+    from embedviz.labels import store_file
 
-    monkeypatch.setattr(store_module, "_SNAPSHOT_EVERY_EVENTS", 5)
+    monkeypatch.setattr(store_file, "_SNAPSHOT_EVERY_EVENTS", 5)
     rng = np.random.default_rng(0)
     with LabelStore(store_path, n=50) as s:
         for k in range(23):
