@@ -32,8 +32,9 @@ def test_threads_follow_the_cores(cores: int) -> None:
     with device_mod.small_work_threads(cpu, 10):  # small work: one thread
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == torch_threads
-    assert reduce_mod._umap_learn_jobs(None) == cores  # unseeded umap-learn: every thread
-    assert reduce_mod._umap_learn_jobs(0) == 1  # seeded umap-learn runs on one, to reproduce
+    plan = reduce_mod.choose_algorithm
+    assert plan(100, device="cpu").threads == cores  # unseeded umap-learn: every thread
+    assert plan(100, device="cpu", random_state=0).threads == 1  # seeded: one, to reproduce
 
 
 def test_umap_choice_scales_with_umap_learn_threads(cores: int, monkeypatch) -> None:
@@ -63,10 +64,10 @@ def test_umap_choice_scales_with_umap_learn_threads(cores: int, monkeypatch) -> 
 def test_exact_or_approximate_from_the_cpu_speed(cores: int) -> None:
     cpu = torch.device("cpu")
     embedviz.config.cpu_macs_per_s = 2e10 * cores  # a CPU whose speed grows with its cores
-    chosen = knn_mod._choose_method("auto", 60_000, 384, cpu)
+    chosen = knn_mod.choose_method("auto", 60_000, 384, cpu)
     approximate = ("faiss", "approx")  # FAISS where installed, else pynndescent
     assert chosen in (approximate if cores == 2 else ("exact",))
-    assert knn_mod._choose_method("auto", 60_000, 384, torch.device("cuda", 0)) == "exact"
+    assert knn_mod.choose_method("auto", 60_000, 384, torch.device("cuda", 0)) == "exact"
 
 
 def test_settings_from_the_environment_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,4 +94,4 @@ def test_cpu_speed_is_measured() -> None:
     speed = settings.calibrate_cpu_macs_per_s(n=512, d=32)
     assert math.isfinite(speed) and speed > 1e6
     embedviz.config.cpu_macs_per_s = 1e9  # a setting replaces the measurement
-    assert knn_mod._exact_seconds_cpu(1000, 100) == pytest.approx(0.1)
+    assert knn_mod.exact_seconds_cpu(1000, 100) == pytest.approx(0.1)

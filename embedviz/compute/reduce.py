@@ -60,6 +60,9 @@ class ReduceInfo:
         Rows laid out by UMAP when ``sample=`` placed the others among them; None otherwise.
     reason : str
         One sentence saying why ``algorithm`` was chosen, for a caption or a log.
+    threads : int or None
+        The threads umap-learn runs on (one when seeded, ``embedviz.config.threads`` when
+        not); None for the other algorithms.
 
     Examples
     --------
@@ -75,6 +78,7 @@ class ReduceInfo:
     n_points: int
     sample: int | None
     reason: str
+    threads: int | None = None
 
 
 def choose_algorithm(
@@ -158,7 +162,8 @@ def choose_algorithm(
         init = "pca"
     else:
         init = "spectral" if n_points >= _MIN_SPECTRAL_POINTS else "random"
-    return ReduceInfo(method, algorithm, init, str(dev), n_points, sample, reason)
+    threads = _umap_learn_jobs(random_state) if algorithm == "umap-learn" else None
+    return ReduceInfo(method, algorithm, init, str(dev), n_points, sample, reason, threads)
 
 
 @overload

@@ -63,7 +63,7 @@ def test_a_cuda_box_out_of_memory_builds_the_map_and_retrains(digits, tmp_path,
             tried.append(step)
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB")
 
-    monkeypatch.setattr(device_mod, "_entering", entering)
+    monkeypatch.setattr(device_mod, "step_starting", entering)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         ex = _labelled_explorer(digits, tmp_path)  # device="auto": CUDA here
@@ -88,7 +88,7 @@ def test_device_cpu_keeps_every_step_on_the_cpu(digits, tmp_path, monkeypatch) -
         with lock:
             seen.append((step, dev.type))
 
-    monkeypatch.setattr(device_mod, "_entering", entering)
+    monkeypatch.setattr(device_mod, "step_starting", entering)
     ex = _labelled_explorer(digits, tmp_path, device="cpu")
     threads, rng = torch.get_num_threads(), torch.random.get_rng_state()
     entries = ev.cache_info()["entries"]
