@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["BRIEF_CHARS", "BRIEF_ITEMS", "as_positions", "brief", "brief_list",
-           "deferred_interrupts"]
+           "deferred_interrupts", "renamed_keyword"]
 
 #: Characters of one value, and values of a list, that an error message shows.
 BRIEF_CHARS, BRIEF_ITEMS = 60, 20
@@ -198,3 +199,45 @@ def _deliver(handler: object, signum: int, frame: FrameType | None) -> None:
         handler(signum, frame)
     elif handler == signal.SIG_DFL:
         raise KeyboardInterrupt
+
+
+def renamed_keyword(func: str, old: str, old_value: Any, new: str, new_value: Any) -> Any:
+    """The value of a keyword argument that was renamed: ``new``'s, or ``old``'s with a
+    FutureWarning naming ``new``.
+
+    Parameters
+    ----------
+    func : str
+        The function, for messages.
+    old, new : str
+        The deprecated and the current keyword.
+    old_value, new_value : object
+        What the caller passed for each (None when not passed).
+
+    Returns
+    -------
+    object
+        ``new_value``, else ``old_value``.
+
+    Raises
+    ------
+    TypeError
+        Both are given.
+
+    Warns
+    -----
+    FutureWarning
+        ``old`` is given.
+
+    Examples
+    --------
+    >>> renamed_keyword("reduce", "n_neighbors", None, "k", 10)
+    10
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not None:
+        raise TypeError(f"{func}() got both {new}= and its old name {old}=; pass only {new}=.")
+    warnings.warn(f"{func}({old}=...) is now {func}({new}=...); {old}= will be removed.",
+                  FutureWarning, stacklevel=3)
+    return old_value

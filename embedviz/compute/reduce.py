@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from embedviz import cache as _cache
+from embedviz.common import renamed_keyword
 from embedviz.compute.device import device_for, on_device
 from embedviz.compute.knn import knn as _knn
 from embedviz.compute.knn_graph import KNNGraph
@@ -176,7 +177,7 @@ def reduce(
     y: Any = None,
     device: str | torch.device = "auto",
     random_state: int | None = None,
-    n_neighbors: int | None = None,
+    k: int | None = None,
     min_dist: float = 0.1,
     n_epochs: int | None = None,
     metric: str = "cosine",
@@ -184,6 +185,7 @@ def reduce(
     progress: bool = True,
     cache: bool = True,
     sample: int | str | None = None,
+    n_neighbors: int | None = None,
     return_info: Literal[False] = False,
 ) -> np.ndarray: ...
 
@@ -198,7 +200,7 @@ def reduce(
     y: Any = None,
     device: str | torch.device = "auto",
     random_state: int | None = None,
-    n_neighbors: int | None = None,
+    k: int | None = None,
     min_dist: float = 0.1,
     n_epochs: int | None = None,
     metric: str = "cosine",
@@ -206,6 +208,7 @@ def reduce(
     progress: bool = True,
     cache: bool = True,
     sample: int | str | None = None,
+    n_neighbors: int | None = None,
     return_info: Literal[True],
 ) -> tuple[np.ndarray, ReduceInfo]: ...
 
@@ -219,7 +222,7 @@ def reduce(
     y: Any = None,
     device: str | torch.device = "auto",
     random_state: int | None = None,
-    n_neighbors: int | None = None,
+    k: int | None = None,
     min_dist: float = 0.1,
     n_epochs: int | None = None,
     metric: str = "cosine",
@@ -227,6 +230,7 @@ def reduce(
     progress: bool = True,
     cache: bool = True,
     sample: int | str | None = None,
+    n_neighbors: int | None = None,
     return_info: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, ReduceInfo]:
     """Lay out the rows of ``X`` as a 2-D map.
@@ -248,7 +252,7 @@ def reduce(
         fails). ``"pca"`` is a fast torch preview.
     knn : KNNGraph, optional
         The shared graph from :func:`embedviz.knn` on the same ``X``; computed with
-        ``n_neighbors`` and ``metric`` when omitted.
+        ``k`` and ``metric`` when omitted.
     init : array-like, shape (n, 2), optional
         An earlier layout to warm-start from (``n_epochs`` then defaults to 200); the result
         is scaled and shifted onto its frame so the two overlay.
@@ -259,7 +263,7 @@ def reduce(
         ``"cuda"``, ...
     random_state : int or None, default None
         Seed for a reproducible layout (umap-learn then runs on one thread).
-    n_neighbors : int, optional
+    k : int, optional
         UMAP's neighbour count, at most ``knn.k`` (default: all of ``knn``'s neighbours, or
         15, fewer for tiny ``X``, when the graph is computed here).
     min_dist : float, default 0.1
@@ -280,6 +284,8 @@ def reduce(
         takes 50,000 rows from 200,000 rows on the CPU. None (default) or a sample no
         smaller than ``X`` lays out every row; it cannot be combined with ``knn``, ``init``
         or ``y``.
+    n_neighbors : int, optional
+        Deprecated name of ``k`` (a FutureWarning says so); it will be removed.
     return_info : bool, default False
         Also return a :class:`ReduceInfo` saying which algorithm ran and why.
 
@@ -295,7 +301,7 @@ def reduce(
     ValueError
         Unknown ``method``; fewer than 3 rows; ``X`` not 2-D or holding NaN/inf rows
         (without ``drop_invalid``); ``knn`` with other rows than ``X`` or fewer neighbours
-        than ``n_neighbors``; ``init`` or ``y`` of the wrong shape, or ``init`` without
+        than ``k``; ``init`` or ``y`` of the wrong shape, or ``init`` without
         spread; ``sample`` not None, "auto" or a positive int, or combined with ``knn``,
         ``init`` or ``y``; a layout came out with NaN or inf.
     TypeError
@@ -322,6 +328,7 @@ def reduce(
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
+    k = renamed_keyword("reduce", "n_neighbors", n_neighbors, "k", k)
     data = as_float_matrix(X, name="X", drop_invalid=drop_invalid, min_rows=3)
     n = data.shape[0]
     dev = device_for("umap", device)
@@ -344,20 +351,20 @@ def reduce(
             info = choose_algorithm(size, method=method, device=device,
                                     random_state=random_state, sample=size)
             run_scaled = lambda: reduce_scale.sample_and_place(  # noqa: E731
-                data, sample=size, k=n_neighbors or 15, metric=metric, device=dev,
+                data, sample=size, k=k or 15, metric=metric, device=dev,
                 random_state=random_state, progress=progress, min_dist=min_dist,
                 n_epochs=n_epochs, method=info.algorithm)
             return out(_cached("reduce-sample", [data], {
-                "sample": size, "k": n_neighbors, "metric": metric, "min_dist": min_dist,
+                "sample": size, "k": k, "metric": metric, "min_dist": min_dist,
                 "n_epochs": n_epochs, "random_state": random_state,
                 "algorithm": info.algorithm}, run_scaled, cache))
 
-    graph = _check_graph(knn, n, n_neighbors) if knn is not None else _knn(
-        data, k=n_neighbors or min(15, n - 1), metric=metric, device=device,
+    graph = _check_graph(knn, n, k) if knn is not None else _knn(
+        data, k=k or min(15, n - 1), metric=metric, device=device,
         progress=progress, cache=cache,
     )
-    if n_neighbors is not None and graph.k > n_neighbors:
-        graph = KNNGraph(graph.indices[:, :n_neighbors], graph.distances[:, :n_neighbors],
+    if k is not None and graph.k > k:
+        graph = KNNGraph(graph.indices[:, :k], graph.distances[:, :k],
                          metric=graph.metric, exact=graph.exact, recall=graph.recall)
     backend = info.algorithm
     params = {"backend": backend, "min_dist": min_dist, "n_epochs": n_epochs,
@@ -398,7 +405,7 @@ def _cached(func: str, parts: list, params: dict, run: Any, enabled: bool) -> np
     return np.ascontiguousarray(out["xy"], dtype=np.float32)
 
 
-def _check_graph(graph: Any, n: int, n_neighbors: int | None) -> KNNGraph:
+def _check_graph(graph: Any, n: int, k: int | None) -> KNNGraph:
     if not isinstance(graph, KNNGraph):
         raise TypeError(f"knn must be a KNNGraph from embedviz.knn(X); got {type(graph).__name__}.")
     if graph.n != n:
@@ -406,9 +413,9 @@ def _check_graph(graph: Any, n: int, n_neighbors: int | None) -> KNNGraph:
             f"knn has {graph.n} rows but X has {n}; compute the graph on the same X "
             "(embedviz.knn(X)) — with drop_invalid=True on both calls if rows were dropped."
         )
-    if n_neighbors is not None and n_neighbors > graph.k:
-        raise ValueError(f"n_neighbors={n_neighbors} but knn has only k={graph.k}; "
-                         f"recompute it with embedviz.knn(X, k={n_neighbors}).")
+    if k is not None and k > graph.k:
+        raise ValueError(f"k={k} but knn has only k={graph.k}; "
+                         f"recompute it with embedviz.knn(X, k={k}).")
     return graph
 
 

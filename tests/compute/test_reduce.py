@@ -155,7 +155,7 @@ def test_align_to_recovers_scale_and_shift() -> None:
 
 def test_reduce_computes_its_own_graph_when_none_given() -> None:
     X = np.random.default_rng(1).normal(size=(300, 8)).astype(np.float32)
-    xy = embedviz.reduce(X, method="umap-torch", n_neighbors=10, random_state=0, n_epochs=50,
+    xy = embedviz.reduce(X, method="umap-torch", k=10, random_state=0, n_epochs=50,
                          progress=False)
     assert xy.shape == (300, 2) and np.isfinite(xy).all()
 
@@ -223,7 +223,7 @@ def test_bad_inputs_name_the_fix(digits) -> None:
     with pytest.raises(TypeError, match="factorize"):
         embedviz.reduce(X, knn=graph, y=np.array(["a"] * len(X)))
     with pytest.raises(ValueError, match="recompute"):
-        embedviz.reduce(X, knn=graph, n_neighbors=30)
+        embedviz.reduce(X, knn=graph, k=30)
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +269,14 @@ def test_gpu_umap_torch(digits) -> None:
     X, _, graph = digits
     xy = embedviz.reduce(X, knn=graph, device="cuda", random_state=0, progress=False, cache=False)
     assert trustworthiness(X, xy, n_neighbors=15) > 0.97
+
+
+def test_the_old_neighbour_keyword_still_works_and_names_the_new_one(small) -> None:
+    X, graph = small
+    opts = dict(knn=graph, method="umap-torch", random_state=0, n_epochs=20, progress=False,
+                cache=False)
+    with pytest.warns(FutureWarning, match=r"reduce\(k=\.\.\.\)"):
+        old = embedviz.reduce(X, n_neighbors=5, **opts)
+    np.testing.assert_array_equal(old, embedviz.reduce(X, k=5, **opts))
+    with pytest.raises(TypeError, match="only k="):
+        embedviz.reduce(X, k=5, n_neighbors=5, **opts)

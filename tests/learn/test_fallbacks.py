@@ -71,8 +71,8 @@ def test_graph_and_fused_optimiser_failing_give_the_plain_cpu_result(
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         fallback = _fit(X, ts)
-    notes = " | ".join(_notices(record))
-    assert "its CUDA graph failed on cpu" in notes and "fused AdamW failed on cpu" in notes
+    notes = _notices(record)  # one notice per step that fell back, naming the step
+    assert any("CUDA graph" in n for n in notes) and any("fused AdamW" in n for n in notes)
     for got, want in zip(fallback, plain, strict=True):
         np.testing.assert_array_equal(got, want)  # the same draws, the same optimiser
 
