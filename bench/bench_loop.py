@@ -6,7 +6,8 @@ Measures, as a person experiences them:
   * Retrain click -> updated map drawn: from the click to the first frame of the new layout
     (and to the status line announcing the round);
   * the Explorer's set-up (embedding given: knn + UMAP + clustering) for context.
-Software WebGL (SwiftShader) on 2 CPU cores: the figures are this machine's, not a laptop's.
+Software WebGL (SwiftShader) on the CPU: the figures are those of the machine it runs on (the
+run prints its cores and load), not a laptop's with a GPU.
 
     venv/bin/python bench/bench_loop.py [--n 100000] [--repeats 3]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -122,7 +124,8 @@ def main() -> None:
         browser.close()
 
     print(f"\nLabelling loop, {args.n:,} points x 64-d, JupyterLab + headless chromium "
-          f"(SwiftShader), 2 CPU cores, median of {args.repeats}")
+          f"(SwiftShader), {len(os.sched_getaffinity(0))} CPU cores, load average "
+          f"{os.getloadavg()[0]:.1f}, median of {args.repeats}")
     print(f"{'step':44s} {'median':>10s} {'runs':>24s}")
     print(f"{'Explorer set-up: knn + UMAP + clusters (s)':44s} {setup_s:10.1f}")
     print(f"{'hotkey 5 -> label drawn (ms)':44s} {statistics.median(hot):10.0f} "

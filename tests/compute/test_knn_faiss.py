@@ -80,7 +80,7 @@ def test_auto_index_choice_follows_the_documented_rule() -> None:
 def test_knn_auto_picks_by_n_d_and_device(monkeypatch: pytest.MonkeyPatch) -> None:
     from embedviz.settings import config
 
-    config.cpu_macs_per_s = 4e10  # a CPU of known speed: the rule, not this machine's load
+    config.cpu_macs_per_s = 4e10  # a CPU of known speed: the rule, not the test CPU's load
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert knn_module.choose_method("auto", 20_000, 384, cpu) == "exact"
     assert knn_module.choose_method("auto", 1_000_000, 384, cpu) == "faiss"

@@ -1,4 +1,4 @@
-"""The Explorer on a pretend Mac and a pretend CUDA box (this machine has neither): the map is
+"""The Explorer on a pretend Mac and a pretend CUDA box (the test needs neither): the map is
 built and a retrain completes with a notice when the accelerator fails; device="cpu" keeps
 every step on the CPU; a retrain leaves torch's threads, its global RNG and the cache as they
 were; widget updates from the retrain's worker thread never interleave on ipykernel's IOPub."""
