@@ -1,8 +1,4 @@
-"""k-means in torch: k-means++ starts and Lloyd iterations, tiled so memory stays bounded.
-
-The one k-means of embedviz: ``cluster(method="kmeans")`` and the learners' splits and
-candidate classes (:mod:`embedviz.learn`) use it, on a GPU where there is one.
-"""
+"""k-means in torch: k-means++ starts and Lloyd iterations, tiled so memory stays bounded."""
 from __future__ import annotations
 
 import numpy as np
@@ -43,8 +39,7 @@ def _plus_plus(x: torch.Tensor, x_sq: torch.Tensor, k: int, gen: torch.Generator
     return centers
 
 
-def _lloyd(x: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor, max_iter: int,
-           tol: float) -> tuple[torch.Tensor, torch.Tensor, float]:
+def _lloyd(x: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor, max_iter: int, tol: float):
     k = centers.shape[0]
     for _ in range(max_iter):
         labels, dist = _nearest(x, x_sq, centers)
@@ -60,7 +55,7 @@ def _lloyd(x: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor, max_iter:
         if shift <= tol:
             break
     labels, dist = _nearest(x, x_sq, centers)
-    return centers, labels, float(dist.sum())
+    return labels, float(dist.sum())
 
 
 def kmeans(
@@ -68,76 +63,13 @@ def kmeans(
     n_init: int = 3, max_iter: int = 100,
 ) -> np.ndarray:
     """Labels (n,) int32 of the best (lowest inertia) of ``n_init`` k-means runs."""
-    return kmeans_fit(data, k, device=device, random_state=random_state, n_init=n_init,
-                      max_iter=max_iter)[0]
-
-
-def kmeans_fit(
-    data: np.ndarray, k: int, *, device: torch.device | None = None,
-    random_state: int | None = 0, n_init: int = 3, max_iter: int = 100,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The best (lowest inertia) of ``n_init`` k-means runs: its labels and its centres.
-
-    Parameters
-    ----------
-    data : ndarray, shape (n, d)
-        Finite rows.
-    k : int
-        Clusters, at most n.
-    device : torch.device, optional
-        Where it runs (default the CPU).
-    random_state : int or None, default 0
-        Seed of the k-means++ starts.
-    n_init : int, default 3
-        Starts; the lowest inertia wins.
-    max_iter : int, default 100
-        Lloyd iterations per start at most (they stop once the centres move less than
-        1e-4 of the mean feature variance, as scikit-learn's do).
-
-    Returns
-    -------
-    labels : ndarray of int32, shape (n,)
-    centers : ndarray of float32, shape (k, d)
-
-    Examples
-    --------
-    >>> X = np.r_[np.zeros((5, 2)), np.ones((5, 2)) * 10].astype(np.float32)
-    >>> labels, centers = kmeans_fit(X, 2, n_init=1)
-    >>> sorted(np.bincount(labels).tolist()), centers.shape
-    ([5, 5], (2, 2))
-    """
-    dev = torch.device("cpu") if device is None else device
-    with small_work_threads(dev, data.size * k, limit=20_000_000):
-        return _best_of(data, k, device=dev, random_state=random_state, n_init=n_init,
+    with small_work_threads(device, data.size * k, limit=20_000_000):
+        return _best_of(data, k, device=device, random_state=random_state, n_init=n_init,
                         max_iter=max_iter)
 
 
-def nearest_center(data: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """The index of each row's nearest centre (k-means' ``predict``), on the CPU.
-
-    Parameters
-    ----------
-    data : ndarray, shape (n, d)
-    centers : ndarray, shape (k, d)
-
-    Returns
-    -------
-    ndarray of int32, shape (n,)
-
-    Examples
-    --------
-    >>> nearest_center(np.array([[0.0, 0.0], [9.0, 9.0]]), np.array([[10.0, 10.0], [1.0, 0.0]]))
-    array([1, 0], dtype=int32)
-    """
-    x = torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32))
-    c = torch.from_numpy(np.ascontiguousarray(centers, dtype=np.float32))
-    with small_work_threads(torch.device("cpu"), x.numel() * c.shape[0], limit=20_000_000):
-        labels, _ = _nearest(x, (x * x).sum(1), c)
-    return labels.numpy().astype(np.int32)
-
-
 def _best_of(data: np.ndarray, k: int, *, device: torch.device, random_state: int | None,
-             n_init: int, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+             n_init: int, max_iter: int) -> np.ndarray:
     x = torch.from_numpy(data).to(device, torch.float32)
     x_sq = (x * x).sum(1)
     gen = torch.Generator(device="cpu")
@@ -146,11 +78,10 @@ def _best_of(data: np.ndarray, k: int, *, device: torch.device, random_state: in
     # scikit-learn's stopping rule: centre shift below 1e-4 x the mean feature variance
     # (a 1e-8 tolerance ran ~100 iterations per start and took 12 s on 1e5 x 2 points).
     tol = 1e-4 * float(x.var(0).mean()) if x.shape[0] > 1 else 0.0
-    best: tuple[torch.Tensor, torch.Tensor] | None = None
-    best_inertia = float("inf")
+    best_labels, best_inertia = None, float("inf")
     for _ in range(max(1, n_init)):
-        centers, labels, inertia = _lloyd(x, x_sq, _plus_plus(x, x_sq, k, gen), max_iter, tol)
-        if best is None or inertia < best_inertia:
-            best, best_inertia = (labels, centers), inertia
-    assert best is not None
-    return best[0].cpu().numpy().astype(np.int32), best[1].cpu().numpy().astype(np.float32)
+        labels, inertia = _lloyd(x, x_sq, _plus_plus(x, x_sq, k, gen), max_iter, tol)
+        if inertia < best_inertia:
+            best_labels, best_inertia = labels, inertia
+    assert best_labels is not None
+    return best_labels.cpu().numpy().astype(np.int32)

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import silhouette_score
 
-from embedviz.compute.kmeans import kmeans_fit, nearest_center
 from embedviz.learn._inputs import UnitRows
 from embedviz.learn._rows import row_max
 from embedviz.learn.propagate import (
@@ -285,20 +285,19 @@ def discover_classes(
     unit = X[fit_idx]
     pca = PCA(min(DISCOVER_DIMS, *unit.shape), svd_solver="full").fit(unit)
     Z = pca.transform(unit)
-    Z = np.ascontiguousarray(Z, dtype=np.float32)
-    best: tuple[float, np.ndarray] | None = None
+    best: tuple[float, KMeans] | None = None
     for k in range(2, min(max_classes, fit_idx.size // min_size) + 1):
-        labels, centers = kmeans_fit(Z, k, random_state=seed, n_init=2)
-        if np.unique(labels).size < 2:
+        km = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(Z)
+        if np.unique(km.labels_).size < 2:
             continue
-        s = float(silhouette_score(Z, labels, sample_size=min(1000, Z.shape[0]),
+        s = float(silhouette_score(Z, km.labels_, sample_size=min(1000, Z.shape[0]),
                                    random_state=seed))
         if best is None or s > best[0]:
-            best = (s, centers)
+            best = (s, km)
     if best is None:
         return [cand]
-    assign = nearest_center(pca.transform(X[cand]), best[1])
-    clusters = [cand[assign == j] for j in range(best[1].shape[0])]
+    assign = best[1].predict(pca.transform(X[cand]).astype(Z.dtype))
+    clusters = [cand[assign == j] for j in range(best[1].n_clusters)]
     clusters = [c for c in clusters if c.size >= min_size]
     clusters.sort(key=lambda c: -float(novelty[c].mean()))
     return clusters

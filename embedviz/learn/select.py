@@ -11,8 +11,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from embedviz.compute.kmeans import kmeans_fit, nearest_center
+from sklearn.cluster import KMeans
 
 if TYPE_CHECKING:
     from embedviz.learn._inputs import UnitRows
@@ -88,10 +87,8 @@ def cv_units(codes: np.ndarray, groups: np.ndarray, X: np.ndarray | UnitRows,
             continue
         part = idx[groups[idx] == big[0]] if big.size == 1 else idx
         if part.size >= 4:
-            halves, centers = kmeans_fit(np.asarray(X[part[:5000]], dtype=np.float32), 2,
-                                         random_state=seed, n_init=2)
-            units[part] = next_id + (nearest_center(X[part], centers) if part.size > 5000
-                                     else halves)
+            km = KMeans(n_clusters=2, n_init=2, random_state=seed).fit(X[part[:5000]])
+            units[part] = next_id + (km.predict(X[part]) if part.size > 5000 else km.labels_)
             next_id += 2
         else:
             units[part] = next_id

@@ -4,12 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from embedviz.compute.kmeans import kmeans_fit, nearest_center
-
-#: Points the unlabelled-cluster k-means is fitted on (all points go to their nearest
-#: centre): enough for a few dozen clusters, and a fit that stays well under a second.
-SUGGEST_FIT_POINTS = 20_000
+from sklearn.cluster import MiniBatchKMeans
 
 
 @dataclass(frozen=True)
@@ -48,20 +43,16 @@ def unlabelled_clusters(
 ) -> list[tuple[np.ndarray, float]]:
     """k-means clusters with no labelled point, biggest first, as (members, size share)."""
     n = X.shape[0]
-    # fitted on a sample, as a mini-batch k-means would be, then every point goes to its
-    # nearest centre: the clusters only point at regions to lasso
-    rows = np.arange(n) if n <= SUGGEST_FIT_POINTS else np.sort(
-        np.random.default_rng(seed).choice(n, SUGGEST_FIT_POINTS, replace=False))
-    _, centers = kmeans_fit(np.asarray(X[rows], dtype=np.float32), min(n_clusters, n),
-                            random_state=seed, n_init=3)
-    assign = nearest_center(X, centers)
-    has_label = np.zeros(centers.shape[0], dtype=bool)
+    km = MiniBatchKMeans(n_clusters=min(n_clusters, n), n_init=3, random_state=seed,
+                         batch_size=2048).fit(X)
+    assign = km.labels_
+    has_label = np.zeros(km.n_clusters, dtype=bool)
     has_label[np.unique(assign[labelled])] = True
     out = []
     for j in np.flatnonzero(~has_label):
         members = np.flatnonzero(assign == j)
         if members.size:
-            dist = ((X[members] - centers[j]) ** 2).sum(1)
+            dist = ((X[members] - km.cluster_centers_[j]) ** 2).sum(1)
             out.append((members[np.argsort(dist)], members.size / n))
     out.sort(key=lambda t: -t[1])
     return out
