@@ -92,10 +92,10 @@ def pipeline_cpu(n: int) -> None:
     print(f"\n== 1. CPU pipeline, {n:,} x 384 clustered vectors (20 blobs), torch threads="
           f"{torch.get_num_threads()}")
     print(f"numba warm-up (pynndescent + umap-learn, not counted): {warm_up():.1f} s")
-    from embedviz.compute.reduce import _umap_backend
+    from embedviz.compute.reduce import choose_algorithm
 
     X, truth = blobs(n)
-    backend = _umap_backend(n, torch.device("cpu"))
+    backend = choose_algorithm(n, device="cpu").algorithm
     graph, t_knn = clock(embedviz.knn, X, k=15, progress=False)
     xy, t_red = clock(embedviz.reduce, X, knn=graph, random_state=None, progress=False)
     hdb, t_hdb = clock(embedviz.cluster, xy, method="hdbscan")

@@ -7,7 +7,7 @@ unlabelled points of known classes. Baselines run in the same process on the sam
 for label noise the peer is cleanlab (its label quality on out-of-fold probabilities), so
 run `bash .ci/setup bench` first.
 
-    venv/bin/python bench/bench_learn.py            # full run (a few minutes on 2 cores)
+    venv/bin/python bench/bench_learn.py            # full run (a few minutes on a small CPU)
     venv/bin/python bench/bench_learn.py --quick    # digits only, one seed
     venv/bin/python bench/bench_learn.py --timing-only   # retrain time at 1e4 and 1e5 (CPU)
     python bench/bench_learn.py --gpu-only          # one CUDA retrain at n = 1e6 (GPU machine)
@@ -317,7 +317,7 @@ def main() -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
-    # scikit-learn baselines are small BLAS problems; on a shared 2-core machine extra BLAS
+    # scikit-learn baselines are small BLAS problems; on a small shared CPU extra BLAS
     # threads only spin (LogisticRegression took 2.5 s instead of 0.1 s in a measured run).
     threadpool_limits(1, user_api="blas")
     print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f} "

@@ -9,7 +9,8 @@ Measures, as a person experiences them:
     the Explorer's "align" re-projection next to the earlier one (a warm start boxed into
     [0, 10], full step, 80 epochs) computed in the same kernel from the same model and map;
   * the Explorer's set-up (embedding given: knn + UMAP + clustering) for context.
-Software WebGL (SwiftShader) on the CPU: compare figures within one run, not with a laptop's.
+Software WebGL (SwiftShader) on the CPU: the figures are those of the machine it runs on (the
+run prints its cores and load), not a laptop's with a GPU.
 
     venv/bin/python bench/bench_loop.py [--n 100000] [--repeats 3]
 """
@@ -144,7 +145,8 @@ def main() -> None:
         browser.close()
 
     print(f"\nLabelling loop, {args.n:,} points x 64-d, JupyterLab + headless chromium "
-          f"(SwiftShader), {os.cpu_count()} CPU cores, median of {args.repeats}")
+          f"(SwiftShader), {len(os.sched_getaffinity(0))} CPU cores, load average "
+          f"{os.getloadavg()[0]:.1f}, median of {args.repeats}")
     print(f"{'step':44s} {'median':>10s} {'runs':>24s}")
     print(f"{'Explorer set-up: knn + UMAP + clusters (s)':44s} {setup_s:10.1f}")
     print(f"{'hotkey 5 -> label drawn (ms)':44s} {statistics.median(hot):10.0f} "

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedviz.colors import DISTINCT
-from embedviz.labels.palette import next_color
-from embedviz.widget.palettes import MISSING_COLOR, categorical_palette
+from embedviz.colors import DISTINCT, MISSING_COLOR, categorical_palette, next_color
 
 
 def _lab(hex_colour: str) -> np.ndarray:  # sRGB -> CIELAB (D65)
@@ -24,7 +22,7 @@ def _closest_pair(colours: list[str]) -> float:
 
 def test_the_twenty_colours_are_far_apart_and_never_the_unlabelled_grey():
     assert len(set(DISTINCT)) == 20
-    assert _closest_pair(list(DISTINCT)) > 20  # the old label palette had two pinks 7.5 apart
+    assert _closest_pair(list(DISTINCT)) > 20  # two pinks 7.5 apart would fail
     assert min(float(np.linalg.norm(_lab(c) - _lab(MISSING_COLOR))) for c in DISTINCT) > 20
 
 

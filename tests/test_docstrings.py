@@ -1,7 +1,8 @@
 """Every public name has a numpydoc docstring a user can read (checked with numpydoc itself).
 
 Public means: each name in ``embedviz.__all__`` (for an instance such as ``config``, its
-class), and the public methods and properties of the public classes. Top-level names need a
+class), and the public methods and properties of the public classes (inherited from
+embedviz base classes too). Top-level names need a
 summary, every parameter described, a Returns section (functions) and an Examples section;
 methods need a summary and their parameters; properties a summary.
 """
@@ -32,13 +33,20 @@ def _public() -> list[tuple[str, set[str]]]:
         path = f"{obj.__module__}.{obj.__qualname__}"
         if inspect.isclass(obj):
             names.append((path, TOP_LEVEL - {"RT01"}))
-            for attr, value in vars(obj).items():
-                if attr.startswith("_"):
+            seen: set[str] = set()
+            for owner in obj.__mro__:  # members inherited from embedviz's own base classes too
+                if not owner.__module__.startswith("embedviz"):
                     continue
-                if isinstance(value, property):
-                    names.append((f"{path}.{attr}", PROPERTY))
-                elif inspect.isfunction(value) or isinstance(value, (classmethod, staticmethod)):
-                    names.append((f"{path}.{attr}", METHOD))
+                where = f"{owner.__module__}.{owner.__qualname__}"
+                for attr, value in vars(owner).items():
+                    if attr.startswith("_") or attr in seen:
+                        continue
+                    seen.add(attr)
+                    if isinstance(value, property):
+                        names.append((f"{where}.{attr}", PROPERTY))
+                    elif inspect.isfunction(value) or isinstance(value, (classmethod,
+                                                                         staticmethod)):
+                        names.append((f"{where}.{attr}", METHOD))
         elif callable(obj):
             names.append((path, TOP_LEVEL))
     return names

@@ -32,31 +32,42 @@ def test_threads_follow_the_cores(cores: int) -> None:
     with device_mod.small_work_threads(cpu, 10):  # small work: one thread
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == torch_threads
-    assert reduce_mod._umap_learn_jobs(None) == cores  # unseeded umap-learn: every thread
-    assert reduce_mod._umap_learn_jobs(0) == 1  # seeded umap-learn runs on one, to reproduce
+    plan = reduce_mod.choose_algorithm
+    assert plan(100, device="cpu").threads == cores  # unseeded umap-learn: every thread
+    assert plan(100, device="cpu", random_state=0).threads == 1  # seeded: one, to reproduce
 
 
-def test_umap_backend_crossover_scales_with_umap_learn_threads(cores: int) -> None:
-    cpu = torch.device("cpu")
+def test_umap_choice_scales_with_umap_learn_threads(cores: int, monkeypatch) -> None:
+    choose = reduce_mod.choose_algorithm
     assert embedviz.config.umap_torch_from == 10_000 * cores
     # 25,000 points unseeded: the torch UMAP beats umap-learn on 2 threads, not on 32
-    assert reduce_mod._umap_backend(25_000, cpu, None) == (
-        "umap-torch" if cores == 2 else "umap-learn")
+    info = choose(25_000, device="cpu")
+    assert (info.method, info.algorithm) == (
+        "umap", "umap-torch" if cores == 2 else "umap-learn")
+    assert f"{10_000 * cores:,}" in info.reason  # the reason names the threshold it met
+    assert info.init == ("pca" if cores == 2 else "spectral")
     # seeded umap-learn is single-threaded whatever the machine
-    assert reduce_mod._umap_backend(15_000, cpu, 0) == "umap-torch"
-    assert reduce_mod._umap_backend(5_000, cpu, 0) == "umap-learn"
-    assert reduce_mod._umap_backend(5_000, torch.device("cuda", 0), 0) == "umap-torch"
+    assert choose(15_000, device="cpu", random_state=0).algorithm == "umap-torch"
+    assert choose(5_000, device="cpu", random_state=0).algorithm == "umap-learn"
+    # an explicit choice holds at every size and core count
+    for n in (100, 25_000, 1_000_000):
+        for forced in ("umap-learn", "umap-torch"):
+            assert choose(n, method=forced, device="cpu").algorithm == forced
     embedviz.config.umap_torch_from = 1_000  # the user's setting wins
-    assert reduce_mod._umap_backend(1_500, cpu, None) == "umap-torch"
+    assert choose(1_500, device="cpu").algorithm == "umap-torch"
+    assert choose(999, device="cpu").algorithm == "umap-learn"
+    monkeypatch.setattr(reduce_mod, "device_for", lambda family, device: torch.device("cuda", 0))
+    on_gpu = choose(500, random_state=0)
+    assert (on_gpu.algorithm, on_gpu.device) == ("umap-torch", "cuda:0")
 
 
 def test_exact_or_approximate_from_the_cpu_speed(cores: int) -> None:
     cpu = torch.device("cpu")
     embedviz.config.cpu_macs_per_s = 2e10 * cores  # a CPU whose speed grows with its cores
-    chosen = knn_mod._choose_method("auto", 60_000, 384, cpu)
+    chosen = knn_mod.choose_method("auto", 60_000, 384, cpu)
     approximate = ("faiss", "approx")  # FAISS where installed, else pynndescent
     assert chosen in (approximate if cores == 2 else ("exact",))
-    assert knn_mod._choose_method("auto", 60_000, 384, torch.device("cuda", 0)) == "exact"
+    assert knn_mod.choose_method("auto", 60_000, 384, torch.device("cuda", 0)) == "exact"
 
 
 def test_settings_from_the_environment_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,4 +94,4 @@ def test_cpu_speed_is_measured() -> None:
     speed = settings.calibrate_cpu_macs_per_s(n=512, d=32)
     assert math.isfinite(speed) and speed > 1e6
     embedviz.config.cpu_macs_per_s = 1e9  # a setting replaces the measurement
-    assert knn_mod._exact_seconds_cpu(1000, 100) == pytest.approx(0.1)
+    assert knn_mod.exact_seconds_cpu(1000, 100) == pytest.approx(0.1)

@@ -175,8 +175,24 @@ def is_accelerator_failure(exc: BaseException) -> bool:
         oom and isinstance(exc, oom))
 
 
-def _entering(step: str, device: torch.device) -> None:
-    """Called as a step starts on ``device`` (tests record or fail devices here)."""
+def step_starting(step: str, device: torch.device) -> None:
+    """Called by :func:`on_device` as each step starts on ``device``; does nothing.
+
+    It is the seam where a test (or a debugger) records which device each step ran on, or
+    raises to make an accelerator fail (``monkeypatch.setattr(device_module,
+    "step_starting", ...)``).
+
+    Parameters
+    ----------
+    step : str
+        The step's name (``"knn"``, ``"retrain"``, ...).
+    device : torch.device
+        The device it is about to run on.
+
+    Examples
+    --------
+    >>> step_starting("knn", torch.device("cpu"))
+    """
 
 
 def on_device(family: str, device: str | torch.device | None,
@@ -214,7 +230,7 @@ def on_device(family: str, device: str | torch.device | None,
     dev = device_for(family, device)
     if dev.type != "cpu":
         try:
-            _entering(step, dev)
+            step_starting(step, dev)
             return fn(dev)
         except Exception as exc:
             if not is_accelerator_failure(exc):
@@ -222,7 +238,7 @@ def on_device(family: str, device: str | torch.device | None,
             notice(step, str(dev), f"{step} failed on {dev} ({_reason(exc)}); it ran on the CPU "
                                     "instead (same result, slower)")
     cpu = torch.device("cpu")
-    _entering(step, cpu)
+    step_starting(step, cpu)
     return fn(cpu)
 
 

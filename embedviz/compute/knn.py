@@ -21,7 +21,7 @@ from embedviz.compute.validate import (
 )
 from embedviz.settings import config
 
-__all__ = ["KNNGraph", "knn", "measure_recall"]
+__all__ = ["KNNGraph", "choose_method", "exact_seconds_cpu", "knn", "measure_recall"]
 
 METRICS = ("cosine", "euclidean")
 METHODS = ("auto", "exact", "approx", "nndescent", "faiss")
@@ -32,7 +32,29 @@ _AUTO_EXACT_MAX_S = 20.0
 CACHE_VERSION = 1
 
 
-def _exact_seconds_cpu(n: int, d: int) -> float:
+def exact_seconds_cpu(n: int, d: int) -> float:
+    """Estimated seconds of the exact kNN search of ``n`` rows of ``d`` dimensions on the CPU.
+
+    Parameters
+    ----------
+    n : int
+        Rows.
+    d : int
+        Dimensions.
+
+    Returns
+    -------
+    float
+        ``n * n * d`` multiply-adds at ``embedviz.config.cpu_macs_per_s``.
+
+    Examples
+    --------
+    >>> import embedviz
+    >>> embedviz.config.cpu_macs_per_s = 1e9
+    >>> exact_seconds_cpu(1000, 100)
+    0.1
+    >>> embedviz.config.cpu_macs_per_s = None
+    """
     return n * n * d / config.cpu_macs_per_s
 
 
@@ -124,7 +146,7 @@ def knn(
     if metric == "cosine":
         check_zero_rows(data)
     dev = device_for("dense", device)
-    chosen = _choose_method(method, n, d, dev)
+    chosen = choose_method(method, n, d, dev)
     params: dict[str, Any] = {"k": int(k), "metric": metric, "method": chosen}
     if chosen == "approx":
         params.update(random_state=random_state, recall_sample=recall_sample,
@@ -156,17 +178,43 @@ def knn(
     return _from_arrays(arrays)
 
 
-def _choose_method(method: str, n: int, d: int, dev: torch.device) -> str:
-    """``auto``: exact on a GPU and on CPU jobs estimated under ~20 s; past that FAISS when
-    installed, else pynndescent.
+def choose_method(method: str, n: int, d: int, dev: torch.device) -> str:
+    """The search :func:`knn` runs for ``method`` on ``n`` x ``d`` rows on ``dev``.
 
-    bench/bench_scale.py, 384-d clustered blobs, k=15, a loaded 2-core CPU, ratios
-    within one run: 3e4 rows exact 58 s (extrapolated from 500 rows), FAISS IVF-Flat 32 s at
+    ``"auto"`` is exact on a GPU and on CPU jobs estimated under ~20 s
+    (:func:`exact_seconds_cpu`); past that FAISS when installed, else pynndescent.
+
+    Parameters
+    ----------
+    method : {"auto", "exact", "approx", "nndescent", "faiss"}
+        As for :func:`knn`.
+    n : int
+        Rows.
+    d : int
+        Dimensions.
+    dev : torch.device
+        Where the search would run.
+
+    Returns
+    -------
+    str
+        ``"exact"``, ``"approx"`` (pynndescent) or ``"faiss"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> choose_method("auto", 1_000_000, 384, torch.device("cuda"))
+    'exact'
+
+    Notes
+    -----
+    bench/bench_scale.py, 384-d clustered blobs, k=15, a busy shared CPU, ratios within one
+    run: 3e4 rows exact 58 s (extrapolated from 500 rows), FAISS IVF-Flat 32 s at
     recall 0.95, pynndescent 208 s at 0.97; 2e5 rows exact 2,184 s (extrapolated from 2,000
     rows), FAISS 725 s at recall 0.99. So FAISS leads pynndescent on CPU, and the exact
     search stays the better choice below the ~20 s estimate (about 45k rows at d=384).
     """
-    estimate = _exact_seconds_cpu(n, d)
+    estimate = exact_seconds_cpu(n, d)
     if method == "nndescent":
         return "approx"
     if method == "auto":
@@ -178,7 +226,7 @@ def _choose_method(method: str, n: int, d: int, dev: torch.device) -> str:
     if method == "exact" and dev.type == "cpu":
         warn_large(
             f"Exact kNN on {n:,} x {d} points on the CPU",
-            _exact_seconds_cpu(n, d),
+            exact_seconds_cpu(n, d),
             fix="Pass method='approx' (pynndescent) or run on a GPU (device='cuda').",
         )
     return method

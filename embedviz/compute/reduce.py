@@ -4,12 +4,14 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import numpy as np
 import torch
 
 from embedviz import cache as _cache
+from embedviz.common import renamed_keyword
 from embedviz.compute.device import device_for, on_device
 from embedviz.compute.knn import knn as _knn
 from embedviz.compute.knn_graph import KNNGraph
@@ -17,7 +19,7 @@ from embedviz.compute.layout import WARM_START_EPOCHS, align_to, pca_2d, to_box
 from embedviz.compute.validate import as_float_matrix, warn_large
 from embedviz.settings import config
 
-__all__ = ["reduce"]
+__all__ = ["ReduceInfo", "choose_algorithm", "reduce"]
 
 METHODS = ("umap", "umap-learn", "umap-torch", "pca")
 # umap-learn's layout time per point and thread (10.9 s for 2e4 points and 173 s for 1e5 on
@@ -36,6 +38,136 @@ CACHE_VERSIONS = {"reduce-pca": 1, "reduce-umap-learn": 1, "reduce-umap-torch": 
 _INIT_FIX = "Pass a layout returned by embedviz.reduce, or init=None to start fresh."
 
 
+@dataclass(frozen=True)
+class ReduceInfo:
+    """Which algorithm :func:`reduce` ran, and why: ``reduce(..., return_info=True)``.
+
+    Attributes
+    ----------
+    method : str
+        The ``method`` asked for (``"umap"``, ``"umap-learn"``, ``"umap-torch"``, ``"pca"``).
+    algorithm : str
+        The algorithm that made the layout: ``"umap-learn"``, ``"umap-torch"`` or ``"pca"``.
+        With ``sample=``, the one that laid out the sample.
+    init : str
+        How the layout started: ``"spectral"`` or ``"random"`` (umap-learn), ``"pca"`` (the
+        torch UMAP), ``"warm"`` (from ``init=``), or ``"none"`` for ``method="pca"``.
+    device : str
+        The device it was planned on (an accelerator failure reruns it on the CPU, with a
+        notice).
+    n_points : int
+        Rows laid out (after ``drop_invalid``).
+    sample : int or None
+        Rows laid out by UMAP when ``sample=`` placed the others among them; None otherwise.
+    reason : str
+        One sentence saying why ``algorithm`` was chosen, for a caption or a log.
+    threads : int or None
+        The threads umap-learn runs on (one when seeded, ``embedviz.config.threads`` when
+        not); None for the other algorithms.
+
+    Examples
+    --------
+    >>> info = choose_algorithm(50_000, device="cpu")
+    >>> info.algorithm in ("umap-learn", "umap-torch")
+    True
+    """
+
+    method: str
+    algorithm: str
+    init: str
+    device: str
+    n_points: int
+    sample: int | None
+    reason: str
+    threads: int | None = None
+
+
+def choose_algorithm(
+    n_points: int,
+    *,
+    method: str = "umap",
+    device: str | torch.device = "auto",
+    random_state: int | None = None,
+    warm_start: bool = False,
+    sample: int | None = None,
+) -> ReduceInfo:
+    """The algorithm :func:`reduce` runs for ``n_points`` rows, without running it.
+
+    ``method="umap"`` means the faster UMAP for the size and device: the torch UMAP on CUDA,
+    and on the CPU from ``embedviz.config.umap_torch_threshold(seeded=...)`` points (10,000
+    per thread umap-learn would use, unless ``embedviz.config.umap_torch_from`` is set);
+    umap-learn otherwise. Both reach the same trustworthiness on the same graph, but their
+    layouts differ, so a map made under another size, core count or device can look
+    different: pass ``method="umap-learn"`` or ``"umap-torch"`` to fix the algorithm.
+
+    Parameters
+    ----------
+    n_points : int
+        Rows to lay out (the sample's size when ``sample`` is given).
+    method : {"umap", "umap-learn", "umap-torch", "pca"}, default "umap"
+        As in :func:`reduce`.
+    device : str or torch.device, default "auto"
+        As in :func:`reduce`.
+    random_state : int or None, default None
+        As in :func:`reduce` (a seeded umap-learn runs on one thread, which lowers the size
+        from which the torch UMAP is chosen).
+    warm_start : bool, default False
+        Whether an ``init`` layout is given.
+    sample : int or None, default None
+        Rows laid out by UMAP when ``reduce(sample=...)`` places the others.
+
+    Returns
+    -------
+    ReduceInfo
+        The choice and its reason.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``method``.
+
+    Examples
+    --------
+    >>> import embedviz
+    >>> embedviz.config.umap_torch_from = 20_000
+    >>> choose_algorithm(25_000, device="cpu").algorithm
+    'umap-torch'
+    >>> choose_algorithm(25_000, method="umap-learn", device="cpu").algorithm
+    'umap-learn'
+    >>> embedviz.config.umap_torch_from = None
+    """
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
+    family = "dense" if method == "pca" else "umap"
+    dev = device_for(family, device)
+    if method == "pca":
+        return ReduceInfo(method, "pca", "none", str(dev), n_points, None,
+                          "method='pca' asked for: a linear preview.")
+    if method != "umap":
+        algorithm, reason = method, f"method={method!r} asked for."
+    elif dev.type == "cuda":
+        algorithm, reason = "umap-torch", f"method='umap' on {dev.type}: the torch UMAP."
+    else:
+        threshold = config.umap_torch_threshold(seeded=random_state is not None)
+        if n_points >= threshold:
+            algorithm = "umap-torch"
+            reason = (f"method='umap' on the CPU with {n_points:,} points, at least "
+                      f"umap_torch_from={threshold:,}: the torch UMAP.")
+        else:
+            algorithm = "umap-learn"
+            reason = (f"method='umap' on the CPU with {n_points:,} points, fewer than "
+                      f"umap_torch_from={threshold:,}: umap-learn.")
+    if warm_start:
+        init = "warm"
+    elif algorithm == "umap-torch":
+        init = "pca"
+    else:
+        init = "spectral" if n_points >= _MIN_SPECTRAL_POINTS else "random"
+    threads = _umap_learn_jobs(random_state) if algorithm == "umap-learn" else None
+    return ReduceInfo(method, algorithm, init, str(dev), n_points, sample, reason, threads)
+
+
+@overload
 def reduce(
     X: Any,
     *,
@@ -45,7 +177,7 @@ def reduce(
     y: Any = None,
     device: str | torch.device = "auto",
     random_state: int | None = None,
-    n_neighbors: int | None = None,
+    k: int | None = None,
     min_dist: float = 0.1,
     n_epochs: int | None = None,
     metric: str = "cosine",
@@ -53,7 +185,54 @@ def reduce(
     progress: bool = True,
     cache: bool = True,
     sample: int | str | None = None,
-) -> np.ndarray:
+    n_neighbors: int | None = None,
+    return_info: Literal[False] = False,
+) -> np.ndarray: ...
+
+
+@overload
+def reduce(
+    X: Any,
+    *,
+    method: str = "umap",
+    knn: KNNGraph | None = None,
+    init: Any = None,
+    y: Any = None,
+    device: str | torch.device = "auto",
+    random_state: int | None = None,
+    k: int | None = None,
+    min_dist: float = 0.1,
+    n_epochs: int | None = None,
+    metric: str = "cosine",
+    drop_invalid: bool = False,
+    progress: bool = True,
+    cache: bool = True,
+    sample: int | str | None = None,
+    n_neighbors: int | None = None,
+    return_info: Literal[True],
+) -> tuple[np.ndarray, ReduceInfo]: ...
+
+
+def reduce(
+    X: Any,
+    *,
+    method: str = "umap",
+    knn: KNNGraph | None = None,
+    init: Any = None,
+    y: Any = None,
+    device: str | torch.device = "auto",
+    random_state: int | None = None,
+    k: int | None = None,
+    min_dist: float = 0.1,
+    n_epochs: int | None = None,
+    metric: str = "cosine",
+    drop_invalid: bool = False,
+    progress: bool = True,
+    cache: bool = True,
+    sample: int | str | None = None,
+    n_neighbors: int | None = None,
+    return_info: bool = False,
+) -> np.ndarray | tuple[np.ndarray, ReduceInfo]:
     """Lay out the rows of ``X`` as a 2-D map.
 
     Needs at least 3 rows. Results are cached by content (``cache=False`` to skip).
@@ -63,16 +242,17 @@ def reduce(
     X : array-like, shape (n, d)
         The embeddings: a numpy array, torch tensor, pandas frame or nested list of numbers.
     method : {"umap", "umap-learn", "umap-torch", "pca"}, default "umap"
-        ``"umap"`` runs umap-learn on the CPU, or the torch UMAP
-        (:mod:`embedviz.compute.umap_torch`) when ``device`` resolves to CUDA, or on the CPU
-        from ``embedviz.config.umap_torch_from`` points (10,000 per umap-learn thread; a
-        seeded umap-learn uses one), where it is faster at equal quality. ``"umap-learn"``
-        and ``"umap-torch"`` force one (the torch UMAP runs where ``device`` says, falling
-        back to the CPU with a notice where that device fails). ``"pca"`` is a fast torch
-        preview.
+        ``"umap"`` is the faster UMAP for the size and device (:func:`choose_algorithm`):
+        umap-learn on the CPU, or the torch UMAP (:mod:`embedviz.compute.umap_torch`) when
+        ``device`` resolves to CUDA, or on the CPU from ``embedviz.config.umap_torch_from``
+        points (10,000 per umap-learn thread; a seeded umap-learn uses one), where it is
+        faster at equal quality. The two give different layouts, so ``return_info=True``
+        says which ran. ``"umap-learn"`` and ``"umap-torch"`` force one (the torch UMAP runs
+        where ``device`` says, falling back to the CPU with a notice where that device
+        fails). ``"pca"`` is a fast torch preview.
     knn : KNNGraph, optional
         The shared graph from :func:`embedviz.knn` on the same ``X``; computed with
-        ``n_neighbors`` and ``metric`` when omitted.
+        ``k`` and ``metric`` when omitted.
     init : array-like, shape (n, 2), optional
         An earlier layout to warm-start from (``n_epochs`` then defaults to 200); the result
         is scaled and shifted onto its frame so the two overlay.
@@ -83,7 +263,7 @@ def reduce(
         ``"cuda"``, ...
     random_state : int or None, default None
         Seed for a reproducible layout (umap-learn then runs on one thread).
-    n_neighbors : int, optional
+    k : int, optional
         UMAP's neighbour count, at most ``knn.k`` (default: all of ``knn``'s neighbours, or
         15, fewer for tiny ``X``, when the graph is computed here).
     min_dist : float, default 0.1
@@ -104,18 +284,24 @@ def reduce(
         takes 50,000 rows from 200,000 rows on the CPU. None (default) or a sample no
         smaller than ``X`` lays out every row; it cannot be combined with ``knn``, ``init``
         or ``y``.
+    n_neighbors : int, optional
+        Deprecated name of ``k`` (a FutureWarning says so); it will be removed.
+    return_info : bool, default False
+        Also return a :class:`ReduceInfo` saying which algorithm ran and why.
 
     Returns
     -------
     numpy.ndarray
         (n, 2) float32 coordinates, row ``i`` for row ``i`` of ``X``.
+    ReduceInfo
+        Only with ``return_info=True``: ``(xy, info)``.
 
     Raises
     ------
     ValueError
         Unknown ``method``; fewer than 3 rows; ``X`` not 2-D or holding NaN/inf rows
         (without ``drop_invalid``); ``knn`` with other rows than ``X`` or fewer neighbours
-        than ``n_neighbors``; ``init`` or ``y`` of the wrong shape, or ``init`` without
+        than ``k``; ``init`` or ``y`` of the wrong shape, or ``init`` without
         spread; ``sample`` not None, "auto" or a positive int, or combined with ``knn``,
         ``init`` or ``y``; a layout came out with NaN or inf.
     TypeError
@@ -135,38 +321,52 @@ def reduce(
     >>> xy = embedviz.reduce(X, knn=graph, random_state=0, progress=False, cache=False)
     >>> xy.shape
     (300, 2)
+    >>> xy, info = embedviz.reduce(X, method="umap-learn", knn=graph, random_state=0,
+    ...                            progress=False, cache=False, return_info=True)
+    >>> info.algorithm
+    'umap-learn'
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
+    k = renamed_keyword("reduce", "n_neighbors", n_neighbors, "k", k)
     data = as_float_matrix(X, name="X", drop_invalid=drop_invalid, min_rows=3)
     n = data.shape[0]
     dev = device_for("umap", device)
     init_xy = _check_init(init, n)
     labels = _check_y(y, n)
+    info = choose_algorithm(n, method=method, device=device, random_state=random_state,
+                            warm_start=init_xy is not None)
+
+    def out(xy: np.ndarray) -> np.ndarray | tuple[np.ndarray, ReduceInfo]:
+        return (xy, info) if return_info else xy
+
     if method == "pca":
-        return _cached("reduce-pca", [data], {}, lambda: on_device(
-            "dense", device, lambda at: pca_2d(data, at), step="reduce (pca)"), cache)
+        return out(_cached("reduce-pca", [data], {}, lambda: on_device(
+            "dense", device, lambda at: pca_2d(data, at), step="reduce (pca)"), cache))
     if sample is not None:
         from embedviz.compute import reduce_scale
 
         size = reduce_scale.sample_rows(sample, n, dev, knn, init_xy, labels)
         if size is not None:
+            info = choose_algorithm(size, method=method, device=device,
+                                    random_state=random_state, sample=size)
             run_scaled = lambda: reduce_scale.sample_and_place(  # noqa: E731
-                data, sample=size, k=n_neighbors or 15, metric=metric, device=dev,
+                data, sample=size, k=k or 15, metric=metric, device=dev,
                 random_state=random_state, progress=progress, min_dist=min_dist,
-                n_epochs=n_epochs)
-            return _cached("reduce-sample", [data], {"sample": size, "k": n_neighbors,
-                           "metric": metric, "min_dist": min_dist, "n_epochs": n_epochs,
-                           "random_state": random_state}, run_scaled, cache)
+                n_epochs=n_epochs, method=info.algorithm)
+            return out(_cached("reduce-sample", [data], {
+                "sample": size, "k": k, "metric": metric, "min_dist": min_dist,
+                "n_epochs": n_epochs, "random_state": random_state,
+                "algorithm": info.algorithm}, run_scaled, cache))
 
-    graph = _check_graph(knn, n, n_neighbors) if knn is not None else _knn(
-        data, k=n_neighbors or min(15, n - 1), metric=metric, device=device,
+    graph = _check_graph(knn, n, k) if knn is not None else _knn(
+        data, k=k or min(15, n - 1), metric=metric, device=device,
         progress=progress, cache=cache,
     )
-    if n_neighbors is not None and graph.k > n_neighbors:
-        graph = KNNGraph(graph.indices[:, :n_neighbors], graph.distances[:, :n_neighbors],
+    if k is not None and graph.k > k:
+        graph = KNNGraph(graph.indices[:, :k], graph.distances[:, :k],
                          metric=graph.metric, exact=graph.exact, recall=graph.recall)
-    backend = method if method != "umap" else _umap_backend(n, dev, random_state)
+    backend = info.algorithm
     params = {"backend": backend, "min_dist": min_dist, "n_epochs": n_epochs,
               "random_state": random_state}
     parts = [data, graph.indices, graph.distances, init_xy, labels]
@@ -189,13 +389,7 @@ def reduce(
                 graph, data=data, init=init_xy, y=labels, device=at, random_state=random_state,
                 min_dist=min_dist, n_epochs=n_epochs, progress=progress), step="reduce (umap)")
 
-    return _cached(f"reduce-{backend}", parts, params, run, cache)
-
-
-def _umap_backend(n: int, dev: torch.device, random_state: int | None = None) -> str:
-    """``method="umap"``: the torch UMAP on CUDA and on large CPU jobs, umap-learn otherwise."""
-    big = n >= config.umap_torch_threshold(seeded=random_state is not None)
-    return "umap-torch" if dev.type == "cuda" or big else "umap-learn"
+    return out(_cached(f"reduce-{backend}", parts, params, run, cache))
 
 
 def _umap_learn_jobs(random_state: int | None) -> int:
@@ -211,7 +405,7 @@ def _cached(func: str, parts: list, params: dict, run: Any, enabled: bool) -> np
     return np.ascontiguousarray(out["xy"], dtype=np.float32)
 
 
-def _check_graph(graph: Any, n: int, n_neighbors: int | None) -> KNNGraph:
+def _check_graph(graph: Any, n: int, k: int | None) -> KNNGraph:
     if not isinstance(graph, KNNGraph):
         raise TypeError(f"knn must be a KNNGraph from embedviz.knn(X); got {type(graph).__name__}.")
     if graph.n != n:
@@ -219,9 +413,9 @@ def _check_graph(graph: Any, n: int, n_neighbors: int | None) -> KNNGraph:
             f"knn has {graph.n} rows but X has {n}; compute the graph on the same X "
             "(embedviz.knn(X)) — with drop_invalid=True on both calls if rows were dropped."
         )
-    if n_neighbors is not None and n_neighbors > graph.k:
-        raise ValueError(f"n_neighbors={n_neighbors} but knn has only k={graph.k}; "
-                         f"recompute it with embedviz.knn(X, k={n_neighbors}).")
+    if k is not None and k > graph.k:
+        raise ValueError(f"k={k} but knn has only k={graph.k}; "
+                         f"recompute it with embedviz.knn(X, k={k}).")
     return graph
 
 

@@ -82,6 +82,7 @@ def sample_and_place(
     random_state: int | None = None,
     progress: bool = True,
     device: str | torch.device = "auto",
+    method: str = "umap",
     **reduce_kwargs: Any,
 ) -> np.ndarray:
     """An (n, 2) layout: UMAP on ``sample`` random rows, every other row placed among them.
@@ -101,6 +102,8 @@ def sample_and_place(
         tqdm bars for the sample's UMAP and the placement.
     device : str or torch.device
         Where the UMAP of the sample runs.
+    method : {"umap", "umap-learn", "umap-torch"}, default "umap"
+        The UMAP of the sample, as in :func:`embedviz.reduce`.
     **reduce_kwargs
         Passed to :func:`embedviz.reduce` for the sample (``min_dist``, ``n_epochs``, ...).
 
@@ -128,7 +131,7 @@ def sample_and_place(
     rng = np.random.default_rng(random_state)
     rows = np.sort(rng.choice(n, size=sample, replace=False))
     xy = np.empty((n, 2), dtype=np.float32)
-    xy[rows] = reduce(data[rows], method="umap", metric=metric, random_state=random_state,
+    xy[rows] = reduce(data[rows], method=method, metric=metric, random_state=random_state,
                       progress=progress, device=device, cache=False, **reduce_kwargs)
     rest = np.setdiff1d(np.arange(n), rows, assume_unique=True)
     xy[rest] = place_rows(data[rest], data[rows], xy[rows], k=k, metric=metric,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..labels.validate import brief
+from ..common import brief
 from .label_names import case_twin, clean_name, ensure_label
 
 if TYPE_CHECKING:

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..dataset import ExplorerData, resolve_data, row_positions
-from ..labels.interrupts import deferred_interrupts
-from ..labels.validate import as_positions, brief
+from ..common import as_positions, brief, deferred_interrupts
 from ..widget.colouring import colour_options, colour_spec
 from .actions import LabelActions
+from .dataset import ExplorerData, resolve_data, row_positions
 from .label_file import check_label_file, open_store
 from .label_names import case_twin, clean_name, ensure_label
 from .meaning import Meaning

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..dataset import ExplorerData
-from ..signature import row_signature, signature_agrees
+from .dataset import ExplorerData
+from .signature import row_signature, signature_agrees
 
 # The Explorer holding each label file in this kernel. Re-running the cell that makes an
 # Explorer must not fail on the single-writer lock: the newer Explorer takes the file over.

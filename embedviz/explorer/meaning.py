@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..labels.validate import brief
+from ..common import brief
 from .actions import counted
 
 if TYPE_CHECKING:

@@ -266,7 +266,7 @@ class Retraining:
 
     def _new_rows(self, data: Any, embedding: Any) -> tuple[np.ndarray, pd.Index]:
         """The embedding of rows to predict and their index (see ``predict``)."""
-        from ..dataset import checked_texts
+        from .dataset import checked_texts
 
         if embedding is not None:
             X = np.asarray(embedding, dtype=np.float32)
@@ -281,7 +281,7 @@ class Retraining:
         d = self.session.data
         vectors = self.session.embedding_column
         if isinstance(data, pd.DataFrame) and vectors is not None and vectors in data.columns:
-            from ..dataset import _stack_column
+            from .dataset import _stack_column
 
             return _stack_column(data[vectors], vectors), data.index
         column = d.text_column or d.image_column

@@ -1,7 +1,7 @@
 """Errors raised by the label store; each message names the fix."""
 from __future__ import annotations
 
-from embedviz.labels.validate import brief, brief_list
+from embedviz.common import brief, brief_list
 
 
 class LabelStoreError(Exception):

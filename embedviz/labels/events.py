@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from embedviz.labels.validate import brief
+from embedviz.common import brief
 
 CREATE, RENAME, RECOLOR, MERGE, DELETE = "create", "rename", "recolor", "merge", "delete"
 ASSIGN, UNASSIGN, IMPORT, UNDO, REDO = "assign", "unassign", "import", "undo", "redo"

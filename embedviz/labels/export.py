@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from embedviz.common import brief_list
 from embedviz.labels import events as ev
 from embedviz.labels.errors import DataMismatchError
-from embedviz.labels.validate import brief_list
 
 if TYPE_CHECKING:
     from embedviz.labels.store import LabelStore

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from embedviz.common import brief
 from embedviz.labels.errors import DataMismatchError
-from embedviz.labels.validate import brief
 
 POSITIONAL, INT, STR = "positional", "int", "str"
 

@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from embedviz.colors import check_color, next_color
+from embedviz.common import brief, brief_list
 from embedviz.labels import events as ev
 from embedviz.labels.events import Change, Event
-from embedviz.labels.palette import next_color, normalize_color
 from embedviz.labels.state import LabelState
-from embedviz.labels.validate import brief, brief_list, check_name
+from embedviz.labels.validate import check_name
 
 
 def _new_name(state: LabelState, name: Any) -> str:
@@ -30,7 +31,7 @@ def _new_name(state: LabelState, name: Any) -> str:
 def _color_for(state: LabelState, color: Any) -> str:
     if color is None:
         return next_color(d["color"] for d in state.classes.values())
-    return normalize_color(color)
+    return check_color(color)
 
 
 def build_create(state: LabelState, name: Any, color: Any = None) -> Event:
@@ -54,7 +55,7 @@ def build_rename(state: LabelState, old: Any, new: Any) -> Event:
 def build_recolor(state: LabelState, name: Any, color: Any) -> Event:
     cid = state.class_id(check_name(name))
     before = state.classes[cid]
-    color = normalize_color(color)
+    color = check_color(color)
     change = Change(classes=[(cid, dict(before), {**before, "color": color})])
     return Event(ev.RECOLOR, {"label": before["name"], "old": before["color"], "new": color}, change)
 
@@ -152,7 +153,7 @@ def build_import(state: LabelState, positions: np.ndarray, names: Sequence[str],
         if state.has(name):
             class_of[name] = state.class_id(name)
             continue
-        color = normalize_color(colors[name]) if colors.get(name) is not None else next_color(used)
+        color = check_color(colors[name]) if colors.get(name) is not None else next_color(used)
         used.append(color)
         class_of[name] = state.next_class_id + len(classes)
         classes.append((class_of[name], None, {"name": name, "color": color}))

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from embedviz.widget import codecs, palettes
+from embedviz.colors import COLORMAPS, MISSING_COLOR, categorical_palette, check_color
+from embedviz.widget import codecs
 
 MAX_CATEGORIES = 4096
 #: Allowed sizes (CSS pixels) and opacities, per point or as one scalar.
@@ -66,15 +67,15 @@ def _is_categorical(values: np.ndarray) -> bool:
 
 def _resolve_palette(palette: Any, categories: list[str]) -> list[str]:
     if palette is None:
-        return palettes.categorical_palette(len(categories))
+        return categorical_palette(len(categories))
     if isinstance(palette, Mapping):
         missing = [c for c in categories if c not in {str(k) for k in palette}]
         if missing:
             raise ValueError(f"palette has no colour for categories {missing[:5]}; "
                              "add them to the palette dict")
         by_name = {str(k): v for k, v in palette.items()}
-        return [palettes.check_hex(by_name[c], what=f"palette[{c!r}]") for c in categories]
-    colors = [palettes.check_hex(c, what="palette colour") for c in palette]
+        return [check_color(by_name[c], what=f"palette[{c!r}]") for c in categories]
+    colors = [check_color(c, what="palette colour") for c in palette]
     if len(colors) < len(categories):
         raise ValueError(f"palette has {len(colors)} colours for {len(categories)} categories; "
                          "pass at least one colour per category (or a dict name -> colour)")
@@ -133,17 +134,17 @@ def _continuous(values: Any, n: int, colormap: str | Sequence[str],
     if not hi >= lo:
         raise ValueError(f"vmin ({lo}) must not exceed vmax ({hi})")
     if isinstance(colormap, str):
-        if colormap not in palettes.COLORMAPS:
+        if colormap not in COLORMAPS:
             raise ValueError(f"unknown colormap {colormap!r}; "
-                             f"known: {sorted(palettes.COLORMAPS)} (or a list of hex stops)")
-        stops = palettes.COLORMAPS[colormap]
+                             f"known: {sorted(COLORMAPS)} (or a list of hex stops)")
+        stops = COLORMAPS[colormap]
     else:
-        stops = [palettes.check_hex(c, what="colormap stop") for c in colormap]
+        stops = [check_color(c, what="colormap stop") for c in colormap]
         if len(stops) < 2:
             raise ValueError("a colormap needs at least two hex stops")
     header, buf = codecs.to_wire_array(arr.astype(np.float32))
     header.update(kind="continuous", vmin=lo, vmax=hi, stops=stops,
-                  missing=palettes.MISSING_COLOR)
+                  missing=MISSING_COLOR)
     return Channel("color", header, [buf])
 
 
@@ -237,7 +238,7 @@ def outline_channel(codes: Any, n: int, palette: Sequence[str] | None) -> Channe
     if isinstance(palette, str):
         raise TypeError("outline_palette must be a list of hex colours, not one string; "
                         f"e.g. outline_palette=[{palette!r}]")
-    colors = [palettes.check_hex(c, what="outline_palette colour") for c in palette]
+    colors = [check_color(c, what="outline_palette colour") for c in palette]
     if len(colors) > MAX_CATEGORIES:
         raise ValueError(f"outline_palette has {len(colors)} colours (at most {MAX_CATEGORIES})")
     arr = np.asarray(codes)

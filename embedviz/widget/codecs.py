@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from embedviz.common import as_positions
+
 #: dtypes the front end can decode (see js/src/codecs.ts).
 WIRE_DTYPES = ("float32", "int32", "uint32", "uint16", "uint8", "int8", "int16")
 _NARROW = {np.dtype("float64"): np.float32, np.dtype("int64"): np.int32,
@@ -57,34 +59,37 @@ def decode_strings(offsets: bytes | memoryview, data: bytes | memoryview) -> lis
     return [raw[s:e].decode("utf-8") for s, e in zip(starts, ends.astype(np.int64))]
 
 
-def index_array(value: Any, n: int | None = None, *, name: str = "indices") -> np.ndarray:
-    """Validate a set of point indices and return them as a sorted, unique uint32 array."""
+def index_array(value: Any, n: int, *, name: str = "indices") -> np.ndarray:
+    """Point indices as the Scatter holds them: :func:`embedviz.common.as_positions` (the one
+    index validator), as uint32 (the wire's index dtype); None is the empty set.
+
+    Parameters
+    ----------
+    value : None, int, sequence or array of int, or boolean mask
+        As for :func:`embedviz.common.as_positions`.
+    n : int
+        Number of points.
+    name : str, default "indices"
+        The trait or argument, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint32, sorted and unique.
+
+    Raises
+    ------
+    ValueError, TypeError, IndexError
+        As :func:`embedviz.common.as_positions`.
+
+    Examples
+    --------
+    >>> index_array([5, 1, 1], 10)
+    array([1, 5], dtype=uint32)
+    """
     if value is None:
         return np.zeros(0, dtype=np.uint32)
-    arr = np.asarray(value)
-    if arr.dtype == bool:
-        if n is not None and arr.shape != (n,):
-            raise ValueError(f"{name} as a boolean mask must have shape ({n},), got {arr.shape}")
-        return np.flatnonzero(arr).astype(np.uint32)
-    if arr.ndim > 1:
-        raise ValueError(f"{name} must be a 1-D list of point indices (or a boolean mask), "
-                         f"got shape {arr.shape}; pass np.ravel(...) if you meant all of them")
-    arr = arr.reshape(-1)
-    if arr.size == 0:
-        return np.zeros(0, dtype=np.uint32)
-    if not np.issubdtype(arr.dtype, np.integer):
-        if np.issubdtype(arr.dtype, np.floating) and np.all(np.mod(arr, 1) == 0):
-            arr = arr.astype(np.int64)
-        else:
-            raise TypeError(f"{name} must be integer point indices (or a boolean mask), "
-                            f"got dtype {arr.dtype}")
-    if arr.min() < 0 or (n is not None and arr.max() >= n):
-        bound = f"0..{n - 1}" if n is not None else ">= 0"
-        raise IndexError(f"{name} out of range: expected values in {bound}, "
-                         f"got min {arr.min()} max {arr.max()}")
-    if arr.size > 1 and np.all(arr[1:] > arr[:-1]):  # already sorted and unique (the usual
-        return arr.astype(np.uint32)                 # case from the front end): skip the sort
-    return np.unique(arr).astype(np.uint32)
+    return as_positions(value, n, name=name).astype(np.uint32)
 
 
 def indices_to_json(value: np.ndarray | None, widget: Any = None) -> memoryview:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..colors import MISSING_COLOR, categorical_palette
 from ..learn.retrain import NOVELTY_THRESHOLD
-from .palettes import MISSING_COLOR, categorical_palette
 
 BUILTIN = ("label", "prediction", "confidence", "cluster")
 MAX_CATEGORIES = 40

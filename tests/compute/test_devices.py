@@ -95,7 +95,7 @@ def test_pretend_cuda_out_of_memory_falls_back(monkeypatch: pytest.MonkeyPatch) 
         if dev.type == "cuda":
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(device_mod, "_entering", entering)
+    monkeypatch.setattr(device_mod, "step_starting", entering)
     X = np.random.default_rng(1).normal(size=(100, 6)).astype(np.float32)
     with pytest.warns(RuntimeWarning, match=r"knn failed on cuda:0 \(CUDA out of memory"):
         graph = embedviz.knn(X, k=4, progress=False, cache=False)
@@ -206,7 +206,7 @@ def test_batch_size_probe(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_explicit_cpu_touches_no_other_device(mac, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    monkeypatch.setattr(device_mod, "_entering", lambda step, dev: seen.append(dev.type))
+    monkeypatch.setattr(device_mod, "step_starting", lambda step, dev: seen.append(dev.type))
     X = np.random.default_rng(4).normal(size=(120, 8)).astype(np.float32)
     graph = embedviz.knn(X, k=5, device="cpu", progress=False, cache=False)
     xy = embedviz.reduce(X, knn=graph, method="umap-torch", device="cpu", n_epochs=10,

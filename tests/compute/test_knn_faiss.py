@@ -80,15 +80,15 @@ def test_auto_index_choice_follows_the_documented_rule() -> None:
 def test_knn_auto_picks_by_n_d_and_device(monkeypatch: pytest.MonkeyPatch) -> None:
     from embedviz.settings import config
 
-    config.cpu_macs_per_s = 4e10  # a CPU of known speed: the rule, not this machine's load
+    config.cpu_macs_per_s = 4e10  # a CPU of known speed: the rule, not the test CPU's load
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert knn_module._choose_method("auto", 20_000, 384, cpu) == "exact"
-    assert knn_module._choose_method("auto", 1_000_000, 384, cpu) == "faiss"
-    assert knn_module._choose_method("auto", 1_000_000, 384, cuda) == "exact"
-    assert knn_module._choose_method("auto", 200_000, 8, cpu) == "exact"  # small d: cheap
+    assert knn_module.choose_method("auto", 20_000, 384, cpu) == "exact"
+    assert knn_module.choose_method("auto", 1_000_000, 384, cpu) == "faiss"
+    assert knn_module.choose_method("auto", 1_000_000, 384, cuda) == "exact"
+    assert knn_module.choose_method("auto", 200_000, 8, cpu) == "exact"  # small d: cheap
     monkeypatch.setattr(knn_faiss, "faiss_available", lambda: False)
-    assert knn_module._choose_method("auto", 1_000_000, 384, cpu) == "approx"
-    assert knn_module._choose_method("nndescent", 10, 4, cpu) == "approx"
+    assert knn_module.choose_method("auto", 1_000_000, 384, cpu) == "approx"
+    assert knn_module.choose_method("nndescent", 10, 4, cpu) == "approx"
 
 
 def test_low_recall_warns_with_the_measure_and_the_fix() -> None:

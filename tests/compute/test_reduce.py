@@ -9,6 +9,8 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness
 
 import embedviz
+from embedviz import settings
+from embedviz.compute import reduce as reduce_module
 from embedviz.compute.layout import align_to
 from embedviz.compute.umap_torch import fuzzy_graph
 
@@ -153,25 +155,59 @@ def test_align_to_recovers_scale_and_shift() -> None:
 
 def test_reduce_computes_its_own_graph_when_none_given() -> None:
     X = np.random.default_rng(1).normal(size=(300, 8)).astype(np.float32)
-    xy = embedviz.reduce(X, method="umap-torch", n_neighbors=10, random_state=0, n_epochs=50,
+    xy = embedviz.reduce(X, method="umap-torch", k=10, random_state=0, n_epochs=50,
                          progress=False)
     assert xy.shape == (300, 2) and np.isfinite(xy).all()
 
 
-def test_umap_on_the_cpu_picks_the_torch_layout_for_large_n() -> None:
+@pytest.mark.parametrize("cores", [1, 4])
+def test_umap_on_the_cpu_picks_the_torch_layout_for_large_n(cores: int, monkeypatch) -> None:
+    monkeypatch.setattr(settings, "detected_cores", lambda: cores)
+    monkeypatch.delenv("EMBEDVIZ_THREADS", raising=False)
+    monkeypatch.delenv("EMBEDVIZ_UMAP_TORCH_FROM", raising=False)
     X = np.random.default_rng(2).normal(size=(400, 8)).astype(np.float32)
     graph = embedviz.knn(X, k=10, progress=False, cache=False)
-    opts = dict(knn=graph, device="cpu", random_state=0, n_epochs=30, progress=False, cache=False)
-    small = embedviz.reduce(X, method="umap", **opts)
-    np.testing.assert_array_equal(small, embedviz.reduce(X, method="umap-learn", **opts))
+    opts = dict(knn=graph, device="cpu", n_epochs=30, progress=False, cache=False)
+    small, info = embedviz.reduce(X, method="umap", random_state=0, return_info=True, **opts)
+    assert (info.method, info.algorithm, info.n_points) == ("umap", "umap-learn", 400)
+    np.testing.assert_array_equal(small, embedviz.reduce(X, method="umap-learn", random_state=0,
+                                                         **opts))
+    # the threshold counts the threads umap-learn would run on: one when seeded, else cores
+    # (planned, not run: numba refuses more threads than the machine has)
+    unseeded = reduce_module.choose_algorithm(len(X), device="cpu")
+    assert unseeded.algorithm == "umap-learn"
+    assert f"{10_000 * cores:,}" in unseeded.reason
     embedviz.config.umap_torch_from = 300
-    large = embedviz.reduce(X, method="umap", **opts)
-    np.testing.assert_array_equal(large, embedviz.reduce(X, method="umap-torch", **opts))
+    large, info = embedviz.reduce(X, method="umap", random_state=0, return_info=True, **opts)
+    assert info.algorithm == "umap-torch" and "300" in info.reason
+    np.testing.assert_array_equal(large, embedviz.reduce(X, method="umap-torch", random_state=0,
+                                                         **opts))
+    # a forced choice holds above the threshold, and says so
+    forced, info = embedviz.reduce(X, method="umap-learn", random_state=0, return_info=True,
+                                   **opts)
+    assert (info.method, info.algorithm) == ("umap-learn", "umap-learn")
+    np.testing.assert_array_equal(forced, small)
     # warm start and semi-supervised layouts go the same way
     y = np.where(np.arange(len(X)) % 3 == 0, np.arange(len(X)) % 2, -1)
-    warm = embedviz.reduce(X, method="umap", init=large, y=y, **opts)
-    np.testing.assert_array_equal(warm, embedviz.reduce(X, method="umap-torch", init=large, y=y, **opts))
+    warm, info = embedviz.reduce(X, method="umap", init=large, y=y, random_state=0,
+                                 return_info=True, **opts)
+    assert (info.algorithm, info.init) == ("umap-torch", "warm")
+    np.testing.assert_array_equal(warm, embedviz.reduce(X, method="umap-torch", init=large, y=y,
+                                                        random_state=0, **opts))
     assert np.isfinite(warm).all() and np.allclose(warm.mean(0), large.mean(0), atol=1e-3)
+
+
+def test_reduce_reports_the_sample_and_a_cached_run_alike() -> None:
+    X = np.random.default_rng(5).normal(size=(600, 8)).astype(np.float32)
+    opts = dict(device="cpu", random_state=0, n_epochs=20, progress=False)
+    xy, info = embedviz.reduce(X, method="umap-torch", sample=200, return_info=True, **opts)
+    assert xy.shape == (600, 2)
+    assert (info.algorithm, info.sample, info.n_points) == ("umap-torch", 200, 200)
+    again, cached = embedviz.reduce(X, method="umap-torch", sample=200, return_info=True, **opts)
+    np.testing.assert_array_equal(again, xy)
+    assert cached == info
+    _, pca = embedviz.reduce(X, method="pca", return_info=True, **opts)
+    assert (pca.algorithm, pca.init, pca.sample) == ("pca", "none", None)
 
 
 def test_bad_inputs_name_the_fix(digits) -> None:
@@ -187,7 +223,7 @@ def test_bad_inputs_name_the_fix(digits) -> None:
     with pytest.raises(TypeError, match="factorize"):
         embedviz.reduce(X, knn=graph, y=np.array(["a"] * len(X)))
     with pytest.raises(ValueError, match="recompute"):
-        embedviz.reduce(X, knn=graph, n_neighbors=30)
+        embedviz.reduce(X, knn=graph, k=30)
 
 
 @pytest.fixture(scope="module")
@@ -211,8 +247,6 @@ def test_degenerate_init_is_refused_naming_the_fix(small, method, init, match) -
 
 
 def test_nan_layout_raises_and_is_not_cached(small, monkeypatch) -> None:
-    from embedviz.compute import reduce as reduce_module
-
     X, graph = small
     monkeypatch.setattr(reduce_module, "_umap_learn",
                         lambda data, *a, **k: np.full((len(data), 2), np.nan, np.float32))
@@ -235,3 +269,14 @@ def test_gpu_umap_torch(digits) -> None:
     X, _, graph = digits
     xy = embedviz.reduce(X, knn=graph, device="cuda", random_state=0, progress=False, cache=False)
     assert trustworthiness(X, xy, n_neighbors=15) > 0.97
+
+
+def test_the_old_neighbour_keyword_still_works_and_names_the_new_one(small) -> None:
+    X, graph = small
+    opts = dict(knn=graph, method="umap-torch", random_state=0, n_epochs=20, progress=False,
+                cache=False)
+    with pytest.warns(FutureWarning, match=r"reduce\(k=\.\.\.\)"):
+        old = embedviz.reduce(X, n_neighbors=5, **opts)
+    np.testing.assert_array_equal(old, embedviz.reduce(X, k=5, **opts))
+    with pytest.raises(TypeError, match="only k="):
+        embedviz.reduce(X, k=5, n_neighbors=5, **opts)

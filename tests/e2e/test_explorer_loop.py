@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = ".ev-explorer .embedviz-scatter"
 SHOTS = REPO / "tests" / "artifacts"
-GREY = np.array([0xC8, 0xC8, 0xC8])       # unlabelled points (palettes.MISSING_COLOR)
+GREY = np.array([0xC8, 0xC8, 0xC8])       # unlabelled points (colors.MISSING_COLOR)
 BLUE = np.array([0x4E, 0x79, 0xA7])       # the first label's colour
 
 CELLS = [

@@ -1,4 +1,4 @@
-"""The Explorer on a pretend Mac and a pretend CUDA box (this machine has neither): the map is
+"""The Explorer on a pretend Mac and a pretend CUDA box (the test needs neither): the map is
 built and a retrain completes with a notice when the accelerator fails; device="cpu" keeps
 every step on the CPU; a retrain leaves torch's threads, its global RNG and the cache as they
 were; widget updates from the retrain's worker thread never interleave on ipykernel's IOPub."""
@@ -63,7 +63,7 @@ def test_a_cuda_box_out_of_memory_builds_the_map_and_retrains(digits, tmp_path,
             tried.append(step)
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB")
 
-    monkeypatch.setattr(device_mod, "_entering", entering)
+    monkeypatch.setattr(device_mod, "step_starting", entering)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         ex = _labelled_explorer(digits, tmp_path)  # device="auto": CUDA here
@@ -88,7 +88,7 @@ def test_device_cpu_keeps_every_step_on_the_cpu(digits, tmp_path, monkeypatch) -
         with lock:
             seen.append((step, dev.type))
 
-    monkeypatch.setattr(device_mod, "_entering", entering)
+    monkeypatch.setattr(device_mod, "step_starting", entering)
     ex = _labelled_explorer(digits, tmp_path, device="cpu")
     threads, rng = torch.get_num_threads(), torch.random.get_rng_state()
     entries = ev.cache_info()["entries"]

@@ -304,7 +304,7 @@ def test_search_selects_matching_text_and_similar_grows_it(tmp_path):
     assert "10 items contain 'matrix': press 1-9" in status(ex)
     assert ex.widget.controls["search"] == "" and ex.widget.controls["search_rev"] == 1  # emptied
     ex.selection = []
-    front_end_ui(ex, "search", "matrix")                  # it used to do nothing the 2nd time
+    front_end_ui(ex, "search", "matrix")                  # the same query a 2nd time runs again
     assert ex.selection.size == 10
     before = set(ex.selection.tolist())
     front_end_ui(ex, "similar")

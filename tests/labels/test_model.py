@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from embedviz.colors import next_color
 from embedviz.labels import LabelStore
-from embedviz.labels.palette import next_color
 
 N = 12
 NAMES = st.sampled_from(["a", "b", "c", "é"])

@@ -7,18 +7,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from embedviz.colors import DISTINCT
+from embedviz.common import as_positions
 from embedviz.labels import LabelStore, ReadOnlyError, UnknownLabelError
-from embedviz.labels.palette import PALETTE
-from embedviz.labels.validate import as_positions
 
 
 def test_create_label_uses_palette_and_returns_name(store):
     assert store.create_label("spam") == "spam"
     assert store.create_label("ham", color="#ABC") == "ham"
     assert store.classes == ["spam", "ham"]
-    assert store.colors == {"spam": PALETTE[0], "ham": "#aabbcc"}
+    assert store.colors == {"spam": DISTINCT[0], "ham": "#aabbcc"}
     assert store.create_label("eggs") == "eggs"
-    assert store.colors["eggs"] == PALETTE[1]  # next unused palette colour
+    assert store.colors["eggs"] == DISTINCT[1]  # next unused palette colour
 
 
 def test_many_labels_get_distinct_colours(store):
@@ -303,9 +303,9 @@ def test_version_only_increases(store):
 def test_automatic_snapshots_keep_one_and_reopen_equal(store_path, monkeypatch):
     import sqlite3
 
-    from embedviz.labels import store as store_module
+    from embedviz.labels import store_file
 
-    monkeypatch.setattr(store_module, "_SNAPSHOT_EVERY_EVENTS", 5)
+    monkeypatch.setattr(store_file, "_SNAPSHOT_EVERY_EVENTS", 5)
     rng = np.random.default_rng(0)
     with LabelStore(store_path, n=50) as s:
         for k in range(23):

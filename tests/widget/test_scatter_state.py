@@ -170,7 +170,7 @@ def test_nan_points_are_counted_and_reported() -> None:
     ({"xy": np.zeros((5, 2)), "tooltip": "one"}, TypeError, "one string per point"),
     ({"xy": np.zeros((5, 2)), "tooltip": ["a"]}, ValueError, "1 values but xy has 5"),
     ({"xy": np.zeros((2, 2)), "color": [0, 1], "palette": ["#ff0000"]}, ValueError, "one colour per category"),
-    ({"xy": np.zeros((2, 2)), "color": [0, 1], "palette": ["red", "blue"]}, ValueError, "#rrggbb"),
+    ({"xy": np.zeros((2, 2)), "color": [0, 1], "palette": ["not-a-colour", "blue"]}, ValueError, "#rrggbb"),
     ({"xy": np.zeros((2, 2)), "color": [0.1, 0.2], "colormap": "jet"}, ValueError, "known:"),
     ({"xy": np.zeros((2, 2)), "color": ["a", "z"], "categories": ["a", "b"]}, ValueError, "not in categories"),
     ({"xy": np.zeros((2, 2)), "color": [0, 5], "categories": ["a", "b"]}, ValueError, "0..1"),

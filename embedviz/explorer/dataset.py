@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .labels.validate import brief
+from ..common import brief
 
 #: The fewest points every map method lays out (embedviz.reduce's minimum).
 MIN_POINTS = 3
