@@ -34,11 +34,7 @@ THIRD_PARTY = {
 # these tests: each needs a public read on Scatter (the region names drawn, the colour
 # legend sent) or a public hook where a fit starts. Remove an entry once its test is fixed
 # (the test below fails while an entry names an access that is gone).
-PENDING = {
-    ("tests/explorer/test_meaning.py", "_names"): "Scatter: the region names drawn",
-    ("tests/explorer/test_retrain_flow.py", "_channels"): "Scatter: the colour legend sent",
-    ("tests/explorer/test_retrain_flow.py", "_fit"): "Retrainer: a hook where a fit starts",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def _package_of(module_path: Path) -> str:

@@ -187,6 +187,32 @@ class Scatter(Callbacks, anywidget.AnyWidget):
         got = self._points.outline()
         return None if got is None else got[1]
 
+    @property
+    def legend(self) -> dict[str, str]:
+        """The categorical colouring's legend as sent to the browser: category name ->
+        hex colour, in legend order (empty when the colouring is not categorical).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Scatter(np.zeros((3, 2)))
+        >>> w.set_color(["a", "b", "a"], palette=["#ff0000", "#00ff00"])
+        >>> w.legend
+        {'a': '#ff0000', 'b': '#00ff00'}
+        """
+        channel = self._points.channels.get("color")
+        header = {} if channel is None else channel.header
+        names, colours = header.get("categories"), header.get("palette")
+        if not names or not colours:
+            return {}
+        return dict(zip(names, colours, strict=False))
+
+    @property
+    def names(self) -> list[dict[str, Any]]:
+        """The region names drawn on the map, as sent to the browser (one dict per name:
+        its text, position and level); empty when none are drawn."""
+        return [] if self._names is None else list(self._names.wire)
+
     # ----- channel updates ---------------------------------------------------------------
     def update(self, *, xy: Any = None, color: Any = None, size: Any = None,
                opacity: Any = None, tooltip: Sequence[str] | None = None,

@@ -96,7 +96,7 @@ def test_image_data_without_text_or_encoder_says_what_search_needs(digits, tmp_p
 
 def test_regions_of_the_map_on_screen_follow_a_new_map(ex):
     table = ex.regions
-    drawn = ex.scatter._names.wire                           # drawn on the map from the start
+    drawn = ex.scatter.names                                # drawn on the map from the start
     assert [n["name"] for n in drawn] == table.name.tolist()
     assert tuple(table.columns) == ev.compute.regions.COLUMNS
     assert ex.regions is table                               # same map: not recomputed

@@ -39,7 +39,7 @@ def test_labels_are_outlined_over_the_chosen_colouring_and_follow_every_change(e
     # a label key under "digit" resends the rings only; the digit colours stay as they were
     changed = [set(c["channels"]) for c, _ in sent.of_type("channels")]
     assert changed and all(c == {"outline"} for c in changed), changed
-    assert ex.scatter._channels["color"].header["categories"][:10] == [str(d) for d in range(10)]
+    assert list(ex.scatter.legend)[:10] == [str(d) for d in range(10)]
 
     front_end_key(ex.scatter, "undo")                        # undo: the ring goes too
     np.testing.assert_array_equal(ex.scatter.outline, ex.store.codes())

@@ -50,9 +50,16 @@ class Gate:
 
 @pytest.fixture()
 def fit_gate(monkeypatch):
-    """Each fit waits at its start (before its first cancel check) until its gate opens."""
-    gate = Gate(Retrainer._fit)
-    monkeypatch.setattr(Retrainer, "_fit", lambda self, *a: gate(self, *a))
+    """Each fit waits at its start until its gate opens (the job's work is the public
+    ``fit``; a cancel while it waits is seen when the fit returns)."""
+    from embedviz.learn.jobs import FitJob
+
+    gate = Gate(lambda model, X, y, knn, groups: model.fit(X, y, knn=knn, groups=groups))
+
+    def gated_fit_async(self, X, y, *, knn=None, groups=None, on_progress=None):
+        return FitJob(lambda _progress: gate(self, X, y, knn, groups), on_progress=on_progress)
+
+    monkeypatch.setattr(Retrainer, "fit_async", gated_fit_async)
     yield gate
     gate.open_all()  # never leave a worker waiting
 
@@ -74,8 +81,7 @@ def label_digits(ex, digits, *which: int) -> None:
 
 def legend(ex) -> dict[str, str]:
     """The colour legend the browser was last sent: category -> colour."""
-    header = ex.scatter._channels["color"].header
-    return dict(zip(header["categories"], header["palette"]))
+    return ex.scatter.legend
 
 
 def test_cancel_then_retrain_starts_a_new_retrain(ex, digits, fit_gate):
