@@ -1,7 +1,9 @@
 """Loading sentence-transformers models from local folders only (never the hub)."""
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,26 +49,49 @@ def resolve_model_path(model: str | os.PathLike[str] | None) -> Path:
 
 
 def load_text_model(path: Path, device: torch.device, *, half: bool, progress: bool = False) -> Any:
-    """A SentenceTransformer in eval mode on ``device`` (loaded once per process)."""
+    """A SentenceTransformer in eval mode on ``device`` (loaded once per process).
+
+    The libraries' own bars (transformers' "Loading weights", huggingface_hub's downloads)
+    stay off while it loads, whatever ``progress`` says: left behind in a notebook cell they
+    read as unfinished work; ``progress`` is for embedviz's bars (the embedding's), which
+    show and close. ``progress`` is kept so callers can pass their choice through.
+    """
+    del progress
     key = (str(path), str(device), half)
     if key not in _LOADED:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        with _library_bars_off():
+            from sentence_transformers import SentenceTransformer
 
-        bars_were_on = hf_logging.is_progress_bar_enabled()
-        if not progress:
-            hf_logging.disable_progress_bar()
-        try:
             model = SentenceTransformer(str(path), device=str(device), local_files_only=True)
-        finally:
-            if bars_were_on:
-                hf_logging.enable_progress_bar()
         model.eval()
         if half:
             model.half()
         _LOADED[key] = model
     return _LOADED[key]
+
+
+@contextlib.contextmanager
+def _library_bars_off() -> Iterator[None]:
+    """Turn transformers' and huggingface_hub's progress bars off, then back to how they
+    were (a user who turned them on keeps them for their own loads)."""
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+    from transformers.utils import logging as hf_logging
+
+    tf_on, hub_on = hf_logging.is_progress_bar_enabled(), not are_progress_bars_disabled()
+    hf_logging.disable_progress_bar()
+    disable_progress_bars()
+    try:
+        yield
+    finally:
+        if tf_on:
+            hf_logging.enable_progress_bar()
+        if hub_on:
+            enable_progress_bars()
 
 
 def free_memory(device: torch.device) -> int:

@@ -20,6 +20,7 @@ import pandas as pd
 from ..common import as_positions, brief, deferred_interrupts
 from ..widget.colouring import colour_options, colour_spec
 from .actions import LabelActions
+from .context import fields, preview_columns, tooltips
 from .dataset import ExplorerData, resolve_data, row_positions
 from .label_file import check_label_file, open_store
 from .label_names import case_twin, clean_name, ensure_label
@@ -104,14 +105,23 @@ class Explorer:
         falls back to the CPU with a notice.
     progress : bool, default True
         Show progress bars while the map is built.
-    height : int, default 520
-        The map's height in pixels.
+    height : int, default 460
+        The map's height in pixels. The default keeps the label bar, the controls, the map
+        and the side panels on one screen in JupyterLab on a 1280x800 laptop; the charts
+        follow under the map.
     encoder : callable, optional
         For search by meaning over user-supplied embeddings: the function that embedded the
         data (``f(list_of_str) -> (b, d) array``); texts the Explorer embeds are searched
         with their own model.
     drop_missing : bool, default False
         Leave out rows whose ``text`` is missing (by default they are refused, naming them).
+    preview : str or list of str, optional
+        Data columns shown, as text, beside the text or image of the hovered point and of
+        each selected point (e.g. ``preview=["name", "package"]``); the first one also
+        heads the map's tooltip. By default: none for data with a ``text`` column (the
+        tooltip shows the text); for data without one, the first three columns holding
+        single values (not the image or the embedding), e.g. the true digit beside a digit
+        thumbnail. ``[]`` shows none.
     xy : array-like of shape (n, 2), optional
         A map computed elsewhere (UMAP, t-SNE, ...): shown instead of computing one
         (``map_method`` is then unused). Retrains start from it.
@@ -122,8 +132,9 @@ class Explorer:
     Raises
     ------
     ValueError, KeyError, TypeError
-        For bad input (unknown columns, mismatched lengths, missing texts, a label file
-        whose folder is missing), before any compute, with the fix in the message.
+        For bad input (unknown columns, also in ``preview``, mismatched lengths, missing
+        texts, a label file whose folder is missing), before any compute, with the fix in
+        the message.
 
     Examples
     --------
@@ -132,6 +143,9 @@ class Explorer:
     >>> ex = ev.Explorer(digits_frame(), embedding="pixels", image="image",
     ...                  labels="digits.embedviz.db")                # doctest: +SKIP
     >>> ex                                                           # doctest: +SKIP
+    >>> from embedviz.demo_data import docstrings_frame              # doctest: +SKIP
+    >>> ev.Explorer(docstrings_frame(), text="text", preview=["name", "package"],
+    ...             labels="docs.embedviz.db")                       # doctest: +SKIP
     """
 
     def __init__(
@@ -149,9 +163,10 @@ class Explorer:
         random_state: int | None = 0,
         device: str = "auto",
         progress: bool = True,
-        height: int = 520,
+        height: int = 460,
         encoder: Any = None,
         drop_missing: bool = False,
+        preview: str | list[str] | None = None,
         xy: Any = None,
         knn: Any = None,
     ) -> None:
@@ -161,6 +176,8 @@ class Explorer:
         # every check that needs no compute comes first (data, label file, colour-by)
         self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image,
                                                 drop_missing=drop_missing)
+        self._preview = preview_columns(preview, self._data,
+                                        embedding if isinstance(embedding, str) else None)
         labels, fingerprint = check_label_file(labels, self._data)
         _check_color_by(color_by, self._data.frame)
         given_xy, given_graph = _check_precomputed(xy, knn, self._data.n)
@@ -215,7 +232,8 @@ class Explorer:
         from ..widget.scatter import Scatter
 
         # lasso by default: it is what the Explorer is for (P pans, the wheel zooms)
-        self.scatter = Scatter(self.session.xy, height=height, tool="lasso")
+        self.scatter = Scatter(self.session.xy, height=height, tool="lasso",
+                               tooltip=tooltips(self._data, self._preview))
         self.session.scatter = self.scatter
         self.scatter.on_select(lambda _sel: self._on_selection(changed=True))
         self.scatter.on_hover(self._on_hover)
@@ -819,6 +837,7 @@ class Explorer:
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
             text=d.frame[d.text_column].iat[i] if d.text_column else None,
             image=d.frame[d.image_column].iat[i] if d.image_column else None, extra=extra,
+            fields=fields(d.frame, self._preview, i),
         )
 
     def _on_hover(self, index: int) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..widget.preview import image_data_uri, snippet
 from ..widget.standalone import page_html
+from .context import fields
 from .view import _text_color
 
 if TYPE_CHECKING:
@@ -23,8 +24,10 @@ def explorer_page(ex: Explorer, *, title: str | None, max_images: int) -> str:
               "fg": _text_color(store.colors[c])} for c in classes]
     names = np.asarray(classes + ["unlabelled"], dtype=object)[codes]  # -1: the last
     texts = (d.frame[d.text_column].astype(str).tolist() if d.text_column else None)
-    previews = [f"#{i} · {names[i]}" + (f"\n{snippet(texts[i])}" if texts else "")
-                for i in range(d.n)]
+    columns = ex._preview  # the columns picked with preview=[...], one line each
+    previews = [f"#{i} · {names[i]}"
+                + "".join(f"\n{c}: {v}" for c, v in fields(d.frame, columns, i))
+                + (f"\n{snippet(texts[i])}" if texts else "") for i in range(d.n)]
     images: list[str | None] | None = None
     if d.image_column is not None and d.n <= max_images:
         images = []

@@ -7,7 +7,7 @@ or the map; the Explorer and its collaborators tell it what to show.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ class ItemRow:
     text: Any = None  # shown as text (str() of it)
     image: Any = None
     extra: str | None = None  # e.g. "pred: cat (0.93)"
+    fields: list[tuple[str, str]] = field(default_factory=list)  # (column, value) as text
 
 
 def _text_color(hex_color: str) -> str:
@@ -50,6 +51,8 @@ def item_state(row: ItemRow, *, thumb: int) -> dict[str, Any]:
     ``image_error`` (why it could not be read) for a placeholder."""
     item: dict[str, Any] = {"index": int(row.index), "label": row.label,
                             "color": row.color, "extra": row.extra}
+    if row.fields:
+        item["fields"] = [[str(k), str(v)] for k, v in row.fields]
     if row.text is not None:
         item["text"] = snippet(str(row.text))
     if row.image is not None:

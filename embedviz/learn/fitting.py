@@ -84,7 +84,7 @@ def fit_pipeline(
 ) -> FitResult:
     C, codes = data.n_classes, data.codes
     lab = data.labelled
-    progress(0.02, "building the graph operator")
+    progress(0.02, "linking each point to its neighbours on the map…")
     W = symmetric_affinity(knn, cfg.device)
     S = normalised_operator(W)
     X = data.X.on(cfg.device)  # the features cross to the device once
@@ -96,7 +96,7 @@ def fit_pipeline(
                   device=cfg.device, rng=np.random.default_rng(cfg.seed), tick=progress.tick,
                   adapter_steps=cfg.adapter_steps)
 
-    progress(0.08, "scoring label noise")
+    progress(0.08, "looking for labels that may be wrong…")
     # label noise is local: a few hops of spreading are enough to score it
     first = spread(S, balanced_seeds(codes, (codes >= 0).astype(np.float32), C, cfg.device),
                    alpha=cfg.alpha, n_iter=min(cfg.n_iter, 10), tick=progress.tick)
@@ -111,7 +111,7 @@ def fit_pipeline(
     if len(names) > 1:
         units = cv_units(codes, data.groups, data.X, cfg.seed)
         folds = cv_folds(codes, units, cfg.n_folds, cfg.seed)
-    progress(0.15, f"propagating labels ({1 + len(folds)} seed sets)")
+    progress(0.15, "spreading your labels to their neighbours…")
     seed_sets = [balanced_seeds(codes, ctx.seed_weight, C, cfg.device)]
     for held in folds:
         w = ctx.seed_weight.copy()
@@ -125,7 +125,7 @@ def fit_pipeline(
         noise = label_noise(W, F_sets[0].prop, codes)
     graph_noise = noise
     trains = [lab[~np.isin(lab, held, assume_unique=True, kind="table")] for held in folds]
-    progress(0.18, f"training {len(names)} learners on {len(folds) + 1} seed sets")
+    progress(0.18, "learning from your labels…")
     fitted = fit_learners(ctx, list(zip(trains + [lab], F_sets[1:] + F_sets[:1])),
                           tuple(m for m in names if m != "propagate"),
                           report=lambda f, msg: progress(0.18 + 0.42 * f, msg))
@@ -141,14 +141,14 @@ def fit_pipeline(
         # labelled point class 1)
         choice = Choice(default_blend(names), {})
 
-    progress(0.75, f"predicting with {choice.label}")
+    progress(0.75, "predicting a label for every point…")
     needed = tuple(m for m in names if m in choice.weights)
     probas = all_probas(ctx, lab, F_sets[0], fitted[-1], needed)
     models = {m: fitted[-1][m] for m in needed if m in fitted[-1]}
     proba = blend(probas, choice.weights).astype(np.float32)
     proba /= proba.sum(axis=1, keepdims=True)
 
-    progress(0.92, "scoring novelty")
+    progress(0.92, "finding points that fit no label…")
     nov = _score_novelty(ctx, lab, records, choice, F_sets, fitted, proba, cfg.seed)
     models.setdefault("prototype", nov.prototypes)
     return FitResult(proba=proba, noise=noise, novelty=nov.novelty, choice=choice,
@@ -260,7 +260,8 @@ def _cross_validate(ctx: Context, trains: list[np.ndarray], folds: list[np.ndarr
                     fitted: list[dict[str, object]], progress: Progress) -> list[FoldRecord]:
     records = []
     for f, (train, held) in enumerate(zip(trains, folds)):
-        progress(0.6 + 0.1 * f / len(folds), f"cross-validating fold {f + 1}/{len(folds)}")
+        progress(0.6 + 0.1 * f / len(folds),
+                 f"checking accuracy on held-out lassos ({f + 1} of {len(folds)})…")
         rows = held[np.isin(ctx.codes[held], np.unique(ctx.codes[train]))]
         if rows.size:
             probas = all_probas(ctx, train, F_sets[f + 1], fitted[f], names, rows=rows)

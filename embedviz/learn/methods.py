@@ -115,7 +115,7 @@ def fit_adapters(ctx: Context, tasks: list[AdapterTask],
                  report: Report | None = None) -> list[Adapter]:
     """One adapter per task, all trained together; ``report(fraction, message)`` hears how
     far the training is (every 20 steps)."""
-    message = f"training {len(tasks)} adapters"
+    message = "learning from your labels (fine-tuning)…"
 
     def on_step(done: float) -> None:
         if report is None:
@@ -148,7 +148,7 @@ def fit_learners(ctx: Context, jobs: list[tuple[np.ndarray, Propagated]],
             out[j]["prototype"] = PrototypeHead().fit(ctx.take(ctx.X, train), *seeds[j])
     if problems:
         if report is not None:
-            report(0.0, f"fitting {len(problems)} linear heads")
+            report(0.0, "learning from your labels…")
         heads = LinearHead(l2=1.0, device=ctx.device, tick=ctx.tick).fit_many(
             [p for *_, p in problems])
         for (j, name, _), head in zip(problems, heads):

@@ -199,7 +199,7 @@ class Retrainer(ClassifierMixin, TransformerMixin, BaseEstimator):
         return LabelledData(X=Xn, codes=codes, classes=classes, groups=grp), graph
 
     def _fit(self, X: Any, y: Any, knn: Any, groups: Any, progress: Progress) -> Retrainer:
-        progress(0.0, "checking inputs")
+        progress(0.0, "checking your labels…")
         cfg = self._check_params()
 
         def fit_on(dev: torch.device) -> tuple[LabelledData, KNNGraph, FitResult]:

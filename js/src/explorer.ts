@@ -117,10 +117,10 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
   const selection = h('div', 'ev-selection-panel');
   const charts = h('div', 'ev-charts');
   const side = h('div', 'ev-side');
-  side.append(preview, selection, charts);
+  side.append(preview, selection);
   const main = h('div', 'ev-main');
   main.append(mapSlot, side);
-  root.append(bar, controls, main);
+  root.append(bar, controls, main, charts);
   el.appendChild(root);
 
   // ---- user actions
@@ -213,8 +213,17 @@ const render: Render<ExplorerState> = async ({ model, el, host, signal }) => {
     newClass.lastChild!.textContent = `New class? (${c.new_classes})`;
     check.hidden = !c.suspects;
     check.lastChild!.textContent = `Check labels (${c.suspects})`;
-    side.style.maxHeight = `${c.height + 40}px`;
+    sideHeight();
   };
+  // the side column is exactly as tall as the map beside it (or above it, when the cell is
+  // too narrow for both in a row), so only the selection's list inside it scrolls
+  const sideHeight = () => {
+    const drawn = mapSlot.offsetHeight;
+    side.style.height = `${drawn > 100 ? drawn : model.get('controls').height + 28}px`;
+  };
+  const resized = new ResizeObserver(sideHeight);
+  resized.observe(mapSlot);
+  signal.addEventListener('abort', () => resized.disconnect());
   const drawStatus = () => {
     const s = model.get('status');
     statusLine.textContent = s.text;

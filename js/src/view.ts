@@ -322,7 +322,8 @@ export class ScatterView {
     const width = this.plot.clientWidth;
     const tipWidth = this.tooltip.offsetWidth;
     this.tooltip.style.left = `${Math.min(px + 10, width - tipWidth - 4)}px`;
-    this.tooltip.style.top = `${Math.max(4, py - 28)}px`;
+    // above the point, however many lines the text wraps to (it must not hide the point)
+    this.tooltip.style.top = `${Math.max(4, py - this.tooltip.offsetHeight - 8)}px`;
   }
 
   /**

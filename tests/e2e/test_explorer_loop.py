@@ -96,10 +96,14 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
     keys = page.locator(".ev-explorer .ev-preview").evaluate(
         "p => [p.scrollHeight, p.clientHeight, p.querySelectorAll('.ev-keys kbd').length]")
     assert keys[0] <= keys[1] and keys[2] == 6, keys  # the whole key guide shows, unscrolled
+    # the side column does not scroll (only the selection's list does); the charts sit under
+    # the map, each inside its box
     side = page.locator(".ev-explorer .ev-side").evaluate(
-        "s => [s.offsetWidth, ...[...s.querySelectorAll('svg.ev-chart')].map(g => g.width.baseVal.value)]")
-    # the charts fit beside the column's 15 px scrollbar: at 330 px they scrolled it sideways
-    assert len(side) > 1 and max(side[1:]) + 15 <= side[0], side
+        "s => [s.scrollHeight - s.clientHeight, s.scrollWidth - s.clientWidth]")
+    assert side == [0, 0], side
+    charts = page.locator(".ev-explorer .ev-charts").evaluate(
+        "c => [c.scrollWidth - c.clientWidth, c.querySelectorAll('svg.ev-chart').length]")
+    assert charts == [0, 3], charts
     top_before = listing.bounding_box()["y"]
     kernel_exec(page, f"ex._on_hover({hovered})")
     page.wait_for_function(f"() => document.querySelector('.ev-explorer .ev-preview')"
@@ -107,12 +111,13 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
     preview = page.locator(".ev-explorer .ev-preview").bounding_box()
     # hovering does not push the list (and the charts under it) down
     assert abs(listing.bounding_box()["y"] - top_before) <= 1, (top_before, preview)
+    # the preview ends above the list (measured before the screenshot scrolls the page)
+    assert preview["y"] + preview["height"] <= listing.bounding_box()["y"] + 1
     # digit images: a grid of thumbnails (one per row showed 3.5 of a 164-point lasso)
     page.locator(".ev-explorer").screenshot(path=str(SHOTS / "explorer_selected.png"))
     tops = listing.locator(".ev-tile").evaluate_all("ts => ts.map(t => t.offsetTop)")
     assert len(tops) >= 40 and len(tops) / len(set(tops)) >= 5, tops
     assert listing.bounding_box()["height"] > 100
-    assert preview["y"] + preview["height"] <= listing.bounding_box()["y"] + 1
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,12 @@ def test_fit_async_reports_progress_and_returns_the_estimator():
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert all(isinstance(m, str) and m for _, m in seen)
+    # the status line shows these: words a user knows, not the learner's parts
+    jargon = ("head", "seed set", "fold", "operator", "novelty", "learner", "adapter", "CV",
+              "propagat", "cross-valid")
+    assert not [m for _, m in seen if any(j in m for j in jargon)], seen
+    said = " ".join(m for _, m in seen)
+    assert "learning from your labels" in said, seen
     assert hasattr(model, "transduction_")
 
 
@@ -80,6 +86,6 @@ def test_progress_moves_while_the_adapters_train():
     seen: list[tuple[float, str]] = []
     Retrainer(adapter_steps=100).fit_async(
         X, labels, on_progress=lambda f, m: seen.append((f, m))).result(timeout=120)
-    training = [f for f, m in seen if "adapters" in m]
+    training = [f for f, m in seen if "fine-tuning" in m]
     assert len(set(training)) >= 4, seen
     assert min(training) < max(training) <= 0.6

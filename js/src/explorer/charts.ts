@@ -109,7 +109,7 @@ export function countsChart(data: ChartData): SVGSVGElement {
 }
 
 export function roundsChart(data: ChartData): SVGSVGElement {
-  const svg = frame('Accuracy per round (CV by lasso)', 'rounds');
+  const svg = frame('Accuracy per round (on held-out lassos)', 'rounds');
   if (!data.rounds.length) return hint(svg, HINTS.rounds);
   const scored = data.rounds.filter(([, a]) => a !== null) as [number, number][];
   if (!scored.length) return hint(svg, HINTS.noCv);

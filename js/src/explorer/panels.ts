@@ -9,6 +9,8 @@ export interface Item {
   label: string | null;
   color: string | null;
   extra: string | null;
+  /** [column, value] pairs the user picked with preview=[...], as text */
+  fields?: [string, string][];
   text?: string;
   image?: string;
   image_error?: string;
@@ -51,13 +53,36 @@ function labelChip(item: Item): HTMLElement {
   return chip;
 }
 
+/** The picked columns as a two-column list (name, value); both are data: textContent only. */
+export function fieldList(item: Item): HTMLElement | null {
+  if (!item.fields || !item.fields.length) return null;
+  const list = h('dl', 'ev-fields');
+  for (const [name, value] of item.fields) {
+    const dt = text('dt', '', name);
+    const dd = text('dd', '', value);
+    dt.title = name;
+    dd.title = value;
+    list.append(dt, dd);
+  }
+  return list;
+}
+
 export function itemRow(item: Item, thumb: number): HTMLElement {
   const row = h('div', 'ev-item');
   const head = h('div', 'ev-item-head');
   head.append(text('b', '', `#${item.index}`), labelChip(item));
   if (item.extra) head.append(text('span', 'ev-muted', item.extra));
   row.append(head);
-  if (item.image !== undefined || item.image_error !== undefined) row.append(thumbnail(item, thumb));
+  const list = fieldList(item);
+  if (item.image !== undefined || item.image_error !== undefined) {
+    // the columns beside the thumbnail, not under it: the side column is short
+    const body = h('div', 'ev-item-body');
+    body.append(thumbnail(item, thumb));
+    if (list) body.append(list);
+    row.append(body);
+  } else if (list) {
+    row.append(list);
+  }
   if (item.text) row.append(text('div', 'ev-text', item.text));
   return row;
 }
@@ -81,7 +106,8 @@ export function renderPreview(el: HTMLElement, state: { rich: boolean; item: Ite
 
 function tile(item: Item): HTMLElement {
   const t = h('div', 'ev-tile');
-  t.title = `#${item.index} ${item.label ?? 'unlabelled'}${item.extra ? ` · ${item.extra}` : ''}`;
+  const columns = (item.fields ?? []).map(([k, v]) => `\n${k}: ${v}`).join('');
+  t.title = `#${item.index} ${item.label ?? 'unlabelled'}${item.extra ? ` · ${item.extra}` : ''}${columns}`;
   t.style.borderBottomColor = item.color ?? '#c8c8c8';
   t.append(thumbnail(item, 40));
   return t;
