@@ -818,8 +818,8 @@ class Explorer:
                 extra += " · from before your last label changes"
         return ItemRow(
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
-            text=d.frame[d.text_column].iat[i] if d.text_column else None,
-            image=d.frame[d.image_column].iat[i] if d.image_column else None, extra=extra,
+            text=d.text_at([i])[0] if d.text_column else None,
+            image=d.cells_at(d.image_column, [i])[0] if d.image_column else None, extra=extra,
         )
 
     def _on_hover(self, index: int) -> None:
@@ -838,6 +838,7 @@ class Explorer:
         """Show the selected items (``changed``: the selection itself, not its labels)."""
         self._drop_stale(selection_changed=changed)
         sel = self.meaning.panel_order(self.selection)  # a search's hits stay in rank order
+        self._data.prefetch(sel[: self.view.limit])  # Parquet: the panel's rows in one read
         self.view.show_selection([self._row(int(i)) for i in sel[: self.view.limit]],
                                  int(sel.size))
 
