@@ -148,20 +148,14 @@ class ExplorerData:
         return self.frame.index.to_numpy()
 
     def missing_images(self) -> int:
-        """How many image cells are file paths that do not exist (previews show placeholders)."""
+        """How many image cells are file paths that do not exist (previews show placeholders);
+        an on-disk image column is checked batch by batch."""
         if self.image_column is None:
             return 0
-        import os
-
-        if self.image_column not in self.frame.columns and self.rows is not None:
-            column = pd.concat([pd.Series(v, dtype=object) for _, v in
-                                self.rows.scan(self.image_column)], ignore_index=True)
-        else:
-            column = self.frame[self.image_column]
-        missing = column.isna().to_numpy()
-        paths = column.map(lambda v: isinstance(v, (str, os.PathLike))).to_numpy(dtype=bool) & ~missing
-        gone = sum(1 for v in column[paths].tolist() if not os.path.exists(v))
-        return int(missing.sum()) + gone
+        if self.image_column in self.frame.columns or self.rows is None:
+            return _missing_in(self.frame[self.image_column])
+        return sum(_missing_in(pd.Series(values, dtype=object))
+                   for _, values in self.rows.scan(self.image_column))
 
     def texts(self) -> list[str] | None:
         """The text column's values, checked (``resolve_data`` already refused missing ones)."""
@@ -170,6 +164,16 @@ class ExplorerData:
         if self.text_column not in self.frame.columns:
             return [t for _, batch in self.iter_texts() for t in batch]
         return checked_texts(self.frame[self.text_column], self.text_column)
+
+
+def _missing_in(column: pd.Series) -> int:
+    """Empty image cells plus paths to files that do not exist."""
+    import os
+
+    missing = column.isna().to_numpy()
+    paths = column.map(lambda v: isinstance(v, (str, os.PathLike))).to_numpy(dtype=bool) & ~missing
+    gone = sum(1 for v in column[paths].tolist() if not os.path.exists(v))
+    return int(missing.sum()) + gone
 
 
 def missing_texts(values: pd.Series) -> np.ndarray:

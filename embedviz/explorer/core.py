@@ -79,7 +79,10 @@ class Explorer:
     data : DataFrame, or array-like of texts
         The items, one row each. Labels belong to the data's index: with a default
         RangeIndex that is the row position, so give reordered or filtered data an id index
-        (rows appended at the end are fine either way).
+        (rows appended at the end are fine either way). A path to a ``.parquet`` file or a
+        folder of Parquet shards keeps only the embedding (``embedding=`` names its column,
+        required) and the other small columns in memory; ``text`` and ``image`` cells are
+        read from disk for previews, the selection panel and search.
     embedding : str or array-like of shape (n, d), optional
         A column of vectors, or the vectors; None embeds ``text`` (MiniLM) or ``image``
         (with ``model=``).

@@ -267,8 +267,9 @@ class ParquetColumn(Sequence[Any]):
         return self.rows.take(positions, [self.name])[self.name].tolist()
 
 
-def _read_embedding(dataset: Any, column: str) -> np.ndarray:
-    """The embedding column as float32 (n, d), from Arrow buffers (no pandas objects)."""
+def _read_embedding(dataset: Any, column: str, n: int) -> np.ndarray:
+    """The embedding column as float32 (n, d), from Arrow buffers (no pandas objects),
+    batch by batch into one array (no second copy of the whole embedding)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -280,25 +281,26 @@ def _read_embedding(dataset: Any, column: str) -> np.ndarray:
         raise TypeError(f"The embedding column {column!r} holds {kind}, not lists of numbers; "
                         "pass the column of vectors (a list or fixed-size list of floats) as "
                         f"embedding=, or {_RAY_FIX}.")
-    chunks, offset, width = [], 0, None
+    out: np.ndarray | None = None
+    offset, width = 0, None
     for batch in dataset.to_batches(columns=[column]):
         arr = batch.column(0)
         lengths = pc.fill_null(pc.list_value_length(arr), -1).to_numpy(zero_copy_only=False)
-        if width is None and lengths.size:
-            width = int(lengths[0])
+        if width is None and (lengths >= 0).any():
+            width = int(lengths[lengths >= 0][0])
         bad = np.flatnonzero(lengths != width)
         if bad.size:
             row = offset + int(bad[0])
             got = "no vector" if lengths[bad[0]] < 0 else f"{int(lengths[bad[0]])} numbers"
             raise ValueError(f"The embedding column {column!r} has {got} in row {row} where "
-                             f"row 0 has {width}; every row needs a vector of the same length "
+                             f"the first vector has {width}; every row needs a vector of the same length "
                              "(fix or drop that row in the Parquet data).")
         flat = arr.flatten().to_numpy(zero_copy_only=False)
-        chunks.append(flat.astype(np.float32, copy=False).reshape(len(arr), width or 0))
+        if out is None:
+            out = np.empty((n, width or 0), np.float32)
+        out[offset:offset + len(arr)] = flat.reshape(len(arr), width or 0)
         offset += len(arr)
-    if not chunks:
-        return np.zeros((0, 0), np.float32)
-    return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    return np.zeros((0, 0), np.float32) if out is None else out
 
 
 def _check_text(rows: ParquetRows, column: str) -> None:
@@ -376,7 +378,7 @@ def open_parquet(path: str | os.PathLike[str], *, embedding: str | None, text: s
     rows.check_columns(named + list(keep or []))
     if text is not None:
         _check_text(rows, text)
-    X = _read_embedding(rows.dataset, embedding)
+    X = _read_embedding(rows.dataset, embedding, rows.n)
     light = list(keep) if keep is not None else [c for c in rows.columns if c not in named]
     frame = rows.dataset.to_table(columns=light).to_pandas()
     if len(frame) != rows.n:  # no column at all kept

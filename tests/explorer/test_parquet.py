@@ -132,8 +132,12 @@ def test_ragged_and_list_embeddings(tmp_path):
     assert list(frame.columns) == [] and len(frame) == 3
     ragged = pa.table({"v": pa.array([[1.0, 2.0], [3.0, 4.0], [5.0]])})
     pq.write_table(ragged, tmp_path / "ragged.parquet")
-    with pytest.raises(ValueError, match="1 numbers in row 2 where row 0 has 2"):
+    with pytest.raises(ValueError, match="1 numbers in row 2 where the first vector has 2"):
         open_parquet(tmp_path / "ragged.parquet", embedding="v")
+    gap = pa.table({"v": pa.array([None, [3.0, 4.0], [5.0, 6.0]])})
+    pq.write_table(gap, tmp_path / "gap.parquet")
+    with pytest.raises(ValueError, match="no vector in row 0"):
+        open_parquet(tmp_path / "gap.parquet", embedding="v")
 
 
 @pytest.mark.parametrize("kw, error, message", [
@@ -159,3 +163,24 @@ def test_missing_paths_and_texts_are_refused(tmp_path):
     pq.write_table(gaps, tmp_path / "gaps.parquet")
     with pytest.raises(ValueError, match="missing in 1 row"):
         open_parquet(tmp_path / "gaps.parquet", embedding="v", text="t")
+
+
+def test_image_paths_stay_on_disk_and_preview(frame, tmp_path):
+    from PIL import Image
+
+    paths = []
+    for g, colour in enumerate(("red", "blue")):
+        paths.append(str(tmp_path / f"img{g}.png"))
+        Image.new("RGB", (8, 8), colour).save(paths[-1])
+    cells = [paths[i % 2] for i in range(N)]
+    cells[7] = str(tmp_path / "gone.png")  # a path that does not exist
+    table = _table(frame).append_column("img", pa.array(cells))
+    pq.write_table(table, tmp_path / "img.parquet", row_group_size=40)
+    ex = ev.Explorer(str(tmp_path / "img.parquet"), embedding="emb", image="img",
+                     labels=str(tmp_path / "l.db"), map_method="pca", progress=False)
+    assert "img" not in ex.session.data.frame.columns
+    assert ex.session.data.missing_images() == 1
+    front_end_hovers(ex.scatter, 0)
+    assert "data:image/png;base64," in panel_text(ex.widget.preview["item"])
+    front_end_hovers(ex.scatter, 7)
+    assert "image_error" in ex.widget.preview["item"]
