@@ -134,11 +134,11 @@ def main() -> None:
         rng = np.random.default_rng(1)
 
         def panel() -> None:
-            data.rows._cache.clear()
+            data.rows.clear_cache()
             data.text_at(rng.choice(args.rows, 48, replace=False))
 
         def hover() -> None:
-            data.rows._cache.clear()
+            data.rows.clear_cache()
             data.text_at([int(rng.integers(args.rows))])
 
         def panel_memory() -> None:

@@ -133,6 +133,23 @@ class ParquetRows:
                 raise KeyError(f"The Parquet data has no column {name!r}; its columns are "
                                f"{self.columns}.")
 
+    def clear_cache(self) -> None:
+        """Forget the cells kept from recent reads (the next take reads from disk)."""
+        self._cache.clear()
+
+    def cached_positions(self, column: str) -> set[int]:
+        """The row positions of ``column`` whose cells are kept from recent reads.
+
+        Parameters
+        ----------
+        column : str
+
+        Returns
+        -------
+        set of int
+        """
+        return {p for c, p in self._cache if c == column}
+
     def take(self, positions: Any, columns: Sequence[str]) -> pd.DataFrame:
         """The cells of ``columns`` at row ``positions``, in the order asked.
 

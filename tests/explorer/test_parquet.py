@@ -96,7 +96,11 @@ def test_regions_name_the_map_from_a_sample(shards, tmp_path):
     ex = _explorer(shards, tmp_path)
     ex.meaning.region_sample = 60
     ex.meaning._regions_of = None
+    rows = ex.session.data.rows
+    rows.clear_cache()
     table = ex.regions
+    read = rows.cached_positions("text")
+    assert len(read) == 60  # only the sampled rows' texts were read from disk
     assert table["size"][table["level"] == 0].sum() == N  # every point has a region
     words = " ".join(" ".join(k) for k in table["keywords"])
     assert any(w in words for w in ("cats", "rockets", "bread"))
@@ -184,3 +188,11 @@ def test_image_paths_stay_on_disk_and_preview(frame, tmp_path):
     assert "data:image/png;base64," in panel_text(ex.widget.preview["item"])
     front_end_hovers(ex.scatter, 7)
     assert "image_error" in ex.widget.preview["item"]
+
+
+def test_save_html_reads_the_texts_from_parquet(shards, frame, tmp_path):
+    ex = _explorer(shards, tmp_path)
+    out = tmp_path / "map.html"
+    ex.save_html(str(out))
+    page = out.read_text()
+    assert frame["text"][0] in page and frame["text"][N - 1] in page
