@@ -130,7 +130,11 @@ def regions(
 
     docs = vocab = texts = None
     if items is not None:  # only the sampled texts are read: 1e6 str() calls take a second
-        texts = _clean_texts([items[i] for i in picked.tolist()])
+        # a sequence with take() (a numpy array, a column read from disk) gives the sample
+        # in one read
+        picked_items = (list(items.take(picked)) if hasattr(items, "take")
+                        else [items[i] for i in picked.tolist()])
+        texts = _clean_texts(picked_items)
         docs, vocab = _names.vectorise(texts)
     rows: list[dict[str, Any]] = []
     said: dict[int, set[str]] = {}  # per region id: the keywords its name and its children's use

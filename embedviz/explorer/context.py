@@ -145,7 +145,9 @@ def tooltips(data: ExplorerData, columns: Sequence[Any]) -> list[str] | None:
     # only the start of each text can show: collapsing the white space of whole texts took
     # most of the time at a million rows
     room = 2 * TOOLTIP_CHARS
-    if data.text_column is not None:
+    # texts left on disk (a Parquet dataset) are not read whole for the tooltip: hovering
+    # a point reads its text for the preview panel instead
+    if data.text_column is not None and data.text_column in frame.columns:
         texts = [" ".join(str(t)[:room].split()) for t in frame[data.text_column].tolist()]
         if columns:
             heads = [field_text(v, 40) for v in frame[columns[0]].tolist()]

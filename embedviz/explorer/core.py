@@ -79,7 +79,10 @@ class Explorer:
     data : DataFrame, or array-like of texts
         The items, one row each. Labels belong to the data's index: with a default
         RangeIndex that is the row position, so give reordered or filtered data an id index
-        (rows appended at the end are fine either way).
+        (rows appended at the end are fine either way). A path to a ``.parquet`` file or a
+        folder of Parquet shards keeps only the embedding (``embedding=`` names its column,
+        required) and the other small columns in memory; ``text`` and ``image`` cells are
+        read from disk for previews, the selection panel and search.
     embedding : str or array-like of shape (n, d), optional
         A column of vectors, or the vectors; None embeds ``text`` (MiniLM) or ``image``
         (with ``model=``).
@@ -176,8 +179,8 @@ class Explorer:
         # every check that needs no compute comes first (data, label file, colour-by)
         self._data: ExplorerData = resolve_data(data, embedding=embedding, text=text, image=image,
                                                 drop_missing=drop_missing)
-        self._preview = preview_columns(preview, self._data,
-                                        embedding if isinstance(embedding, str) else None)
+        preview_cols = preview_columns(preview, self._data,
+                                       embedding if isinstance(embedding, str) else None)
         labels, fingerprint = check_label_file(labels, self._data)
         _check_color_by(color_by, self._data.frame)
         given_xy, given_graph = _check_precomputed(xy, knn, self._data.n)
@@ -199,7 +202,8 @@ class Explorer:
             embedding_column=embedding if isinstance(embedding, str) else None,
             # a UMAP map sits at the scale UMAP settles at: a retrain's map starts from it
             map_from_umap=given_xy is None and map_method.startswith("umap"),
-            xy=xy_map, active=self._store.classes[0] if self._store.classes else None)
+            xy=xy_map, active=self._store.classes[0] if self._store.classes else None,
+            preview=list(preview_cols))
         self._label_callbacks: list[Callable[[dict], None]] = []
         self.actions = LabelActions(self, self.session, refresh_labels=self._refresh_labels)
         self.retraining = Retraining(self.session, recolour=self._recolour,
@@ -233,7 +237,7 @@ class Explorer:
 
         # lasso by default: it is what the Explorer is for (P pans, the wheel zooms)
         self.scatter = Scatter(self.session.xy, height=height, tool="lasso",
-                               tooltip=tooltips(self._data, self._preview))
+                               tooltip=tooltips(self._data, self.session.preview))
         self.session.scatter = self.scatter
         self.scatter.on_select(lambda _sel: self._on_selection(changed=True))
         self.scatter.on_hover(self._on_hover)
@@ -835,9 +839,9 @@ class Explorer:
                 extra += " · from before your last label changes"
         return ItemRow(
             index=int(i), label=label, color=self._store.colors.get(label) if label else None,
-            text=d.frame[d.text_column].iat[i] if d.text_column else None,
-            image=d.frame[d.image_column].iat[i] if d.image_column else None, extra=extra,
-            fields=fields(d.frame, self._preview, i),
+            text=d.text_at([i])[0] if d.text_column else None,
+            image=d.cells_at(d.image_column, [i])[0] if d.image_column else None, extra=extra,
+            fields=fields(d.frame, self.session.preview, i),
         )
 
     def _on_hover(self, index: int) -> None:
@@ -856,6 +860,7 @@ class Explorer:
         """Show the selected items (``changed``: the selection itself, not its labels)."""
         self._drop_stale(selection_changed=changed)
         sel = self.meaning.panel_order(self.selection)  # a search's hits stay in rank order
+        self._data.prefetch(sel[: self.view.limit])  # Parquet: the panel's rows in one read
         self.view.show_selection([self._row(int(i)) for i in sel[: self.view.limit]],
                                  int(sel.size))
 

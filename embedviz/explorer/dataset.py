@@ -5,6 +5,7 @@ fix them, so every bad input fails before any expensive work starts.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +23,120 @@ class ExplorerData:
     """The validated inputs of an Explorer.
 
     ``frame``: the user's rows (a DataFrame; arrays are wrapped); ``embedding``: (n, d) float32
-    or None when it must be computed from ``text_column`` / ``image_column``.
+    or None when it must be computed from ``text_column`` / ``image_column``; ``rows``: for
+    Parquet input, the on-demand reader (``ParquetRows``) of the columns ``frame`` leaves out
+    (the text and image columns stay on disk). Read texts through :meth:`text_at` and
+    :meth:`iter_texts`, which serve both.
     """
 
     frame: pd.DataFrame
     embedding: np.ndarray | None
     text_column: str | None
     image_column: str | None
+    rows: Any = None
+
+    def cells_at(self, column: str, positions: Any) -> list[Any]:
+        """The cells of ``column`` at row ``positions`` (in that order), from the frame or,
+        for a column kept on disk, from Parquet.
+
+        Parameters
+        ----------
+        column : str
+            A column of the data (in ``frame`` or in ``rows``).
+        positions : array-like of int
+            Row positions.
+
+        Returns
+        -------
+        list
+        """
+        pos = np.asarray(positions, dtype=np.int64).ravel()
+        if column in self.frame.columns or self.rows is None:
+            return self.frame[column].iloc[pos].tolist()
+        return self.rows.take(pos, [column])[column].tolist()
+
+    def prefetch(self, positions: Any) -> None:
+        """Read the on-disk text and image cells of ``positions`` in one pass, so that the
+        per-row reads that follow (a panel's rows) come from the reader's cache; nothing to
+        do for in-memory data.
+
+        Parameters
+        ----------
+        positions : array-like of int
+        """
+        if self.rows is None:
+            return
+        columns = [c for c in (self.text_column, self.image_column)
+                   if c is not None and c not in self.frame.columns]
+        if columns and len(positions):
+            self.rows.take(positions, columns)
+
+    def text_at(self, positions: Any) -> list[str]:
+        """The texts of row ``positions`` (in that order) as str.
+
+        Parameters
+        ----------
+        positions : array-like of int
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            The data has no text column.
+        """
+        if self.text_column is None:
+            raise ValueError("This data has no text column; pass text= to the Explorer.")
+        return [v if isinstance(v, str) else str(v)
+                for v in self.cells_at(self.text_column, positions)]
+
+    def column_values(self, column: str) -> Any:
+        """A whole column as a sequence: the frame's Series, or for a column kept on disk a
+        ``ParquetColumn`` whose ``take`` reads only the asked rows (so a sampling consumer
+        such as :func:`embedviz.regions` reads only its sample).
+
+        Parameters
+        ----------
+        column : str
+
+        Returns
+        -------
+        pandas.Series or ParquetColumn
+        """
+        if column in self.frame.columns or self.rows is None:
+            return self.frame[column]
+        return self.rows.column(column)
+
+    def iter_texts(self, batch_rows: int | None = None) -> Iterator[tuple[int, list[str]]]:
+        """Every text in row order, in batches (whole-column passes such as substring
+        search): from the frame in one batch, from Parquet ``batch_rows`` at a time.
+
+        Parameters
+        ----------
+        batch_rows : int, optional
+            Rows per Parquet batch (default: ``parquet_rows.SCAN_ROWS``).
+
+        Yields
+        ------
+        offset : int
+            Position of the batch's first row.
+        texts : list of str
+
+        Raises
+        ------
+        ValueError
+            The data has no text column.
+        """
+        column = self.text_column
+        if column is None:
+            raise ValueError("This data has no text column; pass text= to the Explorer.")
+        if column in self.frame.columns or self.rows is None:
+            yield 0, self.frame[column].astype(str).tolist()
+            return
+        for offset, values in self.rows.scan(column, batch_rows=batch_rows):
+            yield offset, [v if isinstance(v, str) else str(v) for v in values]
 
     @property
     def n(self) -> int:
@@ -40,22 +148,32 @@ class ExplorerData:
         return self.frame.index.to_numpy()
 
     def missing_images(self) -> int:
-        """How many image cells are file paths that do not exist (previews show placeholders)."""
+        """How many image cells are file paths that do not exist (previews show placeholders);
+        an on-disk image column is checked batch by batch."""
         if self.image_column is None:
             return 0
-        import os
-
-        column = self.frame[self.image_column]
-        missing = column.isna().to_numpy()
-        paths = column.map(lambda v: isinstance(v, (str, os.PathLike))).to_numpy(dtype=bool) & ~missing
-        gone = sum(1 for v in column[paths].tolist() if not os.path.exists(v))
-        return int(missing.sum()) + gone
+        if self.image_column in self.frame.columns or self.rows is None:
+            return _missing_in(self.frame[self.image_column])
+        return sum(_missing_in(pd.Series(values, dtype=object))
+                   for _, values in self.rows.scan(self.image_column))
 
     def texts(self) -> list[str] | None:
         """The text column's values, checked (``resolve_data`` already refused missing ones)."""
         if self.text_column is None:
             return None
+        if self.text_column not in self.frame.columns:
+            return [t for _, batch in self.iter_texts() for t in batch]
         return checked_texts(self.frame[self.text_column], self.text_column)
+
+
+def _missing_in(column: pd.Series) -> int:
+    """Empty image cells plus paths to files that do not exist."""
+    import os
+
+    missing = column.isna().to_numpy()
+    paths = column.map(lambda v: isinstance(v, (str, os.PathLike))).to_numpy(dtype=bool) & ~missing
+    gone = sum(1 for v in column[paths].tolist() if not os.path.exists(v))
+    return int(missing.sum()) + gone
 
 
 def missing_texts(values: pd.Series) -> np.ndarray:
@@ -255,8 +373,11 @@ def resolve_data(
 
     Parameters
     ----------
-    data : DataFrame, Series, dict of columns or (n, d) array
-        The rows.
+    data : DataFrame, Series, dict of columns, (n, d) array, or a Parquet path
+        The rows. A path ending in ``.parquet`` or a folder of ``.parquet`` shards is read
+        with :func:`embedviz.explorer.parquet_rows.open_parquet`: the embedding and the small
+        columns in memory, ``text`` and ``image`` read on demand (``embedding=`` names the
+        column of vectors and is required).
     embedding : str or array-like, optional
         A column of vectors or an (n, d) array.
     text, image : str, optional
@@ -273,7 +394,14 @@ def resolve_data(
     ------
     KeyError, TypeError, ValueError
         Unknown columns, a text column that is not text, missing texts, mismatched lengths.
+    FileNotFoundError
+        A Parquet path that does not exist.
     """
+    from .parquet_rows import is_parquet_path
+
+    if is_parquet_path(data):
+        return _resolve_parquet(data, embedding=embedding, text=text, image=image,
+                                drop_missing=drop_missing)
     frame = _frame_from(data)
     if len(frame) < MIN_POINTS:
         raise ValueError(f"The data has {len(frame)} row(s); the Explorer needs at least "
@@ -294,3 +422,22 @@ def resolve_data(
             "or text= (a text column to embed with MiniLM), or image= with an image model."
         )
     return ExplorerData(frame=frame, embedding=emb, text_column=text_col, image_column=image_col)
+
+
+def _resolve_parquet(path: Any, *, embedding: Any, text: str | None, image: str | None,
+                     drop_missing: bool) -> ExplorerData:
+    """Parquet input: only the embedding and the small columns are loaded; the text and
+    image columns stay on disk behind ``ExplorerData.rows``."""
+    from .parquet_rows import open_parquet
+
+    if drop_missing:
+        raise ValueError("drop_missing=True needs the texts in memory; for Parquet input drop "
+                         "the rows without a text when writing the data.")
+    frame, emb, rows = open_parquet(path, embedding=embedding, text=text, image=image)
+    if len(frame) < MIN_POINTS:
+        raise ValueError(f"The Parquet data has {len(frame)} row(s); the Explorer needs at "
+                         f"least {MIN_POINTS} points to map.")
+    check_index(frame.index)
+    _check_finite(emb, frame)
+    return ExplorerData(frame=frame, embedding=emb, text_column=text, image_column=image,
+                        rows=rows)

@@ -84,7 +84,11 @@ def identifying_cells(data: ExplorerData) -> pd.Series | None:
     """The column that says which item a row is: its text, else its image, else None
     (the embedding then stands for it)."""
     column = data.text_column or data.image_column
-    return None if column is None else data.frame[column]
+    if column is None or column not in data.frame.columns:
+        # Parquet data keeps texts and images on disk; its embedding (always given) signs
+        # the rows instead, so opening the label file reads no text
+        return None
+    return data.frame[column]
 
 
 def open_store(path: str, ids: np.ndarray, fingerprint: str | None, owner: Any) -> Any:

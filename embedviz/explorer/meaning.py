@@ -65,6 +65,9 @@ class Meaning:
             self.encoder = None  # user vectors or an image model: a text query cannot follow
         self.ranked: np.ndarray | None = None  # the last search's hits, best first
         self._regions_of: tuple[np.ndarray, pd.DataFrame] | None = None
+        #: Rows whose texts name the regions (regions()'s ``sample``): from the data's size,
+        #: at most 10,000 (settable; None names from every row)
+        self.region_sample: int | None = min(session.data.n, 10_000)
 
     @property
     def can_search(self) -> bool:
@@ -87,9 +90,13 @@ class Meaning:
         cached = self._regions_of
         if cached is None or cached[0] is not xy:
             d = self.session.data
-            text = d.frame[d.text_column].tolist() if d.text_column is not None else None
-            images = d.frame[d.image_column].tolist() if d.image_column is not None else None
-            table = regions(xy, text=text, images=images, columns=self._region_columns())
+            # regions() reads only the texts of its random sample (``sample`` rows) through
+            # the column's take: on Parquet data those rows are read from disk and the
+            # others never are, so naming a map of millions reads thousands of texts
+            text = d.column_values(d.text_column) if d.text_column is not None else None
+            images = d.column_values(d.image_column) if d.image_column is not None else None
+            table = regions(xy, text=text, images=images, columns=self._region_columns(),
+                            sample=self.region_sample)
             cached = self._regions_of = (xy, table)
         return cached[1]
 
@@ -177,7 +184,10 @@ class Meaning:
             if column is None:
                 raise ValueError("this data has no text column to search; search by meaning "
                                  "instead (an unquoted query).")
-            hits = substring_hits(text, data.frame[column].tolist())
+            # batch by batch: on Parquet data the texts are streamed, never all held
+            found = [offset + substring_hits(text, batch)
+                     for offset, batch in data.iter_texts()]
+            hits = np.concatenate(found) if found else np.zeros(0, np.int64)
             hits = hits if k is None else hits[:k]
         else:
             q = embed_query(text, self.encoder, device=self.session.device)

@@ -47,6 +47,8 @@ class Session:
         A newer Explorer took the label file over: this one only says so.
     active : str or None
         The label Assign gives (the outlined chip).
+    preview : list of str
+        The columns shown beside each point's text or image (``preview=``).
     view : ExplorerView
         What the widget shows (set once the widget is built).
     scatter : Scatter
@@ -66,5 +68,6 @@ class Session:
     lock: threading.RLock = field(default_factory=threading.RLock)
     replaced: bool = False
     active: str | None = None
+    preview: list[str] = field(default_factory=list)
     view: Any = None
     scatter: Any = None

@@ -23,15 +23,15 @@ def explorer_page(ex: Explorer, *, title: str | None, max_images: int) -> str:
     chips = [{"text": f"{c} ({int(counts.get(c, 0)):,})", "color": store.colors[c],
               "fg": _text_color(store.colors[c])} for c in classes]
     names = np.asarray(classes + ["unlabelled"], dtype=object)[codes]  # -1: the last
-    texts = (d.frame[d.text_column].astype(str).tolist() if d.text_column else None)
-    columns = ex._preview  # the columns picked with preview=[...], one line each
+    texts = ([t for _, batch in d.iter_texts() for t in batch] if d.text_column else None)
+    columns = ex.session.preview  # the columns picked with preview=[...], one line each
     previews = [f"#{i} · {names[i]}"
                 + "".join(f"\n{c}: {v}" for c, v in fields(d.frame, columns, i))
                 + (f"\n{snippet(texts[i])}" if texts else "") for i in range(d.n)]
     images: list[str | None] | None = None
     if d.image_column is not None and d.n <= max_images:
         images = []
-        for value in d.frame[d.image_column]:
+        for value in d.cells_at(d.image_column, np.arange(d.n)):
             try:
                 images.append(image_data_uri(value, size=96))
             except Exception:  # an unreadable image: its preview shows text only
