@@ -104,6 +104,7 @@ def _():
     def _watch():
         while ex.rounds == 0:
             ex.wait_retrain(0.2)
+        ex.wait_retrain(120)  # the predictions show first; the map follows
         (out / "retrain.json").write_text(json.dumps({
             "moved": float(np.linalg.norm(ex.xy - xy0, axis=1).mean()),
             "pred": sorted(set(ex.predictions.label.dropna()))}))  # grey: no label

@@ -274,10 +274,16 @@ def _drag_box(page, box: dict, a: tuple[float, float], b: tuple[float, float],  
 
 
 def _wait_selection(page, n_before: int) -> np.ndarray:  # noqa: ANN001
+    """The selection once the page shows a new count and the kernel holds that many (the
+    page counts first; the selection reaches the kernel a message later, and on a busy
+    machine reading it at once gave the previous one)."""
     page.wait_for_function(
         f"() => document.querySelector('{ROOT}').dataset.nselected !== '{n_before}'",
         timeout=10_000)
-    return np.sort(np.array(kernel_json(page, "w.selection.tolist()"), dtype=np.int64))
+    shown = int(page.locator(ROOT).get_attribute("data-nselected"))
+    got = settle(page, lambda: kernel_json(page, "w.selection.tolist()"),
+                 lambda sel: len(sel) == shown, timeout_ms=10_000)
+    return np.sort(np.array(got, dtype=np.int64))
 
 
 def test_box_click_modifiers_hover_and_view(quickstart) -> None:  # noqa: ANN001
