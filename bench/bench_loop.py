@@ -39,7 +39,7 @@ sub = rng.integers(0, C * 3, N)
 X = centres[sub] + 0.35 * rng.normal(size=(N, D)).astype(np.float32)
 df = pd.DataFrame({{"truth": sub % C}})
 t = time.perf_counter()
-ex = ev.Explorer(df, embedding=X, labels="loop_bench.embedviz.db", color_by="truth", height=520)
+ex = ev.Explorer(df, embedding=X, label_file="loop_bench.embedviz.db", color_by="truth", height=520)
 SETUP_S = time.perf_counter() - t
 for c in range(4):                       # earlier work: four labelled lassos
     ex.label(np.flatnonzero(df.truth.to_numpy() == c)[:400], f"class {{c}}")

@@ -30,6 +30,7 @@ from .session import Session
 from .view import ExplorerView, ItemRow
 
 if TYPE_CHECKING:
+    from ..compute.reduce import ReduceInfo
     from ..learn.retrain import Retrainer
     from .retraining import RetrainResult
 
@@ -90,7 +91,7 @@ class Explorer:
         The column of texts (previews, search, embedding when ``embedding`` is None).
     image : str, optional
         The column of images (thumbnails in previews; embedded with ``model=``).
-    labels : str or path-like, default "labels.embedviz.db"
+    label_file : str or path-like, default "labels.embedviz.db"
         The SQLite label file: created if missing, and reopening restores every label.
         Its folder is checked before any compute.
     model : optional
@@ -131,6 +132,16 @@ class Explorer:
     knn : KNNGraph, optional
         The neighbour graph of the embedding from :func:`embedviz.knn`, instead of
         computing one (``k`` is then unused).
+    labels : str or path-like, optional
+        The old name of ``label_file`` (a FutureWarning says so): ``ex.labels`` is the
+        label Series, so the file's path has its own name.
+
+    Attributes
+    ----------
+    map_info : ReduceInfo or None
+        How the map was made: the algorithm that ran (umap-learn or the torch UMAP), its
+        initialisation, device and why (see :func:`embedviz.reduce`); None when the map was
+        given as ``xy=``.
 
     Raises
     ------
@@ -144,11 +155,11 @@ class Explorer:
     >>> import embedviz as ev                                        # doctest: +SKIP
     >>> from embedviz.demo_data import digits_frame                  # doctest: +SKIP
     >>> ex = ev.Explorer(digits_frame(), embedding="pixels", image="image",
-    ...                  labels="digits.embedviz.db")                # doctest: +SKIP
+    ...                  label_file="digits.embedviz.db")                # doctest: +SKIP
     >>> ex                                                           # doctest: +SKIP
     >>> from embedviz.demo_data import docstrings_frame              # doctest: +SKIP
     >>> ev.Explorer(docstrings_frame(), text="text", preview=["name", "package"],
-    ...             labels="docs.embedviz.db")                       # doctest: +SKIP
+    ...             label_file="docs.embedviz.db")                       # doctest: +SKIP
     """
 
     def __init__(
@@ -158,7 +169,7 @@ class Explorer:
         embedding: Any = None,
         text: str | None = None,
         image: str | None = None,
-        labels: str = "labels.embedviz.db",
+        label_file: str = "labels.embedviz.db",
         model: Any = None,
         k: int = 15,
         map_method: str = "umap",
@@ -172,6 +183,7 @@ class Explorer:
         preview: str | list[str] | None = None,
         xy: Any = None,
         knn: Any = None,
+        labels: Any = None,
     ) -> None:
         from ..compute.cluster import cluster
         from ..compute.knn import knn as knn_graph
@@ -181,20 +193,29 @@ class Explorer:
                                                 drop_missing=drop_missing)
         preview_cols = preview_columns(preview, self._data,
                                        embedding if isinstance(embedding, str) else None)
-        labels, fingerprint = check_label_file(labels, self._data)
+        if labels is not None:  # the file's path under the name of the label Series
+            warnings.warn("Explorer(labels=...) is now Explorer(label_file=...): ex.labels is "
+                          "the label Series; labels= will be removed.", FutureWarning,
+                          stacklevel=2)
+            label_file = labels
+        label_file, fingerprint = check_label_file(label_file, self._data)
         _check_color_by(color_by, self._data.frame)
         given_xy, given_graph = _check_precomputed(xy, knn, self._data.n)
         self._X = self._embedding(model=model, device=device, progress=progress)
         self._graph = given_graph if given_graph is not None else knn_graph(
             self._X, k=min(k, self._data.n - 1), device=device, progress=progress)
-        xy_map = given_xy if given_xy is not None else reduce(
-            self._X, method=map_method, knn=self._graph, device=device,
-            random_state=random_state, progress=progress)
+        self.map_info: ReduceInfo | None = None  # how the map was made (None: given as xy=)
+        if given_xy is not None:
+            xy_map = given_xy
+        else:
+            xy_map, self.map_info = reduce(self._X, method=map_method, knn=self._graph,
+                                           device=device, random_state=random_state,
+                                           progress=progress, return_info=True)
         # HDBSCAN finds the map's blobs best: 2.9 s on a 1e5-point map (hdbscan's Boruvka
         # tree, bench_compute); past 2e5 points the colouring uses torch k-means instead.
         method = "hdbscan" if self._data.n <= 200_000 else "kmeans"
         self._clusters = cluster(xy_map, method=method, device=device).labels
-        self._store = open_store(labels, self._data.ids, fingerprint, self)
+        self._store = open_store(label_file, self._data.ids, fingerprint, self)
         self.session = Session(
             data=self._data, X=self._X, graph=self._graph, store=self._store, device=device,
             random_state=random_state,

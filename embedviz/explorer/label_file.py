@@ -28,8 +28,8 @@ def check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
     from ..labels.store import LabelStore
 
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"labels= is the path of the SQLite label file (e.g. "
-                        f"labels='my.embedviz.db'), got {type(path).__name__}.")
+        raise TypeError(f"label_file= is the path of the SQLite label file (e.g. "
+                        f"label_file='my.embedviz.db'), got {type(path).__name__}.")
     check_label_folder(path)
     ids = normalize_ids(data.ids)
     positional = ids is not None and ids.kind == POSITIONAL  # as the store decides
@@ -49,7 +49,7 @@ def check_label_file(path: Any, data: ExplorerData) -> tuple[str, str | None]:
             "differ from the rows the labels were made for (sorted, shuffled or filtered?). "
             "Labels follow row positions when the data has the default index; pass the rows "
             "in their first order, give the frame an id column as its index before labelling, "
-            "or pass a new labels= path.")
+            "or pass a new label_file= path.")
     return str(path), stored
 
 
@@ -70,14 +70,14 @@ def check_label_folder(path: Any) -> None:
     folder = target.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"The label file's folder {str(folder)!r} does not exist; "
-                                f"create it (os.makedirs({str(folder)!r})) or pass a labels= "
+                                f"create it (os.makedirs({str(folder)!r})) or pass a label_file= "
                                 "path in an existing folder.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise PermissionError(f"The label file's folder {str(folder)!r} is not writable; pass "
-                              "a labels= path in a folder you can write to.")
+                              "a label_file= path in a folder you can write to.")
     if target.exists() and not os.access(target, os.W_OK):
         raise PermissionError(f"The label file {str(target)!r} is read-only; make it "
-                              "writable or pass another labels= path.")
+                              "writable or pass another label_file= path.")
 
 
 def identifying_cells(data: ExplorerData) -> pd.Series | None:

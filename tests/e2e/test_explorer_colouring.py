@@ -22,7 +22,7 @@ N = 400  # a few hundred digits: one retrain takes seconds
 CELLS = [
     "import numpy as np\nimport embedviz as ev\nfrom embedviz.demo_data import digits_frame\n"
     f"digits = digits_frame().iloc[:{N}].reset_index(drop=True)",
-    "ex = ev.Explorer(digits, embedding='pixels', image='image', labels='colouring.embedviz.db',"
+    "ex = ev.Explorer(digits, embedding='pixels', image='image', label_file='colouring.embedviz.db',"
     " color_by='digit', height=460)\nex.actions.name_entered('three')\n"
     "ex.actions.name_entered('six')\nex",
 ]

@@ -26,7 +26,7 @@ CELLS = [
     "import numpy as np\nimport embedviz as ev\nfrom embedviz.demo_data import docstrings_frame\n"
     "docs = docstrings_frame(per_package=250)",
     "ex = ev.Explorer(docs, text='text', preview=['name', 'package'], color_by='package',\n"
-    "                 labels='layout.embedviz.db')\nex",
+    "                 label_file='layout.embedviz.db')\nex",
 ]
 
 # What overflows sideways inside the Explorer, what scrolls around it and inside it, and

@@ -28,7 +28,7 @@ BLUE = np.array([0x4E, 0x79, 0xA7])       # the first label's colour
 CELLS = [
     "import numpy as np\nimport embedviz as ev\nfrom embedviz.demo_data import digits_frame\n"
     "digits = digits_frame()",
-    "ex = ev.Explorer(digits, embedding='pixels', image='image', labels='e2e.embedviz.db',"
+    "ex = ev.Explorer(digits, embedding='pixels', image='image', label_file='e2e.embedviz.db',"
     " color_by='digit', height=460)\nex",
 ]
 

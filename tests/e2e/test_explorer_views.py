@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 CELLS = [
     "import numpy as np\nimport embedviz as ev\nfrom embedviz.demo_data import digits_frame\n"
     "digits = digits_frame()\n"
-    "ex = ev.Explorer(digits, embedding='pixels', image='image', labels='views.embedviz.db',"
+    "ex = ev.Explorer(digits, embedding='pixels', image='image', label_file='views.embedviz.db',"
     " color_by='digit', height=360)\nex.label(np.flatnonzero(digits.digit == 1)[:30], 'one')\nex",
     "ex",
 ]

@@ -91,7 +91,7 @@ def _():
     from embedviz.demo_data import digits_frame
     digits = digits_frame()
     out = pathlib.Path(WORK)
-    ex = ev.Explorer(digits, embedding="pixels", image="image", labels=str(out / "m.embedviz.db"),
+    ex = ev.Explorer(digits, embedding="pixels", image="image", label_file=str(out / "m.embedviz.db"),
                      color_by="digit", height=460, progress=False)
     ex.label([], "zero")
     ex.label(np.flatnonzero(digits.digit.to_numpy() == 1)[:30], "one")
@@ -159,7 +159,7 @@ def _():
     import embedviz as ev
     from embedviz.demo_data import digits_frame
     digits = digits_frame()
-    ex = ev.Explorer(digits, embedding="pixels", labels=WORK + "/w.embedviz.db", progress=False)
+    ex = ev.Explorer(digits, embedding="pixels", label_file=WORK + "/w.embedviz.db", progress=False)
     ex.label(np.flatnonzero(digits.digit.to_numpy() == 4), "four")
     mo.ui.anywidget(ex.widget)
     return

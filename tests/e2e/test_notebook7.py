@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 CELLS = [
     "import numpy as np, embedviz as ev\nfrom embedviz.demo_data import digits_frame\n"
     "digits = digits_frame()\n"
-    "ex = ev.Explorer(digits, embedding='pixels', labels='nb7.embedviz.db', color_by='digit')\nex",
+    "ex = ev.Explorer(digits, embedding='pixels', label_file='nb7.embedviz.db', color_by='digit')\nex",
     "ex.selection = np.flatnonzero(digits.digit == 3)\nprint('SELECTED', len(ex.selection))",
 ]
 

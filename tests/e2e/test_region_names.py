@@ -20,7 +20,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 CELLS = [
     "import numpy as np\nimport embedviz as ev\nfrom embedviz.demo_data import docstrings_frame\n"
     "docs = docstrings_frame(per_package=250)",
-    "ex = ev.Explorer(docs, text='text', labels='names_e2e.embedviz.db', color_by='package',"
+    "ex = ev.Explorer(docs, text='text', label_file='names_e2e.embedviz.db', color_by='package',"
     " height=560)\nex",
 ]
 SHOWN = (f"() => Array.from(document.querySelectorAll('{ROOT} .ev-name'))"

@@ -21,7 +21,7 @@ def saved(tmp_path_factory):  # noqa: ANN201
     digits = digits_frame()
     out = tmp_path_factory.mktemp("html")
     ex = ev.Explorer(digits, embedding="pixels", image="image",
-                     labels=str(out / "s.embedviz.db"), color_by="label", progress=False)
+                     label_file=str(out / "s.embedviz.db"), color_by="label", progress=False)
     ex.label(np.flatnonzero(digits.digit.to_numpy() == 0), "zero <i>")
     ex.label(np.flatnonzero(digits.digit.to_numpy() == 1), "one")
     return ex.save_html(str(out / "map.html")), ex

@@ -41,7 +41,7 @@ def docs() -> pd.DataFrame:
 
 def test_a_label_file_in_a_missing_folder_is_refused_before_any_compute(docs, tmp_path, calls):
     with pytest.raises(FileNotFoundError, match="folder .*nowhere.* does not exist.*makedirs"):
-        ev.Explorer(docs, text="text", labels=str(tmp_path / "nowhere" / "l.embedviz.db"))
+        ev.Explorer(docs, text="text", label_file=str(tmp_path / "nowhere" / "l.embedviz.db"))
     assert calls == []
 
 
@@ -52,7 +52,7 @@ def test_a_read_only_folder_is_refused_before_any_compute(docs, tmp_path, calls)
     locked.chmod(0o500)
     try:
         with pytest.raises(PermissionError, match="not writable"):
-            ev.Explorer(docs, text="text", labels=str(locked / "l.embedviz.db"))
+            ev.Explorer(docs, text="text", label_file=str(locked / "l.embedviz.db"))
     finally:
         locked.chmod(0o700)
     assert calls == []
@@ -60,10 +60,10 @@ def test_a_read_only_folder_is_refused_before_any_compute(docs, tmp_path, calls)
 
 def test_a_numeric_text_column_is_refused_before_any_compute(docs, tmp_path, calls):
     with pytest.raises(TypeError, match="'size' holds float64 values, not text"):
-        ev.Explorer(docs, text="size", labels=str(tmp_path / "l.embedviz.db"))
+        ev.Explorer(docs, text="size", label_file=str(tmp_path / "l.embedviz.db"))
     numbers = docs.assign(ids=list(range(20))).astype({"ids": object})
     with pytest.raises(TypeError, match="'ids' holds int values, not text"):
-        ev.Explorer(numbers, text="ids", labels=str(tmp_path / "l.embedviz.db"))
+        ev.Explorer(numbers, text="ids", label_file=str(tmp_path / "l.embedviz.db"))
     assert calls == []
 
 
@@ -72,18 +72,18 @@ def test_missing_texts_are_refused_naming_the_rows_before_any_compute(docs, tmp_
     holes.loc[[3, 11], "text"] = [None, np.nan]
     with pytest.raises(ValueError, match=r"missing in 2 row\(s\) \(data rows 3, 11\).*"
                                          r"drop_missing=True"):
-        ev.Explorer(holes, text="text", labels=str(tmp_path / "l.embedviz.db"))
+        ev.Explorer(holes, text="text", label_file=str(tmp_path / "l.embedviz.db"))
     assert calls == []
 
 
 def test_unknown_columns_and_lengths_are_refused_before_any_compute(docs, tmp_path, calls):
     path = str(tmp_path / "l.embedviz.db")
     with pytest.raises(KeyError, match="Unknown text column 'body'"):
-        ev.Explorer(docs, text="body", labels=path)
+        ev.Explorer(docs, text="body", label_file=path)
     with pytest.raises(ValueError, match="embedding has 5 rows but the data has 20"):
-        ev.Explorer(docs, embedding=np.ones((5, 3)), labels=path)
+        ev.Explorer(docs, embedding=np.ones((5, 3)), label_file=path)
     with pytest.raises(ValueError, match="color_by='nope'"):
-        ev.Explorer(docs, text="text", labels=path, color_by="nope")
+        ev.Explorer(docs, text="text", label_file=path, color_by="nope")
     assert calls == []
 
 
@@ -93,7 +93,7 @@ def test_drop_missing_leaves_those_rows_out(docs, tmp_path):
     emb = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
     with pytest.warns(UserWarning, match="2 row"):
         ex = ev.Explorer(holes, text="text", embedding=emb, drop_missing=True,
-                         labels=str(tmp_path / "l.embedviz.db"), map_method="pca",
+                         label_file=str(tmp_path / "l.embedviz.db"), map_method="pca",
                          progress=False)
     assert ex.xy.shape == (18, 2)
     assert 3 not in ex.labels.index and 11 not in ex.labels.index

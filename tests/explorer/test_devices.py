@@ -32,7 +32,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _labelled_explorer(digits, tmp_path: Path, **kw) -> ev.Explorer:
     ex = ev.Explorer(digits, embedding="pixels", image="image",
-                     labels=str(tmp_path / "l.embedviz.db"), progress=False, **kw)
+                     label_file=str(tmp_path / "l.embedviz.db"), progress=False, **kw)
     for digit, name in ((0, "zero"), (1, "one"), (7, "seven")):
         ex.label(blob(digits, digit, 30), name)
     return ex

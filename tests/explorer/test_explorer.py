@@ -16,7 +16,7 @@ from .conftest import blob, chip, front_end_hovers, front_end_key, front_end_sel
 
 @pytest.fixture()
 def ex(digits, tmp_path):
-    return ev.Explorer(digits, embedding="pixels", image="image", labels=str(tmp_path / "l.embedviz.db"),
+    return ev.Explorer(digits, embedding="pixels", image="image", label_file=str(tmp_path / "l.embedviz.db"),
                        progress=False)
 
 
@@ -241,10 +241,10 @@ def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digit
 
 def test_labels_survive_a_new_explorer_on_the_same_file(digits, tmp_path):
     path = str(tmp_path / "keep.embedviz.db")
-    first = ev.Explorer(digits, embedding="pixels", labels=path, progress=False)
+    first = ev.Explorer(digits, embedding="pixels", label_file=path, progress=False)
     first.label(blob(digits, 4), "four")
     first.store.close()
-    again = ev.Explorer(digits, embedding="pixels", labels=path, progress=False)
+    again = ev.Explorer(digits, embedding="pixels", label_file=path, progress=False)
     assert again.labels.iloc[blob(digits, 4)].eq("four").all()
     assert again.widget.controls["color_by"] == "label"
 
@@ -252,14 +252,14 @@ def test_labels_survive_a_new_explorer_on_the_same_file(digits, tmp_path):
 def test_bad_inputs_name_the_fix(digits, tmp_path):
     db = str(tmp_path / "x.embedviz.db")
     with pytest.raises(KeyError, match="columns"):
-        ev.Explorer(digits, embedding="pixel", labels=db)
+        ev.Explorer(digits, embedding="pixel", label_file=db)
     with pytest.raises(ValueError, match="rows"):
-        ev.Explorer(digits, embedding=np.zeros((10, 4)), labels=db)
+        ev.Explorer(digits, embedding=np.zeros((10, 4)), label_file=db)
     ragged = pd.DataFrame({"v": [[1.0, 2.0], [1.0, 2.0, 3.0], [0.0, 1.0]]})
     with pytest.raises(ValueError, match="ragged"):
-        ev.Explorer(ragged, embedding="v", labels=db)
+        ev.Explorer(ragged, embedding="v", label_file=db)
     with pytest.raises(ValueError, match="Nothing to map"):
-        ev.Explorer(pd.DataFrame({"a": [1, 2, 3]}), labels=db)
+        ev.Explorer(pd.DataFrame({"a": [1, 2, 3]}), label_file=db)
 
 
 def test_missing_images_show_placeholders_and_are_counted(tmp_path):
@@ -269,7 +269,7 @@ def test_missing_images_show_placeholders_and_are_counted(tmp_path):
     Image.new("RGB", (8, 8), (200, 30, 30)).save(good)
     frame = pd.DataFrame({"img": [str(good), str(tmp_path / "gone.png"), None] * 10})
     ex = ev.Explorer(frame, embedding=np.random.default_rng(0).normal(size=(30, 5)), image="img",
-                     labels=str(tmp_path / "img.embedviz.db"), progress=False)
+                     label_file=str(tmp_path / "img.embedviz.db"), progress=False)
     assert "20 of 30 images could not be found" in status(ex)
     front_end_hovers(ex.scatter, 1)
     assert "image_error" in ex.widget.preview["item"]  # the front end shows a placeholder
@@ -297,7 +297,7 @@ def test_cancel_leaves_labels_and_map_unchanged(ex, digits):
 def test_search_selects_matching_text_and_similar_grows_it(tmp_path):
     texts = ["sparse matrix product", "dense Matrix inverse", "read a file", "write a FILE"] * 5
     ex = ev.Explorer(pd.DataFrame({"text": texts}), embedding=np.random.default_rng(0).normal(size=(20, 6)),
-                     text="text", labels=str(tmp_path / "s.embedviz.db"), progress=False)
+                     text="text", label_file=str(tmp_path / "s.embedviz.db"), progress=False)
     assert ex.widget.controls["search_enabled"]
     front_end_ui(ex, "search", "matrix")
     assert sorted(ex.selection.tolist()) == [i for i, t in enumerate(texts) if "matrix" in t.lower()]

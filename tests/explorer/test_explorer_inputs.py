@@ -33,7 +33,7 @@ def X() -> np.ndarray:
 
 @pytest.fixture()
 def ex(frame, X, tmp_path):
-    return ev.Explorer(frame, embedding=X, labels=str(tmp_path / "l.embedviz.db"),
+    return ev.Explorer(frame, embedding=X, label_file=str(tmp_path / "l.embedviz.db"),
                        map_method="pca", progress=False)
 
 
@@ -113,7 +113,7 @@ def test_a_second_explorer_for_other_data_fails_and_leaves_the_first_working(ex,
     path = str(tmp_path / "l.embedviz.db")
     reordered = frame.iloc[::-1]
     with pytest.raises(DataMismatchError, match="ids differ"):
-        ev.Explorer(reordered, embedding=X[::-1], labels=path, map_method="pca", progress=False)
+        ev.Explorer(reordered, embedding=X[::-1], label_file=path, map_method="pca", progress=False)
     assert not ex.store.closed
     ex.label([2], "keep")                                # the first Explorer still writes
     assert _rows(ex, "keep") == [0, 1, 2]
@@ -127,14 +127,14 @@ def test_a_second_explorer_for_other_data_fails_and_leaves_the_first_working(ex,
 def test_an_index_that_cannot_name_rows_fails_with_the_fix(X, tmp_path, index, message):
     bad = pd.DataFrame({"v": np.arange(N)}, index=index)
     with pytest.raises((TypeError, ValueError), match=f"{message}.*reset_index"):
-        ev.Explorer(bad, embedding=X, labels=str(tmp_path / "x.embedviz.db"))
+        ev.Explorer(bad, embedding=X, label_file=str(tmp_path / "x.embedviz.db"))
 
 
 def test_labels_path_and_color_by_are_checked_first(frame, X, tmp_path):
-    with pytest.raises(TypeError, match="labels= is the path"):
-        ev.Explorer(frame, embedding=X, labels=None)
+    with pytest.raises(TypeError, match="label_file= is the path"):
+        ev.Explorer(frame, embedding=X, label_file=None)
     with pytest.raises(ValueError, match="color_by='nope'.*'grp'"):
-        ev.Explorer(frame, embedding=X, labels=str(tmp_path / "c.embedviz.db"),
+        ev.Explorer(frame, embedding=X, label_file=str(tmp_path / "c.embedviz.db"),
                     color_by="nope")
 
 
@@ -145,10 +145,10 @@ def test_nan_in_the_embedding_names_the_rows_and_a_fix_the_explorer_takes(frame,
     rows = f"data rows {frame.index[3]}, {frame.index[7]}"   # named by the data's index
     for given in (emb, "vec"):  # an array, or a column of vectors
         with pytest.raises(ValueError, match=rf"2 row\(s\) \({rows}\).*np.isfinite") as err:
-            ev.Explorer(frame.assign(vec=list(emb)), embedding=given, labels=path, progress=False)
+            ev.Explorer(frame.assign(vec=list(emb)), embedding=given, label_file=path, progress=False)
         assert "drop_invalid" not in str(err.value)   # no argument of the Explorer
     keep = np.isfinite(emb).all(axis=1)                # the fix the message names works
-    ex = ev.Explorer(frame[keep], embedding=emb[keep], labels=path, map_method="pca",
+    ex = ev.Explorer(frame[keep], embedding=emb[keep], label_file=path, map_method="pca",
                      progress=False)
     assert ex.xy.shape == (N - 2, 2)
 
@@ -156,16 +156,16 @@ def test_nan_in_the_embedding_names_the_rows_and_a_fix_the_explorer_takes(frame,
 @pytest.mark.parametrize("n", [0, 1, 2])
 def test_too_few_points_say_how_many_are_needed(tmp_path, n):
     with pytest.raises(ValueError, match="at least 3 points"):
-        ev.Explorer(np.ones((n, 4)), labels=str(tmp_path / "s.embedviz.db"))
+        ev.Explorer(np.ones((n, 4)), label_file=str(tmp_path / "s.embedviz.db"))
 
 
 def test_three_points_make_a_map(tmp_path):
-    ex = ev.Explorer(np.eye(3, 4), labels=str(tmp_path / "s.embedviz.db"), progress=False)
+    ex = ev.Explorer(np.eye(3, 4), label_file=str(tmp_path / "s.embedviz.db"), progress=False)
     assert ex.xy.shape == (3, 2) and np.isfinite(ex.xy).all()
 
 
 def _positional_explorer(X, path, **kw):
-    return ev.Explorer(pd.DataFrame({"v": np.arange(len(X)) * 3 % 7}), embedding=X, labels=path,
+    return ev.Explorer(pd.DataFrame({"v": np.arange(len(X)) * 3 % 7}), embedding=X, label_file=path,
                        map_method="pca", progress=False, **kw)
 
 
@@ -178,12 +178,12 @@ def test_positional_labels_refuse_reordered_rows_and_follow_appended_ones(X, tmp
     with pytest.raises(DataMismatchError, match="another order"):
         _positional_explorer(X[shuffled], path)
     with pytest.raises(DataMismatchError, match="another order"):
-        ev.Explorer(np.vstack([X[3:], X[:5]]), labels=path, map_method="pca",
+        ev.Explorer(np.vstack([X[3:], X[:5]]), label_file=path, map_method="pca",
                     progress=False)                      # rows dropped, others appended
     noisy = X + np.random.default_rng(2).normal(scale=1e-6, size=X.shape).astype(np.float32)
     grown = np.vstack([noisy, X[:10]])                   # recomputed embedding, rows appended
     again = ev.Explorer(pd.DataFrame({"v": np.r_[np.arange(N) * 3 % 7, np.zeros(10, int)]}),
-                        embedding=grown, labels=path, map_method="pca", progress=False)
+                        embedding=grown, label_file=path, map_method="pca", progress=False)
     assert _rows(again, "keep") == [0, 1, 2] and again.labels.size == N + 10
 
 
@@ -231,19 +231,19 @@ def test_positional_signature_ignores_new_columns_but_not_an_integer_index_of_po
         X, tmp_path):
     path = str(tmp_path / "cols.embedviz.db")
     texts = pd.DataFrame({"text": [f"doc {i}" for i in range(N)]})
-    first = ev.Explorer(texts, embedding=X, text="text", labels=path, map_method="pca",
+    first = ev.Explorer(texts, embedding=X, text="text", label_file=path, map_method="pca",
                         progress=False)
     first.label([0, 1, 2], "keep")
     first.store.close()
     wider = texts.assign(length=texts.text.str.len(), flag=True)  # columns added by the user
     again = ev.Explorer(wider, embedding=X.astype(np.float16).astype(np.float32), text="text",
-                        labels=path, map_method="pca", progress=False)
+                        label_file=path, map_method="pca", progress=False)
     assert _rows(again, "keep") == [0, 1, 2]
     again.store.close()
     shuffled = np.random.default_rng(3).permutation(N)
     renumbered = texts.iloc[shuffled].set_axis(np.arange(N))  # 0..n-1, but not a RangeIndex
     with pytest.raises(DataMismatchError, match="another order"):
-        ev.Explorer(renumbered, embedding=X[shuffled], text="text", labels=path,
+        ev.Explorer(renumbered, embedding=X[shuffled], text="text", label_file=path,
                     map_method="pca", progress=False)
 
 

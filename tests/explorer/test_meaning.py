@@ -35,7 +35,7 @@ def ex(tmp_path):
     frame = _frame()
     X = _encoder(frame.text.tolist()) + np.random.default_rng(1).normal(0, 0.01, (len(frame), 3))
     return ev.Explorer(frame, embedding=X, text="text", encoder=_encoder,
-                       labels=str(tmp_path / "m.embedviz.db"), progress=False)
+                       label_file=str(tmp_path / "m.embedviz.db"), progress=False)
 
 
 def test_search_by_meaning_ranks_selects_and_lists_in_rank_order(ex):
@@ -74,7 +74,7 @@ def test_quoted_query_is_a_substring_search(ex):
 def test_without_an_encoder_the_box_says_so_and_searches_the_text(tmp_path):
     frame = _frame()
     plain = ev.Explorer(frame, embedding=_encoder(frame.text.tolist()), text="text",
-                        labels=str(tmp_path / "p.embedviz.db"), progress=False)
+                        label_file=str(tmp_path / "p.embedviz.db"), progress=False)
     assert plain.widget.controls["search_hint"] == "search text…"
     front_end_ui(plain, "search", "orbit")
     assert "Search by meaning needs an encoder" in status(plain)
@@ -86,7 +86,7 @@ def test_without_an_encoder_the_box_says_so_and_searches_the_text(tmp_path):
 
 def test_image_data_without_text_or_encoder_says_what_search_needs(digits, tmp_path):
     ex = ev.Explorer(digits, embedding="pixels", image="image",
-                     labels=str(tmp_path / "d.embedviz.db"), progress=False)
+                     label_file=str(tmp_path / "d.embedviz.db"), progress=False)
     with pytest.raises(ValueError, match="needs an encoder"):
         ex.search("zero")
     with pytest.raises(ValueError, match="no text column"):
@@ -114,7 +114,7 @@ def test_regions_of_the_map_on_screen_follow_a_new_map(ex):
 
 def test_regions_after_a_real_retrain_use_the_new_map(digits, tmp_path):
     ex = ev.Explorer(digits, embedding="pixels", image="image",
-                     labels=str(tmp_path / "r.embedviz.db"), progress=False)
+                     label_file=str(tmp_path / "r.embedviz.db"), progress=False)
     before = ex.regions
     assert (before.name == "").all()                          # images: exemplars, no words
     sent = []
@@ -135,4 +135,4 @@ def test_encoder_must_be_callable(tmp_path):
     frame = _frame()
     with pytest.raises(TypeError, match="encoder must be a callable"):
         ev.Explorer(frame, embedding=_encoder(frame.text.tolist()), text="text", encoder=3,
-                    labels=str(tmp_path / "e.embedviz.db"), progress=False)
+                    label_file=str(tmp_path / "e.embedviz.db"), progress=False)

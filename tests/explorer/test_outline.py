@@ -13,7 +13,7 @@ from .conftest import blob, front_end_key, front_end_selects, front_end_ui
 @pytest.fixture()
 def ex(digits, tmp_path):
     return ev.Explorer(digits, embedding="pixels", image="image", color_by="digit",
-                       labels=str(tmp_path / "l.embedviz.db"), progress=False)
+                       label_file=str(tmp_path / "l.embedviz.db"), progress=False)
 
 
 def _palette(ex) -> list[str]:  # noqa: ANN001
@@ -85,7 +85,7 @@ def test_a_new_explorer_on_the_same_labels_outlines_them_at_once(ex, digits, tmp
     front_end_selects(ex.scatter, blob(digits, 0))
     front_end_key(ex.scatter, "digit:1")
     again = ev.Explorer(digits, embedding="pixels", image="image", color_by="digit",
-                        labels=str(tmp_path / "l.embedviz.db"), progress=False)
+                        label_file=str(tmp_path / "l.embedviz.db"), progress=False)
     sent = capture(again.scatter)
     frontend_custom(again.scatter, {"type": "request_data"})  # what a new view asks first
     content, _ = sent.of_type("channels")[-1]

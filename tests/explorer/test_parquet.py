@@ -55,7 +55,7 @@ def shards(frame, tmp_path_factory) -> str:
 
 
 def _explorer(data, tmp_path, name="l.embedviz.db", **kw):
-    return ev.Explorer(data, embedding="emb", text="text", labels=str(tmp_path / name),
+    return ev.Explorer(data, embedding="emb", text="text", label_file=str(tmp_path / name),
                        map_method="pca", progress=False, **kw)
 
 
@@ -154,7 +154,7 @@ def test_ragged_and_list_embeddings(tmp_path):
 def test_bad_parquet_input_names_the_fix(kw, error, message, one_file, tmp_path):
     args = {"embedding": "emb", "text": "text", **kw}
     with pytest.raises(error, match=message):
-        ev.Explorer(one_file, **args, labels=str(tmp_path / "l.db"), progress=False)
+        ev.Explorer(one_file, **args, label_file=str(tmp_path / "l.db"), progress=False)
 
 
 def test_missing_paths_and_texts_are_refused(tmp_path):
@@ -181,7 +181,7 @@ def test_image_paths_stay_on_disk_and_preview(frame, tmp_path):
     table = _table(frame).append_column("img", pa.array(cells))
     pq.write_table(table, tmp_path / "img.parquet", row_group_size=40)
     ex = ev.Explorer(str(tmp_path / "img.parquet"), embedding="emb", image="img",
-                     labels=str(tmp_path / "l.db"), map_method="pca", progress=False)
+                     label_file=str(tmp_path / "l.db"), map_method="pca", progress=False)
     assert "img" not in ex.session.data.frame.columns
     assert ex.session.data.missing_images() == 1
     front_end_hovers(ex.scatter, 0)

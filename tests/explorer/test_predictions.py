@@ -20,7 +20,7 @@ GREY = "novel: no label fits"
 @pytest.fixture()
 def ex(digits, tmp_path):
     return ev.Explorer(digits, embedding="pixels", image="image",
-                       labels=str(tmp_path / "l.embedviz.db"), progress=False)
+                       label_file=str(tmp_path / "l.embedviz.db"), progress=False)
 
 
 def map_colours(ex) -> list[dict]:
@@ -118,9 +118,9 @@ def test_predict_on_held_out_digits_matches_the_explorer_that_saw_them(digits, t
     held = np.zeros(len(digits), dtype=bool)
     held[np.random.default_rng(0).choice(len(digits), 200, replace=False)] = True
     full = ev.Explorer(digits, embedding="pixels", image="image",
-                       labels=str(tmp_path / "full.embedviz.db"), progress=False)
+                       label_file=str(tmp_path / "full.embedviz.db"), progress=False)
     part = ev.Explorer(digits[~held], embedding="pixels", image="image",
-                       labels=str(tmp_path / "part.embedviz.db"), progress=False)
+                       label_file=str(tmp_path / "part.embedviz.db"), progress=False)
     for d in (0, 1, 7):
         lasso = digits.index[blob(digits, d, 25, seed=d)]
         lasso = lasso[~held[lasso]]

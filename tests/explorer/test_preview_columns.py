@@ -39,7 +39,7 @@ def _tooltip(ex) -> list[str] | None:
 def docs_ex(tmp_path):
     docs = _docs()
     return ev.Explorer(docs, embedding=_vectors(len(docs)), text="text",
-                       preview=["name", "package"], labels=str(tmp_path / "d.embedviz.db"),
+                       preview=["name", "package"], label_file=str(tmp_path / "d.embedviz.db"),
                        map_method="pca", progress=False)
 
 
@@ -52,13 +52,13 @@ def test_unknown_preview_columns_are_refused_before_any_compute(tmp_path, monkey
     monkeypatch.setattr(knn_mod, "knn", lambda *a, **k: ran.append("knn"))
     with pytest.raises(KeyError) as err:
         ev.Explorer(_docs(), text="text", preview=["name", "pakage", "author"],
-                    labels=str(tmp_path / "x.embedviz.db"))
+                    label_file=str(tmp_path / "x.embedviz.db"))
     message = str(err.value)
     assert "'pakage'" in message and "'author'" in message and "'name'" not in message.split(";")[0]
     assert "['text', 'name', 'package', 'score']" in message  # the columns to pick from
     assert ran == []
     with pytest.raises(TypeError, match=r"preview= takes a list of column names"):
-        ev.Explorer(_docs(), text="text", preview=3, labels=str(tmp_path / "y.embedviz.db"))
+        ev.Explorer(_docs(), text="text", preview=3, label_file=str(tmp_path / "y.embedviz.db"))
     assert ran == []
 
 
@@ -85,7 +85,7 @@ def test_the_tooltip_is_a_short_text_not_a_row_number(docs_ex):
 def test_text_data_shows_no_extra_columns_by_default(tmp_path):
     docs = _docs()
     ex = ev.Explorer(docs, embedding=_vectors(len(docs)), text="text",
-                     labels=str(tmp_path / "t.embedviz.db"), map_method="pca", progress=False)
+                     label_file=str(tmp_path / "t.embedviz.db"), map_method="pca", progress=False)
     front_end_hovers(ex.scatter, 1)
     assert "fields" not in ex.widget.preview["item"]
     assert _tooltip(ex)[1].startswith("Document 1 is a long text about dogs")
@@ -93,13 +93,13 @@ def test_text_data_shows_no_extra_columns_by_default(tmp_path):
 
 def test_images_show_their_single_value_columns_by_default(digits, tmp_path):
     ex = ev.Explorer(digits, embedding="pixels", image="image", map_method="pca",
-                     labels=str(tmp_path / "g.embedviz.db"), progress=False)
+                     label_file=str(tmp_path / "g.embedviz.db"), progress=False)
     front_end_hovers(ex.scatter, 3)
     # the true digit beside the thumbnail; not the image, not the 64 pixel values
     assert ex.widget.preview["item"]["fields"] == [["digit", str(digits.digit.iat[3])]]
     assert _tooltip(ex)[3] == f"digit: {digits.digit.iat[3]}"
     none = ev.Explorer(digits, embedding="pixels", image="image", map_method="pca", preview=[],
-                       labels=str(tmp_path / "h.embedviz.db"), progress=False)
+                       label_file=str(tmp_path / "h.embedviz.db"), progress=False)
     front_end_hovers(none.scatter, 3)
     assert "fields" not in none.widget.preview["item"] and _tooltip(none) is None
 

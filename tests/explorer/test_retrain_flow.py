@@ -23,7 +23,7 @@ WAIT = 60  # generous: the gates, not the clock, order the steps
 @pytest.fixture()
 def ex(digits, tmp_path):
     return ev.Explorer(digits, embedding="pixels", image="image",
-                       labels=str(tmp_path / "l.embedviz.db"), progress=False)
+                       label_file=str(tmp_path / "l.embedviz.db"), progress=False)
 
 
 class Gate:
@@ -195,7 +195,7 @@ def test_a_replaced_explorer_keeps_its_warning(ex, digits, fit_gate):
     label_digits(ex, digits, 0, 1)
     ex.retrain(wait=False)
     assert fit_gate.entered[0].wait(WAIT)
-    newer = ev.Explorer(digits, embedding="pixels", image="image", labels=str(ex.store.path),
+    newer = ev.Explorer(digits, embedding="pixels", image="image", label_file=str(ex.store.path),
                         progress=False)
     assert "replaced by a newer one" in status(ex)
     fit_gate.gates[0].set()                          # the old, cancelled retrain winds down

@@ -14,7 +14,7 @@ from .conftest import blob, front_end_ui, status
 
 
 def explorer(digits, path, **kw) -> ev.Explorer:
-    return ev.Explorer(digits, embedding="pixels", image="image", labels=str(path),
+    return ev.Explorer(digits, embedding="pixels", image="image", label_file=str(path),
                        progress=False, **kw)
 
 
@@ -168,3 +168,17 @@ def test_a_bad_precomputed_map_or_graph_is_refused_before_any_compute(digits, tm
     monkeypatch.setattr(knn_mod, "knn", lambda *a, **k: pytest.fail("computed first"))
     with pytest.raises(error, match=match):
         explorer(digits, tmp_path / "l.embedviz.db", **kwargs)
+
+
+def test_the_old_labels_keyword_still_opens_the_label_file_with_a_warning(digits, tmp_path):
+    path = tmp_path / "old.embedviz.db"
+    with pytest.warns(FutureWarning, match="label_file="):
+        ex = ev.Explorer(digits, embedding="pixels", image="image", labels=str(path),
+                         progress=False)
+    assert ex.store.path == path or str(ex.store.path) == str(path)
+
+
+def test_the_explorer_says_which_algorithm_made_its_map(digits, tmp_path):
+    ex = explorer(digits, tmp_path / "l.embedviz.db")
+    assert ex.map_info is not None and ex.map_info.algorithm in ("umap-learn", "umap-torch")
+    assert ex.map_info.n_points == len(digits) and ex.map_info.reason
