@@ -208,6 +208,13 @@ class Scatter(Callbacks, anywidget.AnyWidget):
         return dict(zip(names, colours, strict=False))
 
     @property
+    def tooltips(self) -> list[str] | None:
+        """The tooltip line of each point as sent to the browser (``set_tooltip``), or None
+        when the tooltip shows point numbers."""
+        channel = self._points.channels.get("tooltip")
+        return None if channel is None else codecs.decode_strings(*channel.buffers)
+
+    @property
     def names(self) -> list[dict[str, Any]]:
         """The region names drawn on the map, as sent to the browser (one dict per name:
         its text, position and level); empty when none are drawn."""

@@ -9,7 +9,6 @@ import pytest
 import embedviz as ev
 from embedviz.explorer.context import MIN_TOOLTIP_CHARS, TOOLTIP_CHARS, tooltips
 from embedviz.explorer.dataset import resolve_data
-from embedviz.widget import codecs
 
 from .conftest import front_end_hovers, front_end_selects
 
@@ -31,8 +30,7 @@ def _vectors(n: int) -> np.ndarray:
 
 
 def _tooltip(ex) -> list[str] | None:
-    channel = ex.scatter._channels.get("tooltip")
-    return None if channel is None else codecs.decode_strings(*channel.buffers)
+    return ex.scatter.tooltips
 
 
 @pytest.fixture()

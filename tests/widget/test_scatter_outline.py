@@ -59,7 +59,7 @@ def test_many_palette_colours_use_int16(xy: np.ndarray) -> None:
      r"outline code 2 is outside -1\.\.1"),
     ({"outline": np.full(100, -2), "outline_palette": PALETTE}, ValueError,
      r"outline code -2 is outside -1\.\.1"),
-    ({"outline": np.zeros(100, int), "outline_palette": ["red"]}, ValueError, "#rrggbb"),
+    ({"outline": np.zeros(100, int), "outline_palette": ["#12345"]}, ValueError, "#rrggbb"),
     ({"outline": np.zeros(100, int), "outline_palette": "#ff0000"}, TypeError,
      "list of hex colours"),
     ({"outline": np.zeros(100, int)}, ValueError, "needs outline_palette"),
