@@ -11,6 +11,8 @@ run `bash .ci/setup bench` first.
     venv/bin/python bench/bench_learn.py --quick    # digits only, one seed
     venv/bin/python bench/bench_learn.py --timing-only   # retrain time at 1e4 and 1e5 (CPU)
     python bench/bench_learn.py --gpu-only          # one CUDA retrain at n = 1e6 (GPU machine)
+    venv/bin/python bench/bench_learn.py --stability    # the stability table (bench_stability.py):
+                                                     # one more point moves how many predictions
 
 Retrain times print the seconds each reported stage took (from the fit's progress messages).
 """
@@ -313,7 +315,18 @@ def main() -> None:
     ap.add_argument("--datasets", default="digits,synthetic,text")
     ap.add_argument("--gpu-n", type=int, default=1_000_000, help="points for the CUDA retrain")
     ap.add_argument("--gpu-only", action="store_true", help="only the CUDA retrain timing")
-    args = ap.parse_args()
+    ap.add_argument("--stability", action="store_true",
+                    help="the stability table: one more correct or wrong point as its own lasso, "
+                         "share of points whose prediction moves, logistic regression beside it")
+    args, rest = ap.parse_known_args()
+    if args.stability:  # its own options (--datasets, --maps, --seeds) pass through
+        import bench_stability
+
+        sys.argv = [sys.argv[0], *rest]
+        bench_stability.main()
+        return
+    if rest:
+        ap.error(f"unrecognised arguments: {' '.join(rest)}")
     import torch
     from threadpoolctl import threadpool_limits
 
