@@ -3,7 +3,8 @@
 The Explorer composes collaborators, each owning its state: :class:`ExplorerView` (what the
 one widget shows), :class:`LabelActions` (what the label bar, keys and buttons do, and the
 last edit an undo hands back), :class:`Retraining` (the runs, the predictions shown and what
-the model found) and :class:`Meaning` (search and the named regions of the map). What they
+the model found), :class:`Meaning` (search and the named regions of the map) and
+:class:`Panels` (the map's colours and what the preview and selection show). What they
 share is one :class:`Session` (data, embedding, graph, store, settings, lock, map, widgets,
 active label) with public fields; what they ask of the Explorer is passed to them as
 callbacks (recolour, redraw the labels, select). None reads the Explorer's private state.
@@ -18,16 +19,17 @@ import numpy as np
 import pandas as pd
 
 from ..common import as_positions, brief, deferred_interrupts
-from ..widget.colouring import colour_options, colour_spec
+from ..widget.colouring import colour_options
 from .actions import LabelActions
-from .context import fields, preview_columns, tooltips
+from .context import preview_columns, tooltips
 from .dataset import ExplorerData, resolve_data, row_positions
 from .label_file import check_label_file, open_store
 from .label_names import case_twin, clean_name, ensure_label
 from .meaning import Meaning
+from .panels import Panels
 from .retraining import Retraining
 from .session import Session
-from .view import ExplorerView, ItemRow
+from .view import ExplorerView
 
 if TYPE_CHECKING:
     from ..compute.reduce import ReduceInfo
@@ -227,11 +229,14 @@ class Explorer:
             preview=list(preview_cols))
         self._label_callbacks: list[Callable[[dict], None]] = []
         self.actions = LabelActions(self, self.session, refresh_labels=self._refresh_labels)
-        self.retraining = Retraining(self.session, recolour=self._recolour,
+        self.retraining = Retraining(self.session, recolour=lambda: self.panels.recolour(),
                                      show_names=lambda: self.meaning.show_names())
         restored = self.retraining.restore()  # the last round of these labels, if kept
         if restored is not None:
             self.session.xy = restored
+        self.panels = Panels(self.session, self.retraining, clusters=self._clusters,
+                             panel_order=lambda sel: self.meaning.panel_order(sel),
+                             selection=lambda: self.selection, summary=self._summary)
         self.meaning = Meaning(self.session, select=lambda hits: setattr(self, "selection", hits),
                                encoder=encoder, model=model)
         self._build_ui(height=height, color_by=color_by)
@@ -260,8 +265,8 @@ class Explorer:
         self.scatter = Scatter(self.session.xy, height=height, tool="lasso",
                                tooltip=tooltips(self._data, self.session.preview))
         self.session.scatter = self.scatter
-        self.scatter.on_select(lambda _sel: self._on_selection(changed=True))
-        self.scatter.on_hover(self._on_hover)
+        self.scatter.on_select(lambda _sel: self.panels.on_selection(changed=True))
+        self.scatter.on_hover(self.panels.on_hover)
         self.scatter.on_key(self.actions.key)
         d = self._data
         self.view = ExplorerView(
@@ -279,7 +284,7 @@ class Explorer:
         options = self.widget.controls["color_options"]
         self.view.color_by = default if default in options else "cluster"
         self._refresh_labels()
-        self._recolour()
+        self.panels.recolour()
         self.view.mark_stale(self.retraining.stale)
         missing = d.missing_images()
         if missing:
@@ -298,7 +303,7 @@ class Explorer:
             "undo": lambda: a.undo_redo(False), "redo": lambda: a.undo_redo(True),
             "pick": lambda: a.pick(str(value)), "assign": a.assign, "unassign": a.unassign,
             "key": lambda: a.key(str(value)),
-            "color_by": lambda: self._ui_color_by(str(value)),
+            "color_by": lambda: self.panels.ui_color_by(str(value)),
             "search": lambda: self.meaning.ui_search(str(value or "")), "similar": a.similar,
             "new_class": a.new_class, "check_labels": a.check_labels,
             "retrain": self.retraining.ui_retrain, "cancel": self.cancel_retrain,
@@ -816,11 +821,11 @@ class Explorer:
         # any colouring, so they follow every change; the colours follow when they show
         # labels (or predictions, which name them) or when names may have changed (an undo
         # can take back a rename as well as points).
-        self._recolour(colours=self.view.color_by in ("label", "prediction")
+        self.panels.recolour(colours=self.view.color_by in ("label", "prediction")
                        or event["kind"] in ("rename", "delete", "undo", "redo"))
         self.view.mark_stale(self.retraining.stale)
         self._refresh_labels()
-        self._on_selection()
+        self.panels.on_selection()
         for cb in list(self._label_callbacks):
             try:
                 cb(event)
@@ -838,78 +843,3 @@ class Explorer:
                               can_undo=self._store.can_undo, can_redo=self._store.can_redo)
         self.view.show_counts(classes, [int(counts.get(c, 0)) for c in classes],
                                 [self._store.colors[c] for c in classes])
-
-    # ---- rows for panels ----------------------------------------------------------
-    def _row(self, i: int) -> ItemRow:
-        codes = self._store.codes()
-        classes = self._store.classes
-        label = classes[codes[i]] if codes[i] >= 0 else None
-        d = self._data
-        extra = None
-        shown = self.retraining.shown
-        if shown is not None:
-            pred = self.retraining.names_now(shown)[int(shown.nearest[i])]
-            if shown.novelty[i] >= self.retraining.novelty_threshold:  # grey on the map
-                extra = f"fits no label (nearest: {pred})"
-            else:
-                confidence = float(shown.proba[i].max() * (1.0 - shown.novelty[i]))
-                extra = f"pred: {pred} ({confidence:.2f})"
-                if self.retraining.suspect_mask[i] and label is not None and label != pred:
-                    extra += " · label looks wrong"
-            if self.retraining.stale:
-                extra += " · from before your last label changes"
-        return ItemRow(
-            index=int(i), label=label, color=self._store.colors.get(label) if label else None,
-            text=d.text_at([i])[0] if d.text_column else None,
-            image=d.cells_at(d.image_column, [i])[0] if d.image_column else None, extra=extra,
-            fields=fields(d.frame, self.session.preview, i),
-        )
-
-    def _on_hover(self, index: int) -> None:
-        self.view.show_preview(self._row(index) if 0 <= index < self._data.n else None)
-
-    def _drop_stale(self, *, selection_changed: bool = False) -> None:
-        if self.view.clear_stale(selection_changed=selection_changed):
-            self.view.say(self._summary())  # what is here and what to do, not a blank
-
-    def _ui_color_by(self, value: str) -> None:
-        self.view.color_by = value
-        self._drop_stale()
-        self._recolour()
-
-    def _on_selection(self, changed: bool = False) -> None:
-        """Show the selected items (``changed``: the selection itself, not its labels)."""
-        self._drop_stale(selection_changed=changed)
-        sel = self.meaning.panel_order(self.selection)  # a search's hits stay in rank order
-        self._data.prefetch(sel[: self.view.limit])  # Parquet: the panel's rows in one read
-        self.view.show_selection([self._row(int(i)) for i in sel[: self.view.limit]],
-                                 int(sel.size))
-
-    # ---- colours ------------------------------------------------------------------
-    def _recolour(self, *, colours: bool = True) -> None:
-        """Colour the map by the dropdown's choice, and outline each labelled point in its
-        label's colour (not under "label", whose fill says it), so labels stay visible over
-        any colouring; ``colours=False`` sends the outlines only. Under the lock: the worker
-        showing a new model recolours too, and the last to read the dropdown must paint last."""
-        with self.session.lock:
-            codes = np.asarray(self._store.codes())
-            outline: dict[str, Any] = {
-                "outline": np.full(codes.shape, -1) if self.view.color_by == "label" else codes,
-                "outline_palette": [self._store.colors[c] for c in self._store.classes]}
-            if not colours:
-                self.scatter.update(**outline)
-                return
-            shown = self.retraining.shown
-            spec = colour_spec(
-                self.view.color_by, self._data.frame,
-                label_codes=codes, label_names=self._store.classes,
-                label_colors=self._store.colors, clusters=self._clusters,
-                pred_codes=None if shown is None else shown.nearest,
-                pred_names=None if shown is None else self.retraining.names_now(shown),
-                confidence=None if shown is None else shown.confidence,
-                novelty=None if shown is None else shown.novelty,
-                **({} if shown is None else {"novel_at": self.retraining.novelty_threshold}),
-            )
-            # no colour transition: a label should show the moment its key is pressed
-            self.scatter.update(color=spec.values, categories=spec.categories,
-                                palette=spec.palette, animate=False, **outline)

@@ -90,7 +90,7 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
     """The selection list is on screen and the preview (with its thumbnail) ends above it:
     squeezed into the side column, the list was 0 px tall and the preview spilled over."""
     listing = page.locator(".ev-explorer .ev-selection-panel")
-    kernel_exec(page, "ex._on_hover(-1)")
+    kernel_exec(page, "ex.panels.on_hover(-1)")
     page.wait_for_function("() => document.querySelector('.ev-explorer .ev-preview')"
                            ".innerText.includes('hover a point')", timeout=10_000)
     keys = page.locator(".ev-explorer .ev-preview").evaluate(
@@ -105,7 +105,7 @@ def _side_panels_show_whole(page, hovered: int) -> None:  # noqa: ANN001
         "c => [c.scrollWidth - c.clientWidth, c.querySelectorAll('svg.ev-chart').length]")
     assert charts == [0, 3], charts
     top_before = listing.bounding_box()["y"]
-    kernel_exec(page, f"ex._on_hover({hovered})")
+    kernel_exec(page, f"ex.panels.on_hover({hovered})")
     page.wait_for_function(f"() => document.querySelector('.ev-explorer .ev-preview')"
                            f".innerText.includes('#{hovered}')", timeout=10_000)
     preview = page.locator(".ev-explorer .ev-preview").bounding_box()

@@ -178,9 +178,9 @@ def test_check_labels_selects_labels_that_look_wrong_and_one_key_fixes_them(ex, 
     first = found[0]
     assert (first.given, first.predicted) == ("one", "seven")
     assert set(first.indices.tolist()) <= set(slip.tolist()) and first.indices.size >= 6
-    ex._on_hover(int(first.indices[0]))                # the preview says so too
+    ex.panels.on_hover(int(first.indices[0]))                # the preview says so too
     assert "label looks wrong" in panel_text(ex.widget.preview["item"])
-    ex._on_hover(int(ones[0]))
+    ex.panels.on_hover(int(ones[0]))
     assert "label looks wrong" not in panel_text(ex.widget.preview["item"])
     front_end_ui(ex, "check_labels")
     np.testing.assert_array_equal(np.sort(ex.selection), np.sort(first.indices))
@@ -221,12 +221,12 @@ def test_new_class_button_selects_clusters_of_points_that_fit_no_label(ex, digit
         assert f"Possible new class {i % len(found) + 1} of {len(found)}" in status(ex)
         assert unlabelled_digit[picked].mean() > 0.9    # the digits nobody labelled
         assert (ex.predictions.novelty.to_numpy()[picked] >= 0.5).all()
-    ex._on_hover(int(found[0][0]))                     # the preview says why it is grey
+    ex.panels.on_hover(int(found[0][0]))                     # the preview says why it is grey
     shown = panel_text(ex.widget.preview["item"])
     nearest = ex.predictions.nearest.iat[int(found[0][0])]
     assert ex.predictions.label.isna().iat[int(found[0][0])]  # grey: no label
     assert f"fits no label (nearest: {nearest})" in shown and "pred:" not in shown
-    ex._on_hover(int(np.flatnonzero(ex.predictions.novelty.to_numpy() < 0.5)[0]))
+    ex.panels.on_hover(int(np.flatnonzero(ex.predictions.novelty.to_numpy() < 0.5)[0]))
     preview = panel_text(ex.widget.preview["item"])
     assert "pred: " in preview and "fits no label" not in preview
     ex.label(found[1], "new")                          # the user names the second one...
