@@ -21,6 +21,7 @@ import pandas as pd
 from ..common import as_positions, brief, deferred_interrupts
 from ..widget.colouring import colour_options
 from .actions import LabelActions
+from .checks import check_color_by, check_precomputed
 from .context import preview_columns, tooltips
 from .dataset import ExplorerData, resolve_data, row_positions
 from .label_file import check_label_file, open_store
@@ -35,37 +36,6 @@ if TYPE_CHECKING:
     from ..compute.reduce import ReduceInfo
     from ..learn.retrain import Retrainer
     from .retraining import RetrainResult
-
-
-def _check_color_by(color_by: str | None, frame: pd.DataFrame) -> None:
-    options = colour_options(frame)
-    if color_by is not None and color_by not in options:
-        raise ValueError(f"color_by={color_by!r} is not a colouring of this data; pass one of "
-                         f"{options} (columns with many distinct text values do not colour).")
-
-
-def _check_precomputed(xy: Any, graph: Any, n: int) -> tuple[np.ndarray | None, Any]:
-    """A map and a neighbour graph given to the Explorer, checked against the data's rows."""
-    from ..compute.knn_graph import KNNGraph
-
-    if graph is not None:
-        if not isinstance(graph, KNNGraph):
-            raise TypeError(f"knn= takes the KNNGraph of embedviz.knn(embedding, k=...), got "
-                            f"{type(graph).__name__}.")
-        if graph.n != n:
-            raise ValueError(f"knn= is a graph of {graph.n:,} rows but the data has {n:,}; "
-                             "compute it on this data's embedding, in the same row order.")
-    if xy is None:
-        return None, graph
-    arr = np.asarray(xy, dtype=np.float32)
-    if arr.shape != (n, 2):
-        raise ValueError(f"xy= must hold one (x, y) row per data row, shape ({n:,}, 2); got "
-                         f"{arr.shape}.")
-    bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
-    if bad.size:
-        raise ValueError(f"xy= has NaN or inf at rows {bad[:5].tolist()}"
-                         f"{' …' if bad.size > 5 else ''}; give every row a finite position.")
-    return np.ascontiguousarray(arr), graph
 
 
 class Explorer:
@@ -201,8 +171,8 @@ class Explorer:
                           stacklevel=2)
             label_file = labels
         label_file, fingerprint = check_label_file(label_file, self._data)
-        _check_color_by(color_by, self._data.frame)
-        given_xy, given_graph = _check_precomputed(xy, knn, self._data.n)
+        check_color_by(color_by, self._data.frame)
+        given_xy, given_graph = check_precomputed(xy, knn, self._data.n)
         self._X = self._embedding(model=model, device=device, progress=progress)
         self._graph = given_graph if given_graph is not None else knn_graph(
             self._X, k=min(k, self._data.n - 1), device=device, progress=progress)

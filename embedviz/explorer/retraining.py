@@ -157,30 +157,7 @@ class Retraining:
 
     def retrain(self, *, wait: bool = True, timeout: float | None = None,
                 layout: str = "align") -> RetrainResult | None:
-        """Learn from the labels, then update predictions, colours and the map.
-
-        Parameters
-        ----------
-        layout : {"align", "keep", "free"}, default "align"
-            How the map follows the model (see ``Explorer.retrain``).
-        wait : bool, default True
-            False returns at once (the UI's Retrain button does this); the map updates when
-            the work ends, and ``cancel_retrain()`` stops it.
-        timeout : float, optional
-            Seconds to wait; past them ``TimeoutError`` is raised and the retrain goes on.
-
-        Returns
-        -------
-        RetrainResult or None
-            The round, its time and the predicted counts (None with ``wait=False``).
-
-        Raises
-        ------
-        ValueError
-            When no point is labelled yet.
-        Cancelled
-            When the retrain was cancelled (an interrupt, Ctrl+C, while waiting cancels it).
-        """
+        """See :meth:`Explorer.retrain` (the public docstring)."""
         run = self._start_retrain(layout=layout)
         if not wait or run is None:
             return None
@@ -201,14 +178,7 @@ class Retraining:
 
     @property
     def predictions(self) -> pd.DataFrame | None:
-        """After a retrain, per point: ``label`` (missing where the map is grey: no label
-        fits), ``nearest`` (the closest label), ``confidence`` and ``novelty``; None before.
-
-        ``novelty`` is P(no label fits); ``confidence`` is P(a label fits and it is
-        ``nearest``) = max class probability x (1 - novelty), so the two cannot both be
-        high: ``confidence + novelty <= 1``. ``label`` is missing exactly where ``novelty``
-        reaches the model's ``novelty_threshold``.
-        """
+        """See :meth:`Explorer.predictions` (the public docstring)."""
         shown = self.shown
         if shown is None:
             return None
@@ -219,36 +189,7 @@ class Retraining:
         return frame
 
     def predict(self, data: Any = None, *, embedding: Any = None) -> pd.DataFrame:
-        """Predict new rows with the model on the map, as ``predictions`` shows known ones.
-
-        Parameters
-        ----------
-        data : DataFrame, list of texts, optional
-            New rows. With a text (or image) Explorer they are embedded by the same model
-            as the Explorer's data, from the same column (a list or Series is that column);
-            an Explorer given ``embedding="column"`` reads that column of vectors.
-        embedding : array-like of shape (n_rows, d), optional
-            Their embedding, when the Explorer got ``embedding=`` (or to skip embedding).
-
-        Returns
-        -------
-        DataFrame
-            ``label`` (missing where no label fits), ``nearest``, ``confidence``,
-            ``novelty``, indexed as ``data`` (or 0..n-1).
-
-        Raises
-        ------
-        RuntimeError
-            Before the first retrain.
-        ValueError
-            When neither ``embedding`` nor embeddable ``data`` is given, or texts are
-            missing.
-
-        Examples
-        --------
-        >>> ex.retrain()                                             # doctest: +SKIP
-        >>> ex.predict(new_df)                                       # doctest: +SKIP
-        """
+        """See :meth:`Explorer.predict` (the public docstring)."""
         shown = self.shown
         if shown is None:
             raise RuntimeError("Nothing learnt yet: call ex.retrain() (or press Retrain) "
